@@ -1,0 +1,179 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import cliProgress from 'cli-progress';
+import { Command, Option } from 'commander';
+import { HalyardError } from '../core/errors.ts';
+import { instrumentFor } from '../core/instrument.ts';
+import { TIMEFRAME_MS, finerDrillDown, parseTimeframe, type Timeframe } from '../core/timeframe.ts';
+import type { CandleColumns } from '../core/candles.ts';
+import { aggregateCandles } from '../core/candles.ts';
+import type { Settings } from '../config.ts';
+import { cachePath, readCandles, syntheticCandles } from '../data/index.ts';
+import { runBacktest, type FundingInput } from '../engine/backtest.ts';
+import type { FillModel, SlTpPolicy } from '../engine/result.ts';
+import { loadFundingCsv } from '../data/funding.ts';
+import { writeRun } from '../report/index.ts';
+import { loadStrategyFile } from '../strategy/load.ts';
+import { parseParams } from '../strategy/strategy.ts';
+import { summaryTable } from './summary.ts';
+
+/** Default synthetic range: 90 days from 2024-01-01 UTC (fixed, so runs repeat exactly). */
+const SYNTHETIC_FROM = Date.UTC(2024, 0, 1);
+const SYNTHETIC_DAYS = 90;
+
+/** Parses a UTC date or date-time (`2023-06-27`, `2023-06-27T12:00`) or epoch ms into epoch ms. */
+export function parseTime(s: string, flag: string): number {
+  if (/^\d{10,13}$/.test(s)) return Number(s.length === 10 ? Number(s) * 1000 : s);
+  const t = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? s : `${s}${s.length <= 10 ? 'T00:00:00' : ''}Z`);
+  if (Number.isNaN(t)) throw new HalyardError('invalid_input', `${flag}: cannot read "${s}" as a UTC date (use 2023-06-27 or 2023-06-27T12:00)`);
+  return t;
+}
+
+function positive(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new HalyardError('invalid_input', `${name} must be a number >= 0, got "${v}"`);
+    return n;
+  };
+}
+
+interface BacktestOptions {
+  synthetic?: boolean;
+  seed: number;
+  days?: number;
+  exchange?: string;
+  symbol?: string;
+  timeframe?: string;
+  from?: string;
+  to?: string;
+  fill: FillModel;
+  sltp: SlTpPolicy;
+  param: string[];
+  balance?: number;
+  leverage?: number;
+  makerFee?: number;
+  takerFee?: number;
+  slippage?: number;
+  funding?: string;
+  mmr: number;
+  out?: string;
+  json?: boolean;
+  report: boolean;
+  progress: boolean;
+}
+
+interface LoadedData {
+  base: CandleColumns;
+  finer: Map<Timeframe, CandleColumns>;
+}
+
+function loadSynthetic(o: BacktestOptions, base: Timeframe): LoadedData {
+  const from = o.from ? parseTime(o.from, '--from') : SYNTHETIC_FROM;
+  const to = o.to ? parseTime(o.to, '--to') : from + (o.days ?? SYNTHETIC_DAYS) * 86_400_000;
+  if (!(to > from)) throw new HalyardError('invalid_input', '--to must be after --from');
+  const m1 = syntheticCandles({ seed: o.seed, from, count: Math.floor((to - from) / 60_000) });
+  const finer = new Map<Timeframe, CandleColumns>();
+  if (base === '1m') return { base: m1, finer };
+  for (const tf of finerDrillDown(base)) finer.set(tf, tf === '1m' ? m1 : aggregateCandles(m1, tf));
+  return { base: aggregateCandles(m1, base), finer };
+}
+
+async function loadCached(root: string, exchange: string, symbol: string, base: Timeframe, o: BacktestOptions): Promise<LoadedData> {
+  const from = o.from ? parseTime(o.from, '--from') : undefined;
+  const to = o.to ? parseTime(o.to, '--to') : undefined;
+  const candles = await readCandles(cachePath(root, exchange, symbol, base), { from, to });
+  if (candles.length === 0) throw new HalyardError('data_missing', `no ${exchange} ${symbol} ${base} candles in the cache for that range (see: halyard data ls)`);
+  const finer = new Map<Timeframe, CandleColumns>();
+  const lo = candles.ts[0] as number;
+  const hi = (candles.ts[candles.length - 1] as number) + TIMEFRAME_MS[base];
+  for (const tf of finerDrillDown(base)) {
+    const p = cachePath(root, exchange, symbol, tf);
+    if (existsSync(p)) finer.set(tf, await readCandles(p, { from: lo, to: hi }));
+  }
+  return { base: candles, finer };
+}
+
+async function loadFunding(spec: string | undefined): Promise<FundingInput> {
+  if (spec === undefined) return 0;
+  const n = Number(spec);
+  if (Number.isFinite(n)) return n;
+  if (!existsSync(spec)) throw new HalyardError('invalid_input', `--funding: "${spec}" is neither a rate (e.g. 0.0001) nor an existing CSV file`);
+  return loadFundingCsv(spec);
+}
+
+/** Registers `halyard backtest`. */
+export function registerBacktestCommand(program: Command, settings: () => Settings): void {
+  program
+    .command('backtest')
+    .description('Backtest a strategy file on cached candles (or built-in synthetic data) and write a report')
+    .argument('<strategy>', 'strategy file (.ts or .js) exporting a Strategy class')
+    .option('--synthetic', 'use built-in seeded synthetic 1m candles (works offline, no import needed)')
+    .option('--seed <n>', 'seed of the synthetic data', (v) => Number(v), 42)
+    .option('--days <n>', 'synthetic data length in days when --to is not given (default 90)', positive('--days'))
+    .option('--exchange <name>', 'exchange of the cached candles (default: EXCHANGE)')
+    .option('--symbol <symbol>', 'ccxt unified symbol, e.g. BTC/USDT:USDT (default: SYMBOL)')
+    .option('--timeframe <tf>', "base timeframe the loop walks (default: the strategy's first timeframe)")
+    .option('--from <date>', 'first candle, UTC date or date-time (inclusive)')
+    .option('--to <date>', 'end, UTC date or date-time (exclusive)')
+    .addOption(new Option('--fill <model>', 'how signals fill').choices(['close', 'next-open']).default('close'))
+    .addOption(new Option('--sltp <policy>', 'SL and TP both hit in the finest candle').choices(['conservative', 'candle-direction']).default('conservative'))
+    .option('--param <name=value>', 'strategy parameter (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--balance <quote>', 'initial balance (default: INITIAL_BALANCE)', positive('--balance'))
+    .option('--leverage <x>', 'leverage, isolated margin (default: LEVERAGE)', positive('--leverage'))
+    .option('--maker-fee <bps>', 'maker fee in basis points (default: MAKER_FEE_BPS)', positive('--maker-fee'))
+    .option('--taker-fee <bps>', 'taker fee in basis points (default: TAKER_FEE_BPS)', positive('--taker-fee'))
+    .option('--slippage <bps>', 'slippage on market and stop fills in basis points (default: SLIPPAGE_BPS)', positive('--slippage'))
+    .option('--funding <rate|file>', 'funding rate per 8 h (e.g. 0.0001) or a CSV of timestamp,rate')
+    .option('--mmr <rate>', 'maintenance margin rate for liquidation prices', positive('--mmr'), 0.005)
+    .option('--out <dir>', 'run folder (default: OUTPUT_PATH/<run-id>)')
+    .option('--json', 'print only the results JSON on stdout')
+    .option('--no-report', 'do not write the run folder')
+    .option('--no-progress', 'no progress bar')
+    .action(async (file: string, o: BacktestOptions) => {
+      const s = settings();
+      const Cls = await loadStrategyFile(file);
+      const params = parseParams(Cls.defaults, o.param);
+      const strategy = new Cls(params);
+      const base = parseTimeframe(o.timeframe ?? strategy.timeframes[0] ?? '1m');
+      const exchange = o.synthetic ? 'synthetic' : (o.exchange ?? s.EXCHANGE);
+      const symbol = o.symbol ?? s.SYMBOL;
+      const data = o.synthetic ? loadSynthetic(o, base) : await loadCached(s.CACHE_PATH, exchange, symbol, base, o);
+      const inst = instrumentFor(symbol);
+      const showBar = o.progress && !o.json && process.stderr.isTTY && data.base.length > 200_000;
+      const bar = showBar ? new cliProgress.SingleBar({ format: 'backtest [{bar}] {percentage}% | {value}/{total} candles', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+      bar?.start(data.base.length, 0);
+      const result = runBacktest({
+        strategy,
+        exchange,
+        symbol,
+        candles: data.base,
+        timeframe: base,
+        finer: data.finer,
+        initialBalance: o.balance ?? s.INITIAL_BALANCE,
+        leverage: o.leverage ?? s.LEVERAGE,
+        makerFeeBps: o.makerFee ?? s.MAKER_FEE_BPS,
+        takerFeeBps: o.takerFee ?? s.TAKER_FEE_BPS,
+        slippageBps: o.slippage ?? s.SLIPPAGE_BPS,
+        funding: await loadFunding(o.funding),
+        fill: o.fill,
+        slTpPolicy: o.sltp,
+        maintenanceMarginRate: o.mmr,
+        tick: inst.tick,
+        lot: inst.lot,
+        onProgress: bar ? (done) => bar.update(done) : undefined,
+      });
+      bar?.stop();
+      let dir: string | null = null;
+      if (o.report) {
+        const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+        dir = o.out ?? join(s.OUTPUT_PATH, `${stamp}-${strategy.name}`);
+        await writeRun(result, dir);
+      }
+      if (o.json) {
+        const { serializeResults } = await import('../report/index.ts');
+        process.stdout.write(serializeResults(result) + '\n');
+      } else {
+        process.stdout.write(summaryTable(result, dir));
+      }
+    });
+}

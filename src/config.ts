@@ -1,0 +1,44 @@
+import { config as loadDotenv } from 'dotenv';
+import { z } from 'zod';
+import { HalyardError } from './core/errors.ts';
+
+const num = (def: number) => z.coerce.number().finite().default(def);
+const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional());
+
+/** The settings schema: every variable Halyard reads from the environment or `.env`, with its default. */
+export const SettingsSchema = z.object({
+  EXCHANGE: z.enum(['binance', 'bybit', 'hyperliquid', 'sim']).default('binance'),
+  SYMBOL: z.string().min(1).default('BTC/USDT:USDT'),
+  API_KEY: z.string().default(''),
+  API_SECRET: z.string().default(''),
+  INITIAL_BALANCE: num(10_000).refine((v) => v > 0, 'must be > 0'),
+  LEVERAGE: num(1).refine((v) => v >= 1, 'must be >= 1'),
+  MAKER_FEE_BPS: num(2),
+  TAKER_FEE_BPS: num(5),
+  SLIPPAGE_BPS: num(0),
+  DISCORD_WEBHOOK_URL: optionalUrl,
+  DATABASE_PATH: z.string().default('data/halyard.db'),
+  DATABASE_URL: z.string().optional(),
+  CACHE_PATH: z.string().default('data/candles'),
+  OUTPUT_PATH: z.string().default('output'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+/** Validated settings. */
+export type Settings = z.infer<typeof SettingsSchema>;
+
+/**
+ * Reads settings from `env` (after loading `.env` from the working directory into `process.env` when
+ * `env` is process.env, without overriding what is set). Names are case-sensitive; LOG_LEVEL also
+ * accepts upper case (INFO).
+ */
+export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
+  if (env === process.env) loadDotenv({ quiet: true });
+  const raw = { ...env, LOG_LEVEL: env.LOG_LEVEL?.toLowerCase() };
+  const parsed = SettingsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new HalyardError('invalid_config', `invalid settings:\n  ${lines.join('\n  ')}`, { issues: lines });
+  }
+  return parsed.data;
+}

@@ -1,0 +1,36 @@
+/**
+ * The one place prices and quantities are rounded to an instrument's tick and lot. Numbers stay float64
+ * (speed in the hot path); rounding happens at order creation and at fills. The small epsilon keeps
+ * values such as 0.30000000000000004 from falling a whole step.
+ */
+const EPS = 1e-9;
+
+function decimals(step: number): number {
+  if (!(step > 0)) return 0;
+  const s = step.toString();
+  const e = s.indexOf('e-');
+  if (e >= 0) return Number(s.slice(e + 2));
+  const dot = s.indexOf('.');
+  return dot < 0 ? 0 : s.length - dot - 1;
+}
+
+function clean(x: number, step: number): number {
+  return Number(x.toFixed(Math.min(15, decimals(step))));
+}
+
+/** Rounds a price to the nearest tick (quote currency). A tick of 0 leaves the price as is. */
+export function roundPrice(price: number, tick: number): number {
+  if (!(tick > 0)) return price;
+  return clean(Math.round(price / tick) * tick, tick);
+}
+
+/** Rounds a quantity down to a whole number of lots (base units). A lot of 0 leaves it as is. */
+export function floorQty(qty: number, lot: number): number {
+  if (!(lot > 0)) return qty;
+  return clean(Math.floor(qty / lot + EPS) * lot, lot);
+}
+
+/** Rounds money to a cent-like precision for reports (quote currency, 8 decimals). */
+export function roundMoney(x: number): number {
+  return Math.round(x * 1e8) / 1e8;
+}

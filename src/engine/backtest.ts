@@ -1,0 +1,231 @@
+import { aggregateCandles, type CandleColumns } from '../core/candles.ts';
+import { HalyardError } from '../core/errors.ts';
+import { computeSummary } from '../core/metrics.ts';
+import { Portfolio } from '../core/portfolio.ts';
+import { Hit, newResolution, resolveCandle, type FinerSeries, type Levels } from '../core/sltp.ts';
+import type { Signal } from '../core/signals.ts';
+import { TIMEFRAME_MS, finerDrillDown, type Timeframe } from '../core/timeframe.ts';
+import type { Strategy } from '../strategy/strategy.ts';
+import { EngineContext } from './context.ts';
+import { Executor, type ExecutionCosts } from './execution.ts';
+import type { BacktestConfig, BacktestResult, FillModel, SlTpPolicy } from './result.ts';
+import { BaseView, HigherView } from './views.ts';
+
+const FUNDING_MS = 8 * 3_600_000;
+
+/** Funding: a constant rate per 8 h interval, or a series of (time, rate) sorted by time. */
+export type FundingInput = number | { readonly ts: Float64Array; readonly rate: Float64Array };
+
+/** Everything a backtest needs. Prices in quote, fees and slippage in basis points. */
+export interface BacktestInput {
+  readonly strategy: Strategy;
+  readonly strategyName?: string;
+  readonly exchange: string;
+  readonly symbol: string;
+  /** Base candles the loop walks, of timeframe `timeframe`. */
+  readonly candles: CandleColumns;
+  readonly timeframe: Timeframe;
+  /** Finer cached series for the SL/TP drill-down (any subset of 1h/15m/5m/1m finer than the base). */
+  readonly finer?: ReadonlyMap<Timeframe, CandleColumns>;
+  readonly initialBalance: number;
+  readonly leverage?: number;
+  readonly makerFeeBps?: number;
+  readonly takerFeeBps?: number;
+  readonly slippageBps?: number;
+  readonly funding?: FundingInput;
+  readonly fill?: FillModel;
+  readonly slTpPolicy?: SlTpPolicy;
+  readonly maintenanceMarginRate?: number;
+  /** Instrument tick (quote) and lot (base units). */
+  readonly tick?: number;
+  readonly lot?: number;
+  /** Called every 65,536 candles with (done, total). */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+function asSignals(out: unknown): readonly Signal[] | undefined {
+  if (out === undefined || out === null) return undefined;
+  return Array.isArray(out) ? (out as Signal[]) : [out as Signal];
+}
+
+/**
+ * Runs a backtest synchronously. Per candle: funding at 00/08/16 UTC; pending next-open signals fill at
+ * the open; stop-loss / take-profit / liquidation of open positions; higher-timeframe candles and
+ * indicators update; equity is marked at the close; the strategy is called; its signals fill at the close
+ * (or are queued for the next open). Positions still open at the end close at the last close.
+ */
+export function runBacktest(input: BacktestInput): BacktestResult {
+  const c = input.candles;
+  const n = c.length;
+  if (n === 0) throw new HalyardError('data_missing', 'no candles in the requested range');
+  const strategy = input.strategy;
+  const base = input.timeframe;
+  const baseMs = TIMEFRAME_MS[base];
+  const declared = strategy.timeframes;
+  if (declared[0] !== base && declared.length > 0 && TIMEFRAME_MS[declared[0] as Timeframe] !== baseMs) {
+    throw new HalyardError('invalid_input', `the strategy's base timeframe is ${declared[0]}, the data is ${base}`, { strategy: declared[0], data: base });
+  }
+  for (const tf of declared) {
+    if (TIMEFRAME_MS[tf] % baseMs !== 0) throw new HalyardError('invalid_input', `timeframe ${tf} is not a multiple of the base ${base}`);
+  }
+  const fill = input.fill ?? 'close';
+  const policy = input.slTpPolicy ?? 'conservative';
+  const leverage = input.leverage ?? 1;
+  const mmr = input.maintenanceMarginRate ?? 0.005;
+  const costs: ExecutionCosts = {
+    makerFeeBps: input.makerFeeBps ?? 2,
+    takerFeeBps: input.takerFeeBps ?? 5,
+    slippageBps: input.slippageBps ?? 0,
+    tick: input.tick ?? 0,
+    lot: input.lot ?? 0,
+  };
+  if (!(leverage >= 1)) throw new HalyardError('invalid_input', `leverage must be >= 1, got ${leverage}`);
+  if (!(input.initialBalance > 0)) throw new HalyardError('invalid_input', `balance must be > 0, got ${input.initialBalance}`);
+  const name = input.strategyName ?? strategy.name;
+  const book = new Portfolio({ initialBalance: input.initialBalance, leverage, mode: strategy.positionMode, maintenanceMarginRate: mmr, lot: costs.lot });
+  const exec = new Executor(book, costs, input.symbol, strategy.positionMode, name);
+
+  // Views: the base, and each declared higher timeframe built as base candles close.
+  const baseView = new BaseView(base, c);
+  const higher = new Map<Timeframe, HigherView>();
+  for (const tf of declared) if (tf !== base) higher.set(tf, new HigherView(tf, aggregateCandles(c, tf), baseMs));
+  const higherList = [...higher.values()];
+  const ctx = new EngineContext(input.symbol, strategy.positionMode, baseView, higher, book);
+  strategy.onInit?.(ctx);
+  ctx.initializing = false;
+
+  // Drill-down series, coarsest first, only those finer than the base.
+  const finer: FinerSeries[] = [];
+  const drillDown: Timeframe[] = [];
+  for (const tf of finerDrillDown(base)) {
+    const f = input.finer?.get(tf);
+    if (f && f.length > 0) {
+      finer.push({ ms: TIMEFRAME_MS[tf], candles: f });
+      drillDown.push(tf);
+    }
+  }
+
+  const funding = input.funding ?? 0;
+  let fundingIdx = 0;
+  const equity = new Float64Array(n);
+  const res = newResolution();
+  const lv: { side: 'long' | 'short'; stop: number; take: number } = { side: 'long', stop: Number.NaN, take: Number.NaN };
+  let pending: readonly Signal[] | undefined;
+  let exposed = 0;
+  let ambiguous = 0;
+  let drilled = 0;
+  const positions = book.ledger.open;
+
+  for (let i = 0; i < n; i++) {
+    const t = c.ts[i] as number;
+    const o = c.open[i] as number;
+    const h = c.high[i] as number;
+    const l = c.low[i] as number;
+    const cl = c.close[i] as number;
+
+    if (positions.length > 0 && t % FUNDING_MS === 0 && i > 0) {
+      let rate: number;
+      if (typeof funding === 'number') rate = funding;
+      else {
+        while (fundingIdx + 1 < funding.ts.length && (funding.ts[fundingIdx + 1] as number) <= t) fundingIdx++;
+        rate = (funding.ts[fundingIdx] as number) <= t ? (funding.rate[fundingIdx] as number) : 0;
+      }
+      if (rate !== 0) book.fund(o, rate);
+    }
+
+    if (pending !== undefined) {
+      for (const s of pending) exec.execute(s, o, t);
+      pending = undefined;
+    }
+
+    // Stop-loss, take-profit and liquidation of open positions (walk backwards: exits remove entries).
+    for (let k = positions.length - 1; k >= 0; k--) {
+      const p = positions[k]!;
+      const liq = book.liquidationPrice(p);
+      const sl = p.stopLoss ?? Number.NaN;
+      lv.side = p.side;
+      // The adverse level reached first: the stop-loss unless the liquidation price lies before it.
+      const liqFirst = p.side === 'long' ? !(sl >= liq) && liq === liq : !(sl <= liq) && liq === liq;
+      lv.stop = liqFirst ? liq : sl;
+      lv.take = p.takeProfit ?? Number.NaN;
+      resolveCandle(lv as Levels, o, h, l, cl, t, baseMs, finer, policy, res);
+      if (res.hit === Hit.None) continue;
+      if (res.ambiguous) ambiguous++;
+      else if (res.drilled) drilled++;
+      const exitSide = p.side === 'long' ? 'sell' : 'buy';
+      if (res.hit === Hit.Take) exec.exit(p, res.price, t, 'take_profit', !res.gap);
+      else if (liqFirst) exec.exit(p, liq, t, 'liquidation', false);
+      else exec.exit(p, exec.slipped(res.price, exitSide), t, 'stop_loss', false);
+    }
+
+    for (let k = 0; k < higherList.length; k++) {
+      higherList[k]!.update(t, o, h, l, cl, c.volume[i] as number, c.openInterest[i] as number, c.cvd[i] as number);
+    }
+    baseView.i = i;
+    baseView.feed();
+    for (let k = 0; k < positions.length; k++) {
+      const p = positions[k]!;
+      const worst = p.side === 'long' ? (p.entryPrice - l) * p.qty : (h - p.entryPrice) * p.qty;
+      if (worst > p.maxAdverse) p.maxAdverse = worst;
+    }
+
+    ctx.time = t + baseMs;
+    ctx.mark(cl);
+    const out = asSignals(strategy.onCandle(ctx));
+    if (out !== undefined && out.length > 0) {
+      if (fill === 'close') for (const s of out) exec.execute(s, cl, t + baseMs);
+      else pending = out;
+    }
+    equity[i] = positions.length > 0 ? book.equity(cl) : book.balance;
+    if (positions.length > 0) exposed++;
+    if ((i & 0xffff) === 0 && input.onProgress) input.onProgress(i, n);
+  }
+
+  // Close what is still open at the last close, so every result is realized.
+  const lastClose = c.close[n - 1] as number;
+  const endTs = (c.ts[n - 1] as number) + baseMs;
+  const forcedCloses = positions.length;
+  for (let k = positions.length - 1; k >= 0; k--) {
+    const p = positions[k]!;
+    exec.exit(p, exec.slipped(lastClose, p.side === 'long' ? 'sell' : 'buy'), endTs, 'end_of_data', false);
+  }
+  equity[n - 1] = book.balance;
+  input.onProgress?.(n, n);
+
+  const config: BacktestConfig = {
+    strategy: name,
+    params: strategy.params,
+    exchange: input.exchange,
+    symbol: input.symbol,
+    timeframe: base,
+    timeframes: declared.length ? declared : [base],
+    from: c.ts[0] as number,
+    to: c.ts[n - 1] as number,
+    initialBalance: input.initialBalance,
+    leverage,
+    makerFeeBps: costs.makerFeeBps,
+    takerFeeBps: costs.takerFeeBps,
+    slippageBps: costs.slippageBps,
+    funding: typeof funding === 'number' ? funding : 'series',
+    fill,
+    slTpPolicy: policy,
+    positionMode: strategy.positionMode,
+    maintenanceMarginRate: mmr,
+    drillDown,
+  };
+  const summary = computeSummary({
+    ts: c.ts,
+    equity,
+    barMs: baseMs,
+    initialBalance: input.initialBalance,
+    trades: exec.trades,
+    exposedBars: exposed,
+    fees: book.feesPaid,
+    funding: book.fundingNet,
+    liquidations: exec.liquidations,
+    rejectedOrders: exec.rejections.length,
+    ambiguousCandles: ambiguous,
+    drilledDownCandles: drilled,
+  });
+  return { config, summary, trades: exec.trades, rejections: exec.rejections, candles: c, equity, forcedCloses };
+}

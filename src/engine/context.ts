@@ -1,0 +1,85 @@
+import { HalyardError } from '../core/errors.ts';
+import type { Position } from '../core/ledger.ts';
+import type { Portfolio } from '../core/portfolio.ts';
+import type { Timeframe } from '../core/timeframe.ts';
+import type { PositionMode, Side } from '../core/types.ts';
+import type { CandleView, IndicatorOptions, Indicators, PortfolioView, StrategyContext } from '../strategy/context.ts';
+import { Atr, Ema, LibraryIndicator, Rsi, Sma, type Indicator, type StreamingLike } from '../strategy/indicators.ts';
+import type { BaseView, HigherView } from './views.ts';
+
+/** Portfolio figures as of the latest close, refreshed by the loop before each strategy call. */
+class PortfolioSnapshot implements PortfolioView {
+  balance = 0;
+  equity = 0;
+  usedMargin = 0;
+  available = 0;
+  constructor(readonly leverage: number) {}
+}
+
+/** The one StrategyContext object of a run; the loop moves its clock and cursor. */
+export class EngineContext implements StrategyContext {
+  time = 0;
+  readonly portfolio: PortfolioSnapshot;
+  readonly indicators: Indicators;
+  /** Indicators may only be created during onInit (so the engine feeds them from the first candle). */
+  initializing = true;
+
+  constructor(
+    readonly symbol: string,
+    readonly positionMode: PositionMode,
+    private readonly base: BaseView,
+    private readonly higher: ReadonlyMap<Timeframe, HigherView>,
+    private readonly book: Portfolio,
+  ) {
+    this.portfolio = new PortfolioSnapshot(book.leverage);
+    this.indicators = this.makeIndicators();
+  }
+
+  get positions(): readonly Position[] {
+    return this.book.positions;
+  }
+
+  candles(tf?: Timeframe): CandleView {
+    if (tf === undefined || tf === this.base.timeframe) return this.base;
+    const v = this.higher.get(tf);
+    if (!v) throw new HalyardError('strategy_error', `timeframe ${tf} is not declared in the strategy's timeframes`, { timeframe: tf });
+    return v;
+  }
+
+  position(side?: Side): Position | undefined {
+    for (const p of this.book.positions) {
+      if (p.symbol === this.symbol && (side === undefined || p.side === side)) return p;
+    }
+    return undefined;
+  }
+
+  /** Refreshes the portfolio snapshot at the mark price. */
+  mark(price: number): void {
+    const s = this.portfolio;
+    s.balance = this.book.balance;
+    s.equity = this.book.equity(price);
+    s.usedMargin = this.book.usedMargin();
+    s.available = s.equity - s.usedMargin;
+  }
+
+  private register<T extends Indicator>(ind: T, tf: Timeframe | undefined): T {
+    if (!this.initializing) throw new HalyardError('strategy_error', 'create indicators in onInit, not in onCandle (each would restart from nothing)');
+    if (tf === undefined || tf === this.base.timeframe) this.base.indicators.push(ind);
+    else {
+      const v = this.higher.get(tf);
+      if (!v) throw new HalyardError('strategy_error', `indicator on ${tf}: declare ${tf} in the strategy's timeframes`, { timeframe: tf });
+      v.indicators.push(ind);
+    }
+    return ind;
+  }
+
+  private makeIndicators(): Indicators {
+    return {
+      sma: (period: number, o: IndicatorOptions = {}) => this.register(new Sma(period, o.source), o.timeframe),
+      ema: (period: number, o: IndicatorOptions = {}) => this.register(new Ema(period, o.source), o.timeframe),
+      rsi: (period = 14, o: IndicatorOptions = {}) => this.register(new Rsi(period, o.source), o.timeframe),
+      atr: (period = 14, o: { timeframe?: Timeframe } = {}) => this.register(new Atr(period), o.timeframe),
+      from: <R>(inner: StreamingLike<R>, o: IndicatorOptions = {}) => this.register(new LibraryIndicator<R>(inner, o.source), o.timeframe),
+    };
+  }
+}

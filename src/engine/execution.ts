@@ -1,0 +1,143 @@
+import type { Position } from '../core/ledger.ts';
+import type { Portfolio } from '../core/portfolio.ts';
+import type { ExitReason, RejectionRecord, TradeRecord } from '../core/results.ts';
+import { floorQty, roundPrice } from '../core/round.ts';
+import type { Signal } from '../core/signals.ts';
+import { openingOrderSide, type OrderSide, type PositionMode, type Side } from '../core/types.ts';
+import type { PositionChange } from '../core/ledger.ts';
+
+/** Costs and instrument rules of execution. Fees and slippage in basis points. */
+export interface ExecutionCosts {
+  readonly makerFeeBps: number;
+  readonly takerFeeBps: number;
+  readonly slippageBps: number;
+  /** Price tick (quote) and lot (base units). */
+  readonly tick: number;
+  readonly lot: number;
+}
+
+/** Turns signals and level hits into fills on a portfolio, and records trades and refusals. */
+export class Executor {
+  readonly trades: TradeRecord[] = [];
+  readonly rejections: RejectionRecord[] = [];
+  liquidations = 0;
+
+  constructor(
+    private readonly book: Portfolio,
+    private readonly costs: ExecutionCosts,
+    private readonly symbol: string,
+    private readonly mode: PositionMode,
+    private readonly strategy: string,
+  ) {}
+
+  /** Price after adverse slippage for a market or stop fill, rounded to the tick. */
+  slipped(price: number, side: OrderSide): number {
+    const s = this.costs.slippageBps / 10_000;
+    return roundPrice(side === 'buy' ? price * (1 + s) : price * (1 - s), this.costs.tick);
+  }
+
+  private fee(qty: number, price: number, maker: boolean): number {
+    return (qty * price * (maker ? this.costs.makerFeeBps : this.costs.takerFeeBps)) / 10_000;
+  }
+
+  /** Executes a strategy signal as a market order at `price` (before slippage) at time `ts`. */
+  execute(sig: Signal, price: number, ts: number): void {
+    if (sig.kind === 'close') return this.executeClose(sig.positionId, sig.positionSide, price, ts);
+    const leg: Side | null = this.mode === 'hedge' ? (sig.positionSide ?? sig.side) : null;
+    if (this.mode === 'oneway' && sig.positionSide) return this.reject(ts, sig.side, 'hedge_mode_required', 'positionSide needs positionMode = "hedge" in the strategy');
+    if (leg !== null && leg !== sig.side) return this.reject(ts, sig.side, 'hedge_mode_required', `open${sig.side === 'long' ? 'Long' : 'Short'} cannot act on the ${leg} leg; use close() to reduce a leg`);
+    const side = openingOrderSide(sig.side);
+    const fillPrice = this.slipped(price, side);
+    if (sig.stopLoss !== null && (sig.side === 'long' ? sig.stopLoss >= fillPrice : sig.stopLoss <= fillPrice)) {
+      return this.reject(ts, sig.side, 'invalid_levels', `stop-loss ${sig.stopLoss} is on the wrong side of the entry ${fillPrice}`);
+    }
+    if (sig.takeProfit !== null && (sig.side === 'long' ? sig.takeProfit <= fillPrice : sig.takeProfit >= fillPrice)) {
+      return this.reject(ts, sig.side, 'invalid_levels', `take-profit ${sig.takeProfit} is on the wrong side of the entry ${fillPrice}`);
+    }
+    const lev = this.book.leverage;
+    const equity = this.book.equity(price);
+    const qty = 'qty' in sig.size ? floorQty(sig.size.qty, this.costs.lot) : floorQty(((equity * sig.size.percent) / 100) * lev / fillPrice, this.costs.lot);
+    if (!(qty > 0)) return this.reject(ts, sig.side, 'zero_quantity', `size ${JSON.stringify(sig.size)} is below one lot (${this.costs.lot}) at ${fillPrice}`);
+    // One-way: an opposite position is closed first (one fill: its quantity plus the new one).
+    const opposite = this.mode === 'oneway' ? this.book.ledger.find(this.symbol) : undefined;
+    const flipQty = opposite && opposite.side !== sig.side ? opposite.qty : 0;
+    const fee = this.fee(qty + flipQty, fillPrice, false);
+    // Margin available after the flip's closing part: that position's margin comes back and its
+    // unrealized PnL (marked at `price`) turns into PnL realized at the slipped fill price.
+    let available = equity - this.book.usedMargin();
+    if (flipQty > 0 && opposite) {
+      const dir = opposite.side === 'long' ? 1 : -1;
+      available += (opposite.qty * opposite.entryPrice) / lev + (fillPrice - price) * opposite.qty * dir;
+    }
+    const need = (qty * fillPrice) / lev + fee;
+    if (need > available) {
+      // Refused for margin; a flip's closing part is not executed either (the order is one order).
+      return this.reject(ts, sig.side, 'insufficient_margin', `needs ${need.toFixed(2)} margin + fee, ${available.toFixed(2)} available`);
+    }
+    const r = this.book.fill({ symbol: this.symbol, side, qty: qty + flipQty, price: fillPrice, ts, fee, positionSide: leg ?? undefined, strategy: this.strategy });
+    this.record(r.changes, 'flip');
+    const pos = leg ? this.book.ledger.find(this.symbol, leg) : this.book.ledger.find(this.symbol);
+    if (pos) {
+      if (sig.stopLoss !== null) pos.stopLoss = roundPrice(sig.stopLoss, this.costs.tick);
+      if (sig.takeProfit !== null) pos.takeProfit = roundPrice(sig.takeProfit, this.costs.tick);
+    }
+  }
+
+  private executeClose(id: string | null, leg: Side | null, price: number, ts: number): void {
+    const targets = this.book.positions.filter((p) => p.symbol === this.symbol && (id === null || p.id === id) && (leg === null || p.side === leg));
+    if (targets.length === 0) return this.reject(ts, leg ?? 'long', 'no_position', id ? `no open position ${id}` : 'close() with no open position');
+    for (const p of targets) this.exit(p, this.slipped(price, p.side === 'long' ? 'sell' : 'buy'), ts, 'signal', false);
+  }
+
+  /** Closes a whole position at `price` (already slipped where it applies) for `reason`. */
+  exit(p: Position, price: number, ts: number, reason: ExitReason, maker: boolean): void {
+    const side: OrderSide = p.side === 'long' ? 'sell' : 'buy';
+    const r = this.book.fill({ symbol: p.symbol, side, qty: p.qty, price, ts, fee: this.fee(p.qty, price, maker), positionSide: p.positionSide ?? undefined, reduceOnly: true });
+    if (reason === 'liquidation') this.liquidations++;
+    this.record(r.changes, reason);
+  }
+
+  private record(changes: readonly PositionChange[], reason: ExitReason): void {
+    for (const ch of changes) if (ch.kind === 'closed') this.trades.push(toTrade(ch.position, reason));
+  }
+
+  private reject(ts: number, side: Side, reason: RejectionRecord['reason'], detail: string): void {
+    this.rejections.push({ ts, symbol: this.symbol, side, reason, detail });
+  }
+}
+
+/** A closed position as a trade record. */
+export function toTrade(p: Position, reason: ExitReason): TradeRecord {
+  const pnl = p.realizedPnl - p.fees + p.funding;
+  const notional = p.maxQty * p.entries[0]!.price;
+  return {
+    id: p.id,
+    symbol: p.symbol,
+    side: p.side,
+    positionSide: p.positionSide,
+    qty: p.maxQty,
+    entryPrice: entryAverage(p),
+    exitPrice: p.avgExitPrice ?? p.exitPrice ?? Number.NaN,
+    entryTime: p.openedAt,
+    exitTime: p.closedAt ?? p.openedAt,
+    grossPnl: p.realizedPnl,
+    fees: p.fees,
+    funding: p.funding,
+    pnl,
+    pnlPercent: notional > 0 ? (pnl / notional) * 100 : 0,
+    maxAdverse: p.maxAdverse,
+    exitReason: reason,
+    entries: p.entries.length,
+  };
+}
+
+/** Volume-weighted average of all entries (the position's entry price over its whole life). */
+function entryAverage(p: Position): number {
+  let q = 0;
+  let v = 0;
+  for (const e of p.entries) {
+    q += e.qty;
+    v += e.qty * e.price;
+  }
+  return q > 0 ? v / q : p.entryPrice;
+}

@@ -1,0 +1,53 @@
+import type { CandleColumns } from '../core/candles.ts';
+import type { RejectionRecord, Summary, TradeRecord } from '../core/results.ts';
+import type { Timeframe } from '../core/timeframe.ts';
+import type { PositionMode } from '../core/types.ts';
+
+/** How market orders from signals fill: at the signal candle's close, or at the next candle's open. */
+export type FillModel = 'close' | 'next-open';
+
+/** What to do when stop-loss and take-profit are both hit in one candle of the finest data available. */
+export type SlTpPolicy = 'conservative' | 'candle-direction';
+
+/** Everything that determines a run (written to results.json; same config + data → same bytes). */
+export interface BacktestConfig {
+  readonly strategy: string;
+  readonly params: Readonly<Record<string, number | string | boolean>>;
+  readonly exchange: string;
+  readonly symbol: string;
+  /** Base timeframe the loop walks (1m unless the data only has coarser candles). */
+  readonly timeframe: Timeframe;
+  /** Timeframes the strategy sees. */
+  readonly timeframes: readonly Timeframe[];
+  /** First and last bar open time (epoch ms) actually walked. */
+  readonly from: number;
+  readonly to: number;
+  readonly initialBalance: number;
+  readonly leverage: number;
+  readonly makerFeeBps: number;
+  readonly takerFeeBps: number;
+  readonly slippageBps: number;
+  /** Constant funding rate per 8 h interval (fraction), or 'series' when a rate series was given. */
+  readonly funding: number | 'series';
+  readonly fill: FillModel;
+  readonly slTpPolicy: SlTpPolicy;
+  readonly positionMode: PositionMode;
+  /** Maintenance margin rate for the liquidation price (fraction). */
+  readonly maintenanceMarginRate: number;
+  /** Finer timeframes that were available for the SL/TP drill-down. */
+  readonly drillDown: readonly Timeframe[];
+}
+
+/** The result of a backtest. `candles` and `equity` stay in memory (the report samples them). */
+export interface BacktestResult {
+  readonly config: BacktestConfig;
+  readonly summary: Summary;
+  readonly trades: readonly TradeRecord[];
+  readonly rejections: readonly RejectionRecord[];
+  /** Base candles walked. */
+  readonly candles: CandleColumns;
+  /** Equity at each base bar's close (quote), same length as `candles`. */
+  readonly equity: Float64Array;
+  /** Open positions at the end (closed at the last close as `end_of_data` in `trades`). */
+  readonly forcedCloses: number;
+}

