@@ -22,14 +22,19 @@ export default class SmaCross extends Strategy<typeof defaults> {
     const { fast, slow } = this;
     if (!slow.ready || Number.isNaN(slow.previous)) return;
     const p = this.params;
-    const price = ctx.candles().close();
-    const size = p.qty > 0 ? { qty: p.qty } : { percent: p.percent };
     if (fast.crossedAbove(slow)) {
-      return openLong({ ...size, stopLoss: price * (1 - p.sl), takeProfit: price * (1 + p.tp) });
+      const price = ctx.candles().close();
+      return openLong({ ...this.size(), stopLoss: price * (1 - p.sl), takeProfit: price * (1 + p.tp) });
     }
     if (fast.crossedBelow(slow)) {
-      if (p.short) return openShort({ ...size, stopLoss: price * (1 + p.sl), takeProfit: price * (1 - p.tp) });
+      const price = ctx.candles().close();
+      if (p.short) return openShort({ ...this.size(), stopLoss: price * (1 + p.sl), takeProfit: price * (1 - p.tp) });
       if (ctx.position('long')) return close();
     }
+  }
+
+  /** A fixed quantity when `qty` > 0, else `percent` of equity. */
+  private size(): { qty: number } | { percent: number } {
+    return this.params.qty > 0 ? { qty: this.params.qty } : { percent: this.params.percent };
   }
 }

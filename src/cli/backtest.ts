@@ -171,7 +171,7 @@ export function registerBacktestCommand(program: Command, settings: () => Settin
       }
       if (o.json) {
         const { serializeResults } = await import('../report/index.ts');
-        process.stdout.write(serializeResults(result) + '\n');
+        process.stdout.write(serializeResults(result));
       } else {
         process.stdout.write(summaryTable(result, dir));
       }

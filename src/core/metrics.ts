@@ -60,13 +60,16 @@ export function drawdownCurve(equity: Float64Array): Float64Array {
 export function dailyReturns(ts: Float64Array, equity: Float64Array, initial: number): number[] {
   const out: number[] = [];
   let prev = initial;
-  for (let i = 0; i < equity.length; i++) {
-    const day = Math.floor((ts[i] as number) / DAY);
-    const next = i + 1 < equity.length ? Math.floor((ts[i + 1] as number) / DAY) : day + 1;
-    if (next !== day) {
+  const n = equity.length;
+  if (n === 0) return out;
+  let dayEnd = (Math.floor((ts[0] as number) / DAY) + 1) * DAY;
+  for (let i = 0; i < n; i++) {
+    // The last bar of a UTC day: the next bar starts on a later day, or there is none.
+    if (i + 1 === n || (ts[i + 1] as number) >= dayEnd) {
       const e = equity[i] as number;
       out.push(prev !== 0 ? e / prev - 1 : 0);
       prev = e;
+      if (i + 1 < n) dayEnd = (Math.floor((ts[i + 1] as number) / DAY) + 1) * DAY;
     }
   }
   return out;

@@ -14,8 +14,18 @@ function decimals(step: number): number {
   return dot < 0 ? 0 : s.length - dot - 1;
 }
 
+// The scale (10^decimals) of the last step seen: fills use one tick and one lot, so this avoids any
+// string work on the hot path.
+let lastStep = Number.NaN;
+let lastScale = 1;
+
+/** Removes binary noise from a multiple of `step` (0.30000000000000004 → 0.3) with arithmetic only. */
 function clean(x: number, step: number): number {
-  return Number(x.toFixed(Math.min(15, decimals(step))));
+  if (step !== lastStep) {
+    lastStep = step;
+    lastScale = 10 ** Math.min(15, decimals(step));
+  }
+  return Math.round(x * lastScale) / lastScale;
 }
 
 /** Rounds a price to the nearest tick (quote currency). A tick of 0 leaves the price as is. */

@@ -1,4 +1,4 @@
-import { aggregateCandles, type CandleColumns } from '../core/candles.ts';
+import { aggregateCandles, lowerBound, type CandleColumns } from '../core/candles.ts';
 import { HalyardError } from '../core/errors.ts';
 import { computeSummary } from '../core/metrics.ts';
 import { Portfolio } from '../core/portfolio.ts';
@@ -41,6 +41,12 @@ export interface BacktestInput {
   readonly lot?: number;
   /** Called every 65,536 candles with (done, total). */
   readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** The rate in force at `t` in a sorted (time, rate) series (0 before its first point). */
+function rateAt(series: { readonly ts: Float64Array; readonly rate: Float64Array }, t: number): number {
+  const i = lowerBound(series.ts, t + 1) - 1;
+  return i >= 0 ? (series.rate[i] as number) : 0;
 }
 
 function asSignals(out: unknown): readonly Signal[] | undefined {
@@ -106,10 +112,11 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   }
 
   const funding = input.funding ?? 0;
-  let fundingIdx = 0;
+  let nextFunding = Number.NEGATIVE_INFINITY;
   const equity = new Float64Array(n);
   const res = newResolution();
   const lv: { side: 'long' | 'short'; stop: number; take: number } = { side: 'long', stop: Number.NaN, take: Number.NaN };
+  const invLeverage = 1 / leverage;
   let pending: readonly Signal[] | undefined;
   let exposed = 0;
   let ambiguous = 0;
@@ -123,14 +130,14 @@ export function runBacktest(input: BacktestInput): BacktestResult {
     const l = c.low[i] as number;
     const cl = c.close[i] as number;
 
-    if (positions.length > 0 && t % FUNDING_MS === 0 && i > 0) {
-      let rate: number;
-      if (typeof funding === 'number') rate = funding;
-      else {
-        while (fundingIdx + 1 < funding.ts.length && (funding.ts[fundingIdx + 1] as number) <= t) fundingIdx++;
-        rate = (funding.ts[fundingIdx] as number) <= t ? (funding.rate[fundingIdx] as number) : 0;
+    if (t >= nextFunding) {
+      // A funding time passed: pay it at this candle's open (the first candle at or after it, so a gap in
+      // the data still pays once).
+      if (positions.length > 0 && i > 0) {
+        const rate = typeof funding === 'number' ? funding : rateAt(funding, t);
+        if (rate !== 0) book.fund(o, rate);
       }
-      if (rate !== 0) book.fund(o, rate);
+      nextFunding = (Math.floor(t / FUNDING_MS) + 1) * FUNDING_MS;
     }
 
     if (pending !== undefined) {
@@ -139,23 +146,33 @@ export function runBacktest(input: BacktestInput): BacktestResult {
     }
 
     // Stop-loss, take-profit and liquidation of open positions (walk backwards: exits remove entries).
+    // Missing levels are ±Infinity so one range test skips the candles that touch nothing.
     for (let k = positions.length - 1; k >= 0; k--) {
       const p = positions[k]!;
-      const liq = book.liquidationPrice(p);
-      const sl = p.stopLoss ?? Number.NaN;
+      let liqFirst: boolean;
+      if (p.side === 'long') {
+        const liq = leverage > 1 ? p.entryPrice * (1 - invLeverage + mmr) : Number.NEGATIVE_INFINITY;
+        const sl = p.stopLoss ?? Number.NEGATIVE_INFINITY;
+        liqFirst = liq > sl;
+        lv.stop = liqFirst ? liq : sl;
+        lv.take = p.takeProfit ?? Number.POSITIVE_INFINITY;
+        if (l > lv.stop && h < lv.take) continue;
+      } else {
+        const liq = p.entryPrice * (1 + invLeverage - mmr);
+        const sl = p.stopLoss ?? Number.POSITIVE_INFINITY;
+        liqFirst = liq < sl;
+        lv.stop = liqFirst ? liq : sl;
+        lv.take = p.takeProfit ?? Number.NEGATIVE_INFINITY;
+        if (h < lv.stop && l > lv.take) continue;
+      }
       lv.side = p.side;
-      // The adverse level reached first: the stop-loss unless the liquidation price lies before it.
-      const liqFirst = p.side === 'long' ? !(sl >= liq) && liq === liq : !(sl <= liq) && liq === liq;
-      lv.stop = liqFirst ? liq : sl;
-      lv.take = p.takeProfit ?? Number.NaN;
       resolveCandle(lv as Levels, o, h, l, cl, t, baseMs, finer, policy, res);
       if (res.hit === Hit.None) continue;
       if (res.ambiguous) ambiguous++;
       else if (res.drilled) drilled++;
-      const exitSide = p.side === 'long' ? 'sell' : 'buy';
       if (res.hit === Hit.Take) exec.exit(p, res.price, t, 'take_profit', !res.gap);
-      else if (liqFirst) exec.exit(p, liq, t, 'liquidation', false);
-      else exec.exit(p, exec.slipped(res.price, exitSide), t, 'stop_loss', false);
+      else if (liqFirst) exec.exit(p, lv.stop, t, 'liquidation', false);
+      else exec.exit(p, exec.slipped(res.price, p.side === 'long' ? 'sell' : 'buy'), t, 'stop_loss', false);
     }
 
     for (let k = 0; k < higherList.length; k++) {
@@ -163,20 +180,31 @@ export function runBacktest(input: BacktestInput): BacktestResult {
     }
     baseView.i = i;
     baseView.feed();
+    // Max adverse excursion, and unrealized PnL at the close for the equity curve.
+    let unrealized = 0;
     for (let k = 0; k < positions.length; k++) {
       const p = positions[k]!;
-      const worst = p.side === 'long' ? (p.entryPrice - l) * p.qty : (h - p.entryPrice) * p.qty;
-      if (worst > p.maxAdverse) p.maxAdverse = worst;
+      if (p.side === 'long') {
+        const worst = (p.entryPrice - l) * p.qty;
+        if (worst > p.maxAdverse) p.maxAdverse = worst;
+        unrealized += (cl - p.entryPrice) * p.qty;
+      } else {
+        const worst = (h - p.entryPrice) * p.qty;
+        if (worst > p.maxAdverse) p.maxAdverse = worst;
+        unrealized += (p.entryPrice - cl) * p.qty;
+      }
     }
 
     ctx.time = t + baseMs;
-    ctx.mark(cl);
+    ctx.markPrice = cl;
     const out = asSignals(strategy.onCandle(ctx));
     if (out !== undefined && out.length > 0) {
-      if (fill === 'close') for (const s of out) exec.execute(s, cl, t + baseMs);
-      else pending = out;
+      if (fill === 'close') {
+        for (const s of out) exec.execute(s, cl, t + baseMs);
+        unrealized = book.unrealized(cl);
+      } else pending = out;
     }
-    equity[i] = positions.length > 0 ? book.equity(cl) : book.balance;
+    equity[i] = book.balance + unrealized;
     if (positions.length > 0) exposed++;
     if ((i & 0xffff) === 0 && input.onProgress) input.onProgress(i, n);
   }

@@ -7,18 +7,34 @@ import type { CandleView, IndicatorOptions, Indicators, PortfolioView, StrategyC
 import { Atr, Ema, LibraryIndicator, Rsi, Sma, type Indicator, type StreamingLike } from '../strategy/indicators.ts';
 import type { BaseView, HigherView } from './views.ts';
 
-/** Portfolio figures as of the latest close, refreshed by the loop before each strategy call. */
+/** Portfolio figures at the latest close, computed when the strategy reads them (most candles it does not). */
 class PortfolioSnapshot implements PortfolioView {
-  balance = 0;
-  equity = 0;
-  usedMargin = 0;
-  available = 0;
-  constructor(readonly leverage: number) {}
+  constructor(
+    private readonly book: Portfolio,
+    private readonly ctx: { readonly markPrice: number },
+  ) {}
+  get leverage(): number {
+    return this.book.leverage;
+  }
+  get balance(): number {
+    return this.book.balance;
+  }
+  get equity(): number {
+    return this.book.equity(this.ctx.markPrice);
+  }
+  get usedMargin(): number {
+    return this.book.usedMargin();
+  }
+  get available(): number {
+    return this.equity - this.usedMargin;
+  }
 }
 
 /** The one StrategyContext object of a run; the loop moves its clock and cursor. */
 export class EngineContext implements StrategyContext {
   time = 0;
+  /** Latest close: the mark price of the portfolio view. */
+  markPrice = Number.NaN;
   readonly portfolio: PortfolioSnapshot;
   readonly indicators: Indicators;
   /** Indicators may only be created during onInit (so the engine feeds them from the first candle). */
@@ -31,7 +47,7 @@ export class EngineContext implements StrategyContext {
     private readonly higher: ReadonlyMap<Timeframe, HigherView>,
     private readonly book: Portfolio,
   ) {
-    this.portfolio = new PortfolioSnapshot(book.leverage);
+    this.portfolio = new PortfolioSnapshot(book, this);
     this.indicators = this.makeIndicators();
   }
 
@@ -51,15 +67,6 @@ export class EngineContext implements StrategyContext {
       if (p.symbol === this.symbol && (side === undefined || p.side === side)) return p;
     }
     return undefined;
-  }
-
-  /** Refreshes the portfolio snapshot at the mark price. */
-  mark(price: number): void {
-    const s = this.portfolio;
-    s.balance = this.book.balance;
-    s.equity = this.book.equity(price);
-    s.usedMargin = this.book.usedMargin();
-    s.available = s.equity - s.usedMargin;
   }
 
   private register<T extends Indicator>(ind: T, tf: Timeframe | undefined): T {

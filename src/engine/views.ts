@@ -55,7 +55,14 @@ export class BaseView implements CandleView {
   feed(): void {
     const c = this.c;
     const i = this.i;
-    for (const ind of this.indicators) ind.push(c.open[i] as number, c.high[i] as number, c.low[i] as number, c.close[i] as number, c.volume[i] as number);
+    const inds = this.indicators;
+    if (inds.length === 0) return;
+    const o = c.open[i] as number;
+    const h = c.high[i] as number;
+    const l = c.low[i] as number;
+    const cl = c.close[i] as number;
+    const v = c.volume[i] as number;
+    for (let k = 0; k < inds.length; k++) (inds[k] as Indicator).push(o, h, l, cl, v);
   }
 }
 

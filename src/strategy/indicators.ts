@@ -80,7 +80,7 @@ export class Sma extends Indicator {
   }
 
   protected next(o: number, h: number, l: number, c: number, v: number): number {
-    const x = pick(this.source, o, h, l, c, v);
+    const x = this.source === 'close' ? c : pick(this.source, o, h, l, c, v);
     const p = this.period;
     const slot = this.k % p;
     if (this.k >= p) this.sum -= this.buf[slot] as number;

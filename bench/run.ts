@@ -1,0 +1,139 @@
+/**
+ * `npm run bench`: the figures of ARCHITECTURE.md's performance budget, printed and written to
+ * bench/results.json. Never a pass/fail: targets are printed beside the measured values.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cpus } from 'node:os';
+import { cachePath, importCsv, readCandles } from '../src/data/index.ts';
+import type { CandleColumns } from '../src/core/candles.ts';
+import { runBacktest } from '../src/engine/backtest.ts';
+import type { Strategy } from '../src/strategy/strategy.ts';
+import SmaCross from '../strategies/sma-cross.ts';
+import { handwrittenSmaCross } from './handwritten.ts';
+import { MtfSmaCross } from './mtf-strategy.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '..');
+const shared = resolve(repo, '../shared/data');
+const cache = resolve(repo, 'data/bench-cache');
+const SYMBOL = 'BTC/USDT:USDT';
+const FROM = Date.UTC(2023, 5, 27);
+const TO = Date.UTC(2024, 5, 26);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function ensureImported(file: string, tf: '1m' | '1h' | '4h'): Promise<void> {
+  const p = cachePath(cache, 'binance', SYMBOL, tf);
+  if (existsSync(p)) return;
+  const t = performance.now();
+  await importCsv({ file: join(shared, file), exchange: 'binance', symbol: SYMBOL, timeframe: tf, cacheRoot: cache });
+  console.log(`  imported ${file} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+}
+
+function timeEngine(make: () => Strategy, candles: CandleColumns, reps: number): { ms: number; trades: number; finalEquity: number } {
+  let best = Number.POSITIVE_INFINITY;
+  let trades = 0;
+  let finalEquity = 0;
+  for (let k = 0; k < reps; k++) {
+    const strategy = make();
+    const t = performance.now();
+    const r = runBacktest({ strategy, candles, timeframe: '1m', exchange: 'binance', symbol: SYMBOL, initialBalance: 1_000_000, fill: 'next-open', tick: 0.1, lot: 0.001 });
+    best = Math.min(best, performance.now() - t);
+    trades = r.summary.trades;
+    finalEquity = r.summary.finalEquity;
+  }
+  return { ms: best, trades, finalEquity };
+}
+
+const smaParams = { fast: 50, slow: 200, qty: 1, sl: 0.01, tp: 0.02 };
+
+async function main(): Promise<void> {
+  if (!existsSync(shared)) {
+    console.log(`bench: ${shared} is absent; the benchmark needs the shared market data.`);
+    process.exitCode = 1;
+    return;
+  }
+  mkdirSync(cache, { recursive: true });
+  console.log(`Halyard bench on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
+  await ensureImported('binance-spot-BTCUSDT-1m.csv.gz', '1m');
+  await ensureImported('binance-spot-BTCUSDT-1h.csv.gz', '1h');
+
+  const tRead = performance.now();
+  const year = await readCandles(cachePath(cache, 'binance', SYMBOL, '1m'), { from: FROM, to: TO });
+  const readMs = performance.now() - tRead;
+  const all = await readCandles(cachePath(cache, 'binance', SYMBOL, '1m'));
+
+  const engine = timeEngine(() => new SmaCross(smaParams), year, 7);
+  let handBest = Number.POSITIVE_INFINITY;
+  let hand = { trades: 0, finalEquity: 0 };
+  for (let k = 0; k < 7; k++) {
+    const t = performance.now();
+    hand = handwrittenSmaCross(year, 50, 200, 1, 0.01, 0.02, 1_000_000, 5, 2);
+    handBest = Math.min(handBest, performance.now() - t);
+  }
+  const full = timeEngine(() => new SmaCross(smaParams), all, 3);
+  const mtf = timeEngine(() => new MtfSmaCross(), year, 5);
+
+  // The whole command, as a user runs it, from the Parquet cache (report files included).
+  const env = { ...process.env, CACHE_PATH: cache, OUTPUT_PATH: join(cache, '..', 'bench-output'), LOG_LEVEL: 'silent' };
+  const args = ['bin/halyard.js', 'backtest', 'strategies/sma-cross.ts', '--exchange', 'binance', '--symbol', SYMBOL, '--from', '2023-06-27', '--to', '2024-06-26', '--fill', 'next-open'];
+  for (const [k, v] of Object.entries(smaParams)) args.push('--param', `${k}=${v}`);
+  args.push('--balance', '1000000', '--json');
+  const walls: number[] = [];
+  for (let k = 0; k < 5; k++) {
+    const t = performance.now();
+    execFileSync(process.execPath, args, { cwd: repo, env, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 28 });
+    walls.push(performance.now() - t);
+  }
+  const rss = (from: number, to: number) =>
+    JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'bench/rss-child.ts', cache, String(from), String(to)], { cwd: repo, encoding: 'utf8' })) as { candles: number; maxRssMB: number };
+  const rssFull = rss(0, Number.MAX_SAFE_INTEGER);
+  const rssYear = rss(FROM, TO);
+
+  const results = {
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '', node: process.version },
+    year1m: {
+      candles: year.length,
+      parquetReadMs: round(readMs),
+      engineMs: round(engine.ms),
+      engineCandlesPerSec: Math.round(year.length / (engine.ms / 1000)),
+      handwrittenMs: round(handBest),
+      handwrittenCandlesPerSec: Math.round(year.length / (handBest / 1000)),
+      ratioToHandwritten: round(engine.ms / handBest),
+      trades: engine.trades,
+      handwrittenTrades: hand.trades,
+      finalEquity: round(engine.finalEquity),
+      handwrittenFinalEquity: round(hand.finalEquity),
+      commandWallMsMedian: round(median(walls)),
+      commandWallMsAll: walls.map(round),
+      peakRssMB: round(rssYear.maxRssMB),
+    },
+    full1m: { candles: all.length, engineMs: round(full.ms), engineCandlesPerSec: Math.round(all.length / (full.ms / 1000)), trades: full.trades, peakRssMB: round(rssFull.maxRssMB) },
+    mtf1m4h: { candles: year.length, engineMs: round(mtf.ms), engineCandlesPerSec: Math.round(year.length / (mtf.ms / 1000)), trades: mtf.trades },
+    targets: { engineCandlesPerSec: 20_000_000, commandWallMs: 1000, ratioToHandwritten: 5, peakRssMBFull: 300 },
+  };
+  const y = results.year1m;
+  console.log(`\n  365 d 1m SMA(50/200)+SL/TP  ${y.candles.toLocaleString()} candles`);
+  console.log(`    engine loop        ${(y.engineCandlesPerSec / 1e6).toFixed(1)} M candles/s (${y.engineMs} ms)   target ≥ 20 M/s`);
+  console.log(`    hand-written loop  ${(y.handwrittenCandlesPerSec / 1e6).toFixed(1)} M candles/s (${y.handwrittenMs} ms)   engine/hand = ${y.ratioToHandwritten}×   target ≤ 5×`);
+  console.log(`    trades             engine ${y.trades}, hand-written ${y.handwrittenTrades}; final equity ${y.finalEquity} vs ${y.handwrittenFinalEquity}`);
+  console.log(`    parquet read       ${y.parquetReadMs} ms`);
+  console.log(`    whole command      ${y.commandWallMsMedian} ms median of 5   target < 1000 ms`);
+  console.log(`    peak RSS           ${y.peakRssMB} MB`);
+  console.log(`  ${results.full1m.candles.toLocaleString()} bars (2022-01 → 2024-06): ${(results.full1m.engineCandlesPerSec / 1e6).toFixed(1)} M candles/s, peak RSS ${results.full1m.peakRssMB} MB   target < 300 MB`);
+  console.log(`  1m + 4h multi-timeframe:   ${(results.mtf1m4h.engineCandlesPerSec / 1e6).toFixed(1)} M candles/s (${results.mtf1m4h.engineMs} ms, ${results.mtf1m4h.trades} trades)`);
+  writeFileSync(join(here, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  console.log('\n  written to bench/results.json');
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+await main();

@@ -1,0 +1,33 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { BacktestResult } from '../engine/result.ts';
+import { tradesCsv } from './csv.ts';
+import { reportHtml } from './html.ts';
+import { serializeResults } from './results.ts';
+
+/** Files a run writes, in the order they are written. */
+export const RUN_FILES = ['results.json', 'trades.csv', 'report.html'] as const;
+
+/** Where a run was written: the absolute directory and the absolute path of each file. */
+export interface WrittenRun {
+  readonly dir: string;
+  readonly files: readonly string[];
+}
+
+/** Writes results.json, trades.csv and report.html into `outDir` (created if missing; files overwritten). */
+export async function writeRun(result: BacktestResult, outDir: string): Promise<WrittenRun> {
+  const dir = resolve(outDir);
+  await mkdir(dir, { recursive: true });
+  const contents: Record<(typeof RUN_FILES)[number], string> = {
+    'results.json': serializeResults(result),
+    'trades.csv': tradesCsv(result.trades),
+    'report.html': reportHtml(result),
+  };
+  const files: string[] = [];
+  for (const name of RUN_FILES) {
+    const file = join(dir, name);
+    await writeFile(file, contents[name], 'utf8');
+    files.push(file);
+  }
+  return { dir, files };
+}
