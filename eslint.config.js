@@ -14,6 +14,7 @@ export default tseslint.config(
     },
   },
   { files: ['strategies/**/*.ts'], rules: { 'no-restricted-syntax': 'off' } },
+  { files: ['bin/**/*.js', '*.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
   {
     files: ['src/core/**/*.ts'],
     ignores: ['src/core/**/*.test.ts'],

@@ -27,6 +27,8 @@ export function handwrittenSmaCross(
   const fb = new Float64Array(fast);
   const sb = new Float64Array(slow);
   let fs = 0;
+  let kf = 0;
+  let ks = 0;
   let ss = 0;
   let fPrev = Number.NaN;
   let sPrev = Number.NaN;
@@ -88,14 +90,12 @@ export function handwrittenSmaCross(
         side = 0;
       }
     }
-    const kf = i % fast;
-    const ks = i % slow;
-    if (i >= fast) fs -= fb[kf]!;
-    if (i >= slow) ss -= sb[ks]!;
+    fs += cl - fb[kf]!;
+    ss += cl - sb[ks]!;
     fb[kf] = cl;
     sb[ks] = cl;
-    fs += cl;
-    ss += cl;
+    kf = kf + 1 === fast ? 0 : kf + 1;
+    ks = ks + 1 === slow ? 0 : ks + 1;
     fPrev = fVal;
     sPrev = sVal;
     fVal = i + 1 >= fast ? fs / fast : Number.NaN;

@@ -122,6 +122,7 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   let ambiguous = 0;
   let drilled = 0;
   const positions = book.ledger.open;
+  const baseIndicators = baseView.indicators;
 
   for (let i = 0; i < n; i++) {
     const t = c.ts[i] as number;
@@ -150,21 +151,25 @@ export function runBacktest(input: BacktestInput): BacktestResult {
     for (let k = positions.length - 1; k >= 0; k--) {
       const p = positions[k]!;
       let liqFirst: boolean;
+      let stop: number;
+      let take: number;
       if (p.side === 'long') {
         const liq = leverage > 1 ? p.entryPrice * (1 - invLeverage + mmr) : Number.NEGATIVE_INFINITY;
         const sl = p.stopLoss ?? Number.NEGATIVE_INFINITY;
         liqFirst = liq > sl;
-        lv.stop = liqFirst ? liq : sl;
-        lv.take = p.takeProfit ?? Number.POSITIVE_INFINITY;
-        if (l > lv.stop && h < lv.take) continue;
+        stop = liqFirst ? liq : sl;
+        take = p.takeProfit ?? Number.POSITIVE_INFINITY;
+        if (l > stop && h < take) continue;
       } else {
         const liq = p.entryPrice * (1 + invLeverage - mmr);
         const sl = p.stopLoss ?? Number.POSITIVE_INFINITY;
         liqFirst = liq < sl;
-        lv.stop = liqFirst ? liq : sl;
-        lv.take = p.takeProfit ?? Number.NEGATIVE_INFINITY;
-        if (h < lv.stop && l > lv.take) continue;
+        stop = liqFirst ? liq : sl;
+        take = p.takeProfit ?? Number.NEGATIVE_INFINITY;
+        if (h < stop && l > take) continue;
       }
+      lv.stop = stop;
+      lv.take = take;
       lv.side = p.side;
       resolveCandle(lv as Levels, o, h, l, cl, t, baseMs, finer, policy, res);
       if (res.hit === Hit.None) continue;
@@ -179,7 +184,7 @@ export function runBacktest(input: BacktestInput): BacktestResult {
       higherList[k]!.update(t, o, h, l, cl, c.volume[i] as number, c.openInterest[i] as number, c.cvd[i] as number);
     }
     baseView.i = i;
-    baseView.feed();
+    for (let k = 0; k < baseIndicators.length; k++) baseIndicators[k]!.push(o, h, l, cl, c.volume[i] as number);
     // Max adverse excursion, and unrealized PnL at the close for the equity curve.
     let unrealized = 0;
     for (let k = 0; k < positions.length; k++) {

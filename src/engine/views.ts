@@ -50,20 +50,6 @@ export class BaseView implements CandleView {
     for (let k = Math.min(n, this.length) - 1; k >= 0; k--) out.push(this[field](k));
     return out;
   }
-
-  /** Feeds the latest candle to this timeframe's indicators. */
-  feed(): void {
-    const c = this.c;
-    const i = this.i;
-    const inds = this.indicators;
-    if (inds.length === 0) return;
-    const o = c.open[i] as number;
-    const h = c.high[i] as number;
-    const l = c.low[i] as number;
-    const cl = c.close[i] as number;
-    const v = c.volume[i] as number;
-    for (let k = 0; k < inds.length; k++) (inds[k] as Indicator).push(o, h, l, cl, v);
-  }
 }
 
 /**

@@ -68,7 +68,9 @@ export abstract class Indicator {
 export class Sma extends Indicator {
   private readonly buf: Float64Array;
   private sum = 0;
-  private k = 0;
+  /** Next ring-buffer slot (a wrapping index: no division per candle). */
+  private slot = 0;
+  private filled = false;
 
   constructor(
     readonly period: number,
@@ -82,18 +84,18 @@ export class Sma extends Indicator {
   protected next(o: number, h: number, l: number, c: number, v: number): number {
     const x = this.source === 'close' ? c : pick(this.source, o, h, l, c, v);
     const p = this.period;
-    const slot = this.k % p;
-    if (this.k >= p) this.sum -= this.buf[slot] as number;
+    const slot = this.slot;
+    this.sum += x - (this.buf[slot] as number); // the buffer starts at zeros, so this is exact while filling
     this.buf[slot] = x;
-    this.sum += x;
-    this.k++;
-    if (slot === p - 1) {
+    if (slot + 1 === p) {
+      this.slot = 0;
+      this.filled = true;
       // Re-sum once per period so floating-point drift never accumulates.
       let s = 0;
       for (let i = 0; i < p; i++) s += this.buf[i] as number;
       this.sum = s;
-    }
-    return this.k >= p ? this.sum / p : Number.NaN;
+    } else this.slot = slot + 1;
+    return this.filled ? this.sum / p : Number.NaN;
   }
 }
 

@@ -1,0 +1,140 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import type { Gap } from '../core/candles.ts';
+import { HalyardError } from '../core/errors.ts';
+import { parseTimeframe } from '../core/timeframe.ts';
+import { importCsv, listCache, type CacheEntry, type ImportCsvResult } from '../data/index.ts';
+
+/** What the data commands need from the program: where the candle cache lives. */
+export interface DataCommandDeps {
+  readonly cacheRoot: () => string;
+}
+
+const ImportOptions = z.object({
+  exchange: z.string().min(1),
+  symbol: z.string().min(1),
+  timeframe: z.string().min(1),
+  json: z.boolean().optional(),
+});
+
+const LsOptions = z.object({ json: z.boolean().optional() });
+
+/** Validates commander's parsed options against a schema, as a HalyardError naming the bad option. */
+function options<T>(schema: z.ZodType<T>, raw: unknown): T {
+  const r = schema.safeParse(raw);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  throw new HalyardError('invalid_input', `--${issue?.path.join('.') ?? '?'}: ${issue?.message ?? 'invalid'}`);
+}
+
+/** Open time as short ISO UTC (minute precision: the finest timeframe is 1m). */
+const iso = (t: number): string => (Number.isFinite(t) ? `${new Date(t).toISOString().slice(0, 16)}Z` : '-');
+const missing = (gaps: readonly Gap[]): number => gaps.reduce((s, g) => s + g.count, 0);
+const int = (n: number): string => n.toLocaleString('en-US');
+const plural = (n: number, one: string): string => `${int(n)} ${one}${n === 1 ? '' : 's'}`;
+
+function gapsJson(gaps: readonly Gap[]): { from: string; to: string; count: number }[] {
+  return gaps.map((g) => ({ from: new Date(g.from).toISOString(), to: new Date(g.to).toISOString(), count: g.count }));
+}
+
+function printImport(r: ImportCsvResult, file: string, timeframe: string): void {
+  const lines = [
+    `imported ${plural(r.rows, 'row')} from ${file}`,
+    `into     ${r.path} (${plural(r.cacheRows, 'row')} after merge)`,
+    `range    ${iso(r.first)} → ${iso(r.last)} (${timeframe})`,
+    `cvd      ${r.exactCvd ? 'exact, from taker-buy volume' : 'approximate: volume × sign(close − open)'}`,
+    `gaps     ${r.gaps.length === 0 ? 'none' : `${plural(r.gaps.length, 'gap')}, ${plural(missing(r.gaps), 'missing bar')} (reported, not filled)`}`,
+  ];
+  for (const g of r.gaps.slice(0, 10)) lines.push(`         from ${iso(g.from)}: ${plural(g.count, 'bar')} missing`);
+  if (r.gaps.length > 10) lines.push(`         … and ${int(r.gaps.length - 10)} more (--json lists all)`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Renders rows as a left-aligned text table (numbers right-aligned). */
+function table(header: readonly string[], rows: readonly (readonly string[])[], rightAligned: ReadonlySet<number>): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const fmt = (r: readonly string[]): string =>
+    r.map((cell, i) => (rightAligned.has(i) ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  return [fmt(header), ...rows.map(fmt)].join('\n');
+}
+
+function size(bytes: number): string {
+  return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+function printList(entries: readonly CacheEntry[], root: string): void {
+  if (entries.length === 0) {
+    process.stdout.write(`no cached candles under ${root}; add some with: halyard data import <file.csv[.gz]> --exchange <e> --symbol <s> --timeframe <tf>\n`);
+    return;
+  }
+  const rows = entries.map((e) => [
+    e.exchange,
+    e.symbol,
+    e.timeframe,
+    int(e.rows),
+    iso(e.first),
+    iso(e.last),
+    e.gaps.length === 0 ? '0' : `${int(e.gaps.length)} (${plural(missing(e.gaps), 'bar')})`,
+    size(e.bytes),
+  ]);
+  const header = ['exchange', 'symbol', 'timeframe', 'rows', 'first (UTC)', 'last (UTC)', 'gaps', 'size'];
+  process.stdout.write(`${table(header, rows, new Set([3, 7]))}\n`);
+}
+
+/** Adds `halyard data import` and `halyard data ls`. */
+export function registerDataCommands(program: Command, deps: DataCommandDeps): void {
+  const data = program.command('data').description('Manage the local candle cache (Parquet files under CACHE_PATH)');
+
+  data
+    .command('import')
+    .description('Import a Binance kline CSV (12-column raw dump or timestamp,open,high,low,close,volume; .gz or plain) into the cache')
+    .argument('<file>', 'CSV file, plain or gzip-compressed')
+    .requiredOption('--exchange <exchange>', 'ccxt exchange id the candles come from, e.g. binance')
+    .requiredOption('--symbol <symbol>', 'ccxt unified symbol, e.g. BTC/USDT:USDT')
+    .requiredOption('--timeframe <tf>', 'timeframe of the rows: 1m 3m 5m 15m 30m 1h 2h 4h 6h 12h 1d')
+    .option('--json', 'print the result as JSON')
+    .action(async (file: string, raw: unknown) => {
+      const o = options(ImportOptions, raw);
+      const timeframe = parseTimeframe(o.timeframe);
+      const r = await importCsv({ file, exchange: o.exchange, symbol: o.symbol, timeframe, cacheRoot: deps.cacheRoot() });
+      if (!o.json) return printImport(r, file, timeframe);
+      const out = {
+        path: r.path,
+        exchange: o.exchange,
+        symbol: o.symbol,
+        timeframe,
+        rows: r.rows,
+        cacheRows: r.cacheRows,
+        first: new Date(r.first).toISOString(),
+        last: new Date(r.last).toISOString(),
+        exactCvd: r.exactCvd,
+        missingBars: missing(r.gaps),
+        gaps: gapsJson(r.gaps),
+      };
+      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    });
+
+  data
+    .command('ls')
+    .description('List cached series: rows, first and last candle (UTC), gaps and file size')
+    .option('--json', 'print the list as JSON')
+    .action(async (raw: unknown) => {
+      const o = options(LsOptions, raw);
+      const root = deps.cacheRoot();
+      const entries = await listCache(root);
+      if (!o.json) return printList(entries, root);
+      const out = entries.map((e) => ({
+        exchange: e.exchange,
+        symbol: e.symbol,
+        timeframe: e.timeframe,
+        path: e.path,
+        rows: e.rows,
+        first: e.rows > 0 ? new Date(e.first).toISOString() : null,
+        last: e.rows > 0 ? new Date(e.last).toISOString() : null,
+        bytes: e.bytes,
+        missingBars: missing(e.gaps),
+        gaps: gapsJson(e.gaps),
+      }));
+      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    });
+}

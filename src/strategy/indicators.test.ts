@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { EMA, RSI, SMA } from 'trading-signals';
+import { Atr, Ema, LibraryIndicator, Rsi, Sma } from './indicators.ts';
+import { SeededRandom } from '../core/rng.ts';
+
+function series(n: number): number[] {
+  const r = new SeededRandom(3);
+  const xs: number[] = [];
+  let p = 100;
+  for (let i = 0; i < n; i++) xs.push((p += r.normal()));
+  return xs;
+}
+
+describe('streaming indicators agree with trading-signals', () => {
+  const xs = series(3000);
+  it('SMA', () => {
+    const ours = new Sma(20);
+    const lib = new SMA(20);
+    xs.forEach((x, i) => {
+      ours.push(x, x, x, x, 0);
+      const r = lib.update(x, false);
+      if (i < 19) expect(ours.value).toBeNaN();
+      else expect(ours.value).toBeCloseTo(r as number, 9);
+    });
+    expect(ours.previous).not.toBe(ours.value);
+  });
+  it('EMA (seeded with the SMA like TA-Lib; trading-signals seeds with the first value, so compare once that has decayed)', () => {
+    const ours = new Ema(10);
+    const lib = new EMA(10);
+    xs.forEach((x, i) => {
+      ours.push(x, x, x, x, 0);
+      const r = lib.update(x, false);
+      if (i >= 300) expect(ours.value).toBeCloseTo(r as number, 6);
+      if (i === 8) expect(ours.value).toBeNaN();
+      if (i === 9) expect(ours.value).toBeCloseTo(xs.slice(0, 10).reduce((a, b) => a + b, 0) / 10, 9);
+    });
+  });
+  it('RSI (Wilder)', () => {
+    const ours = new Rsi(14);
+    const lib = new RSI(14);
+    let compared = 0;
+    xs.forEach((x) => {
+      ours.push(x, x, x, x, 0);
+      const r = lib.update(x, false);
+      if (r !== null && ours.ready) {
+        expect(ours.value).toBeCloseTo(r, 6);
+        compared++;
+      }
+    });
+    expect(compared).toBeGreaterThan(2900);
+  });
+  it('ATR warms up after `period` candles and stays positive', () => {
+    const a = new Atr(14);
+    xs.forEach((x, i) => {
+      a.push(x, x + 1, x - 1, x, 0);
+      if (i < 13) expect(a.value).toBeNaN();
+      else expect(a.value).toBeGreaterThan(0);
+    });
+  });
+  it('wraps any trading-signals indicator', () => {
+    const w = new LibraryIndicator(new SMA(5));
+    [1, 2, 3, 4, 5, 6].forEach((x) => w.push(x, x, x, x, 0));
+    expect(w.value).toBe(4);
+    expect(w.crossedAbove(new Sma(1))).toBe(false);
+  });
+});
