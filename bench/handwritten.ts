@@ -52,15 +52,16 @@ export function handwrittenSmaCross(
     const l = c.low[i]!;
     const cl = c.close[i]!;
     if (pending !== 0) {
+      const fill = roundTick(o); // fills are rounded to the contract's tick, as the engine does
       if (side !== 0 && side !== pending) {
-        balance += (o - entry) * qty * side - o * qty * taker;
+        balance += (fill - entry) * qty * side - fill * qty * taker;
         trades++;
         side = 0;
       }
       if (side === 0) {
         side = pending;
-        entry = o;
-        balance -= o * qty * taker;
+        entry = fill;
+        balance -= fill * qty * taker;
       }
       stop = pSl;
       take = pTp;
@@ -70,14 +71,14 @@ export function handwrittenSmaCross(
       let exit = Number.NaN;
       let fee = taker;
       if (side > 0) {
-        if (o <= stop) exit = o;
+        if (o <= stop) exit = roundTick(o);
         else if (o >= take) exit = o;
         else if (l <= stop) exit = stop;
         else if (h >= take) {
           exit = take;
           fee = maker;
         }
-      } else if (o >= stop) exit = o;
+      } else if (o >= stop) exit = roundTick(o);
       else if (o <= take) exit = o;
       else if (h >= stop) exit = stop;
       else if (l <= take) {
@@ -114,7 +115,7 @@ export function handwrittenSmaCross(
     equity[i] = side !== 0 ? balance + (cl - entry) * qty * side : balance;
   }
   if (side !== 0) {
-    const last = c.close[n - 1]!;
+    const last = roundTick(c.close[n - 1]!);
     balance += (last - entry) * qty * side - last * qty * taker;
     trades++;
   }

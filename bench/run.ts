@@ -18,7 +18,9 @@ import { MtfSmaCross } from './mtf-strategy.ts';
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
 const shared = resolve(repo, '../shared/data');
-const cache = resolve(repo, 'data/bench-cache');
+/** Two caches: the one-year file alone (what the README's user imports), and the full 2.5-year history. */
+const cacheYear = resolve(repo, 'data/bench-cache/year');
+const cacheFull = resolve(repo, 'data/bench-cache/full');
 const SYMBOL = 'BTC/USDT:USDT';
 const FROM = Date.UTC(2023, 5, 27);
 const TO = Date.UTC(2024, 5, 26);
@@ -28,7 +30,7 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-async function ensureImported(file: string, tf: '1m' | '1h' | '4h'): Promise<void> {
+async function ensureImported(cache: string, file: string, tf: '1m' | '1h' | '4h'): Promise<void> {
   const p = cachePath(cache, 'binance', SYMBOL, tf);
   if (existsSync(p)) return;
   const t = performance.now();
@@ -59,15 +61,16 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  mkdirSync(cache, { recursive: true });
+  mkdirSync(cacheYear, { recursive: true });
+  mkdirSync(cacheFull, { recursive: true });
   console.log(`Halyard bench on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
-  await ensureImported('binance-spot-BTCUSDT-1m.csv.gz', '1m');
-  await ensureImported('binance-spot-BTCUSDT-1h.csv.gz', '1h');
+  await ensureImported(cacheYear, 'binance-spot-BTCUSDT-1m-365d.csv.gz', '1m');
+  await ensureImported(cacheFull, 'binance-spot-BTCUSDT-1m.csv.gz', '1m');
 
   const tRead = performance.now();
-  const year = await readCandles(cachePath(cache, 'binance', SYMBOL, '1m'), { from: FROM, to: TO });
+  const year = await readCandles(cachePath(cacheYear, 'binance', SYMBOL, '1m'), { from: FROM, to: TO });
   const readMs = performance.now() - tRead;
-  const all = await readCandles(cachePath(cache, 'binance', SYMBOL, '1m'));
+  const all = await readCandles(cachePath(cacheFull, 'binance', SYMBOL, '1m'));
 
   const engine = timeEngine(() => new SmaCross(smaParams), year, 7);
   let handBest = Number.POSITIVE_INFINITY;
@@ -81,7 +84,7 @@ async function main(): Promise<void> {
   const mtf = timeEngine(() => new MtfSmaCross(), year, 5);
 
   // The whole command, as a user runs it, from the Parquet cache (report files included).
-  const env = { ...process.env, CACHE_PATH: cache, OUTPUT_PATH: join(cache, '..', 'bench-output'), LOG_LEVEL: 'silent' };
+  const env = { ...process.env, CACHE_PATH: cacheYear, OUTPUT_PATH: resolve(repo, 'data/bench-output'), LOG_LEVEL: 'silent' };
   const args = ['bin/halyard.js', 'backtest', 'strategies/sma-cross.ts', '--exchange', 'binance', '--symbol', SYMBOL, '--from', '2023-06-27', '--to', '2024-06-26', '--fill', 'next-open'];
   for (const [k, v] of Object.entries(smaParams)) args.push('--param', `${k}=${v}`);
   args.push('--balance', '1000000', '--json');
@@ -91,10 +94,10 @@ async function main(): Promise<void> {
     execFileSync(process.execPath, args, { cwd: repo, env, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 28 });
     walls.push(performance.now() - t);
   }
-  const rss = (from: number, to: number) =>
-    JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'bench/rss-child.ts', cache, String(from), String(to)], { cwd: repo, encoding: 'utf8' })) as { candles: number; maxRssMB: number };
-  const rssFull = rss(0, Number.MAX_SAFE_INTEGER);
-  const rssYear = rss(FROM, TO);
+  const rss = (cache: string) =>
+    JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'bench/rss-child.ts', cache, '0', String(Number.MAX_SAFE_INTEGER)], { cwd: repo, encoding: 'utf8' })) as { candles: number; maxRssMB: number };
+  const rssFull = rss(cacheFull);
+  const rssYear = rss(cacheYear);
 
   const results = {
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '', node: process.version },

@@ -12,7 +12,7 @@ import { cachePath, readCandles, syntheticCandles } from '../data/index.ts';
 import { runBacktest, type FundingInput } from '../engine/backtest.ts';
 import type { FillModel, SlTpPolicy } from '../engine/result.ts';
 import { loadFundingCsv } from '../data/funding.ts';
-import { writeRun } from '../report/index.ts';
+import { serializeResults, writeRun } from '../report/index.ts';
 import { loadStrategyFile } from '../strategy/load.ts';
 import { parseParams } from '../strategy/strategy.ts';
 import { summaryTable } from './summary.ts';
@@ -164,14 +164,14 @@ export function registerBacktestCommand(program: Command, settings: () => Settin
       });
       bar?.stop();
       let dir: string | null = null;
+      let json: string | null = null;
       if (o.report) {
         const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
         dir = o.out ?? join(s.OUTPUT_PATH, `${stamp}-${strategy.name}`);
-        await writeRun(result, dir);
+        json = (await writeRun(result, dir)).resultsJson;
       }
       if (o.json) {
-        const { serializeResults } = await import('../report/index.ts');
-        process.stdout.write(serializeResults(result));
+        process.stdout.write(json ?? serializeResults(result));
       } else {
         process.stdout.write(summaryTable(result, dir));
       }

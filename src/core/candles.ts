@@ -116,40 +116,56 @@ export function validateCandles(c: CandleColumns, label: string): void {
  */
 export function aggregateCandles(c: CandleColumns, tf: Timeframe): CandleColumns & { readonly sourceEnd: Int32Array } {
   const n = c.length;
-  // First pass: count buckets.
+  const ms = TIMEFRAME_MS[tf];
+  // First pass: count buckets (a new bucket starts at the first candle at or past the current one's end).
   let buckets = 0;
-  let last = Number.NaN;
+  let end = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < n; i++) {
-    const b = bucketStart(c.ts[i] as number, tf);
-    if (b !== last) {
+    const t = c.ts[i] as number;
+    if (t >= end) {
       buckets++;
-      last = b;
+      end = bucketStart(t, tf) + ms;
     }
   }
   const out = allocCandles(buckets);
   const sourceEnd = new Int32Array(buckets);
   let k = -1;
-  last = Number.NaN;
+  end = Number.NEGATIVE_INFINITY;
+  let hi = 0;
+  let lo = 0;
+  let vol = 0;
   for (let i = 0; i < n; i++) {
     const t = c.ts[i] as number;
-    const b = bucketStart(t, tf);
-    if (b !== last) {
+    const h = c.high[i] as number;
+    const l = c.low[i] as number;
+    if (t >= end) {
+      if (k >= 0) {
+        out.high[k] = hi;
+        out.low[k] = lo;
+        out.volume[k] = vol;
+      }
       k++;
-      last = b;
+      const b = bucketStart(t, tf);
+      end = b + ms;
       out.ts[k] = b;
       out.open[k] = c.open[i] as number;
-      out.high[k] = c.high[i] as number;
-      out.low[k] = c.low[i] as number;
-      out.volume[k] = 0;
+      hi = h;
+      lo = l;
+      vol = 0;
     } else {
-      if ((c.high[i] as number) > (out.high[k] as number)) out.high[k] = c.high[i] as number;
-      if ((c.low[i] as number) < (out.low[k] as number)) out.low[k] = c.low[i] as number;
+      if (h > hi) hi = h;
+      if (l < lo) lo = l;
     }
+    vol += c.volume[i] as number;
     out.close[k] = c.close[i] as number;
-    out.volume[k] = (out.volume[k] as number) + (c.volume[i] as number);
     out.openInterest[k] = c.openInterest[i] as number;
     out.cvd[k] = c.cvd[i] as number;
     sourceEnd[k] = i + 1;
+  }
+  if (k >= 0) {
+    out.high[k] = hi;
+    out.low[k] = lo;
+    out.volume[k] = vol;
   }
   return { ...out, sourceEnd };
 }

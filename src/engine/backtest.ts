@@ -99,6 +99,8 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   const ctx = new EngineContext(input.symbol, strategy.positionMode, baseView, higher, book);
   strategy.onInit?.(ctx);
   ctx.initializing = false;
+  // The base series is known in advance: compute its indicators in one pass; the cursor reveals them.
+  for (const ind of baseView.indicators) ind.precompute(c, baseView);
 
   // Drill-down series, coarsest first, only those finer than the base.
   const finer: FinerSeries[] = [];
@@ -122,7 +124,6 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   let ambiguous = 0;
   let drilled = 0;
   const positions = book.ledger.open;
-  const baseIndicators = baseView.indicators;
 
   for (let i = 0; i < n; i++) {
     const t = c.ts[i] as number;
@@ -183,8 +184,7 @@ export function runBacktest(input: BacktestInput): BacktestResult {
     for (let k = 0; k < higherList.length; k++) {
       higherList[k]!.update(t, o, h, l, cl, c.volume[i] as number, c.openInterest[i] as number, c.cvd[i] as number);
     }
-    baseView.i = i;
-    for (let k = 0; k < baseIndicators.length; k++) baseIndicators[k]!.push(o, h, l, cl, c.volume[i] as number);
+    baseView.i = i; // base indicators were precomputed: moving the cursor is their update
     // Max adverse excursion, and unrealized PnL at the close for the equity curve.
     let unrealized = 0;
     for (let k = 0; k < positions.length; k++) {

@@ -12,6 +12,8 @@ export const RUN_FILES = ['results.json', 'trades.csv', 'report.html'] as const;
 export interface WrittenRun {
   readonly dir: string;
   readonly files: readonly string[];
+  /** The results.json text written (so callers printing it need not serialize twice). */
+  readonly resultsJson: string;
 }
 
 /** Writes results.json, trades.csv and report.html into `outDir` (created if missing; files overwritten). */
@@ -29,5 +31,5 @@ export async function writeRun(result: BacktestResult, outDir: string): Promise<
     await writeFile(file, contents[name], 'utf8');
     files.push(file);
   }
-  return { dir, files };
+  return { dir, files, resultsJson: contents['results.json'] };
 }

@@ -64,3 +64,25 @@ describe('streaming indicators agree with trading-signals', () => {
     expect(w.crossedAbove(new Sma(1))).toBe(false);
   });
 });
+
+describe('precomputed indicators equal streamed ones', () => {
+  it('SMA (column pass), EMA, RSI, ATR read at a cursor give exactly the pushed values', () => {
+    const xs = series(2000);
+    const cols = { length: xs.length, open: Float64Array.from(xs), high: Float64Array.from(xs, (x) => x + 1), low: Float64Array.from(xs, (x) => x - 1), close: Float64Array.from(xs), volume: new Float64Array(xs.length) };
+    const make = () => [new Sma(30), new Sma(7, 'hl2'), new Ema(12), new Rsi(14), new Atr(10)];
+    const streamed = make();
+    const pre = make();
+    const cursor = { i: -1 };
+    pre.forEach((ind) => ind.precompute(cols, cursor));
+    expect(pre[0]!.value).toBeNaN(); // before the first candle nothing is visible
+    for (let i = 0; i < xs.length; i++) {
+      streamed.forEach((ind) => ind.push(cols.open[i]!, cols.high[i]!, cols.low[i]!, cols.close[i]!, 0));
+      cursor.i = i;
+      streamed.forEach((ind, k) => {
+        expect(Object.is(pre[k]!.value, ind.value)).toBe(true);
+        expect(Object.is(pre[k]!.previous, ind.previous)).toBe(true);
+        expect(pre[k]!.count).toBe(ind.count);
+      });
+    }
+  });
+});

@@ -30,14 +30,55 @@ export function pick(source: Source, o: number, h: number, l: number, c: number,
   }
 }
 
-/** An indicator fed one completed candle at a time by the engine. */
+/** The candle position an indicator reads in precomputed mode (the engine's cursor on the base series). */
+export interface Cursor {
+  /** Index of the latest closed candle (-1 before the first). */
+  readonly i: number;
+}
+
+/** Candle columns an indicator can be precomputed over. */
+export interface Columns {
+  readonly length: number;
+  readonly open: Float64Array;
+  readonly high: Float64Array;
+  readonly low: Float64Array;
+  readonly close: Float64Array;
+  readonly volume: Float64Array;
+}
+
+/**
+ * An indicator fed one completed candle at a time. Live code pushes candles as they close; a backtest,
+ * which knows the whole base series in advance, runs the same `push` over the column once before the
+ * loop (`precompute`) and then reads the value at the engine's cursor, so no value after the cursor is
+ * ever reachable and no work is done per candle.
+ */
 export abstract class Indicator {
+  private cur = Number.NaN;
+  private prev = Number.NaN;
+  private fed = 0;
+  private series: Float64Array | null = null;
+  private cursor: Cursor | null = null;
+
   /** Latest value (NaN until warmed up). */
-  value = Number.NaN;
+  get value(): number {
+    const s = this.series;
+    if (s === null) return this.cur;
+    const i = (this.cursor as Cursor).i;
+    return i >= 0 ? (s[i] as number) : Number.NaN;
+  }
+
   /** Value one candle earlier (NaN until available). */
-  previous = Number.NaN;
+  get previous(): number {
+    const s = this.series;
+    if (s === null) return this.prev;
+    const i = (this.cursor as Cursor).i;
+    return i >= 1 ? (s[i - 1] as number) : Number.NaN;
+  }
+
   /** Candles fed so far. */
-  count = 0;
+  get count(): number {
+    return this.series === null ? this.fed : (this.cursor as Cursor).i + 1;
+  }
 
   /** True once `value` is defined. */
   get ready(): boolean {
@@ -46,9 +87,30 @@ export abstract class Indicator {
 
   /** Feeds a completed candle (prices in quote, volume in base units). */
   push(o: number, h: number, l: number, c: number, v: number): void {
-    this.previous = this.value;
-    this.value = this.next(o, h, l, c, v);
-    this.count++;
+    this.prev = this.cur;
+    this.cur = this.next(o, h, l, c, v);
+    this.fed++;
+  }
+
+  /**
+   * Computes the indicator over a whole series with `push` and switches to reading `series[cursor.i]`
+   * (backtests). The result is what pushing the candles one by one gives, by construction.
+   */
+  precompute(cols: Columns, cursor: Cursor): void {
+    const n = cols.length;
+    const out = new Float64Array(n);
+    const { open, high, low, close, volume } = cols;
+    for (let i = 0; i < n; i++) {
+      this.push(open[i] as number, high[i] as number, low[i] as number, close[i] as number, volume[i] as number);
+      out[i] = this.cur;
+    }
+    this.usePrecomputed(out, cursor);
+  }
+
+  /** Switches to reading a precomputed series at the cursor (subclasses with a faster column pass). */
+  protected usePrecomputed(series: Float64Array, cursor: Cursor): void {
+    this.series = series;
+    this.cursor = cursor;
   }
 
   /** True when this indicator crossed above `other` on the latest candle. */
@@ -96,6 +158,33 @@ export class Sma extends Indicator {
       this.sum = s;
     } else this.slot = slot + 1;
     return this.filled ? this.sum / p : Number.NaN;
+  }
+
+  /** Column pass in locals (same arithmetic as `next`, including the periodic re-sum). */
+  override precompute(cols: Columns, cursor: Cursor): void {
+    if (this.source !== 'close') return super.precompute(cols, cursor);
+    const xs = cols.close;
+    const n = cols.length;
+    const p = this.period;
+    const out = new Float64Array(n);
+    const buf = new Float64Array(p);
+    let sum = 0;
+    let slot = 0;
+    let filled = false;
+    for (let i = 0; i < n; i++) {
+      const x = xs[i] as number;
+      sum += x - (buf[slot] as number);
+      buf[slot] = x;
+      if (slot + 1 === p) {
+        slot = 0;
+        filled = true;
+        let t = 0;
+        for (let j = 0; j < p; j++) t += buf[j] as number;
+        sum = t;
+      } else slot++;
+      out[i] = filled ? sum / p : Number.NaN;
+    }
+    this.usePrecomputed(out, cursor);
   }
 }
 
