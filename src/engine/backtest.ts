@@ -125,12 +125,18 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   let drilled = 0;
   const positions = book.ledger.open;
 
+  // Columns in locals: V8 must reload object properties after every call it cannot see through.
+  const cTs = c.ts;
+  const cOpen = c.open;
+  const cHigh = c.high;
+  const cLow = c.low;
+  const cClose = c.close;
   for (let i = 0; i < n; i++) {
-    const t = c.ts[i] as number;
-    const o = c.open[i] as number;
-    const h = c.high[i] as number;
-    const l = c.low[i] as number;
-    const cl = c.close[i] as number;
+    const t = cTs[i] as number;
+    const o = cOpen[i] as number;
+    const h = cHigh[i] as number;
+    const l = cLow[i] as number;
+    const cl = cClose[i] as number;
 
     if (t >= nextFunding) {
       // A funding time passed: pay it at this candle's open (the first candle at or after it, so a gap in

@@ -61,6 +61,8 @@ export class HigherView implements CandleView {
   /** Index in `agg` of the current bucket (-1 before the first candle). */
   private idx = -1;
   private bucket = Number.NaN;
+  /** End (exclusive, epoch ms) of the current bucket. */
+  private end = Number.NEGATIVE_INFINITY;
   private pOpen = Number.NaN;
   private pHigh = Number.NaN;
   private pLow = Number.NaN;
@@ -84,12 +86,12 @@ export class HigherView implements CandleView {
 
   /** Folds base candle (t, o, h, l, c, v, oi, cvd) into the current bucket; feeds indicators on completion. */
   update(t: number, o: number, h: number, l: number, c: number, v: number, oi: number, cvd: number): void {
-    const b = bucketStart(t, this.timeframe);
-    if (b !== this.bucket) {
+    if (t >= this.end) {
       // The previous bucket ended without its last base candle (a gap): it is complete now.
       if (this.idx >= 0 && !this.fed) this.feedCurrent();
       this.idx++;
-      this.bucket = b;
+      this.bucket = bucketStart(t, this.timeframe);
+      this.end = this.bucket + this.ms;
       this.pOpen = o;
       this.pHigh = h;
       this.pLow = l;
@@ -103,7 +105,7 @@ export class HigherView implements CandleView {
     this.pVolume += v;
     this.pOi = oi;
     this.pCvd = cvd;
-    this.complete = t + this.baseMs >= b + this.ms;
+    this.complete = t + this.baseMs >= this.end;
     if (this.complete) this.feedCurrent();
   }
 

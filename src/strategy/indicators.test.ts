@@ -74,6 +74,7 @@ describe('precomputed indicators equal streamed ones', () => {
     const pre = make();
     const cursor = { i: -1 };
     pre.forEach((ind) => ind.precompute(cols, cursor));
+    let crossings = 0;
     expect(pre[0]!.value).toBeNaN(); // before the first candle nothing is visible
     for (let i = 0; i < xs.length; i++) {
       streamed.forEach((ind) => ind.push(cols.open[i]!, cols.high[i]!, cols.low[i]!, cols.close[i]!, 0));
@@ -83,6 +84,10 @@ describe('precomputed indicators equal streamed ones', () => {
         expect(Object.is(pre[k]!.previous, ind.previous)).toBe(true);
         expect(pre[k]!.count).toBe(ind.count);
       });
+      expect(pre[0]!.crossedAbove(pre[2]!)).toBe(streamed[0]!.crossedAbove(streamed[2]!));
+      expect(pre[0]!.crossedBelow(pre[2]!)).toBe(streamed[0]!.crossedBelow(streamed[2]!));
+      if (pre[0]!.crossedAbove(pre[2]!)) crossings++;
     }
+    expect(crossings).toBeGreaterThan(5);
   });
 });

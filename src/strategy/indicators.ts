@@ -115,11 +115,23 @@ export abstract class Indicator {
 
   /** True when this indicator crossed above `other` on the latest candle. */
   crossedAbove(other: Indicator): boolean {
+    const a = this.series;
+    const b = other.series;
+    if (a !== null && b !== null && this.cursor === other.cursor) {
+      const i = (this.cursor as Cursor).i;
+      return i >= 1 && (a[i - 1] as number) <= (b[i - 1] as number) && (a[i] as number) > (b[i] as number);
+    }
     return this.previous <= other.previous && this.value > other.value;
   }
 
   /** True when this indicator crossed below `other` on the latest candle. */
   crossedBelow(other: Indicator): boolean {
+    const a = this.series;
+    const b = other.series;
+    if (a !== null && b !== null && this.cursor === other.cursor) {
+      const i = (this.cursor as Cursor).i;
+      return i >= 1 && (a[i - 1] as number) >= (b[i - 1] as number) && (a[i] as number) < (b[i] as number);
+    }
     return this.previous >= other.previous && this.value < other.value;
   }
 
