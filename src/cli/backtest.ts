@@ -6,7 +6,8 @@ import { HalyardError } from '../core/errors.ts';
 import { instrumentFor } from '../core/instrument.ts';
 import { TIMEFRAME_MS, finerDrillDown, parseTimeframe, type Timeframe } from '../core/timeframe.ts';
 import type { CandleColumns } from '../core/candles.ts';
-import { aggregateCandles } from '../core/candles.ts';
+import { aggregateCandles, findGaps } from '../core/candles.ts';
+import { createLogger } from '../log.ts';
 import type { Settings } from '../config.ts';
 import { cachePath, readCandles, syntheticCandles } from '../data/index.ts';
 import { runBacktest, type FundingInput } from '../engine/backtest.ts';
@@ -131,6 +132,7 @@ export function registerBacktestCommand(program: Command, settings: () => Settin
     .option('--no-progress', 'no progress bar')
     .action(async (file: string, o: BacktestOptions) => {
       const s = settings();
+      const log = createLogger(s.LOG_LEVEL);
       const Cls = await loadStrategyFile(file);
       const params = parseParams(Cls.defaults, o.param);
       const strategy = new Cls(params);
@@ -139,6 +141,12 @@ export function registerBacktestCommand(program: Command, settings: () => Settin
       const symbol = o.symbol ?? s.SYMBOL;
       const data = o.synthetic ? loadSynthetic(o, base) : await loadCached(s.CACHE_PATH, exchange, symbol, base, o);
       const inst = instrumentFor(symbol);
+      const gaps = findGaps(data.base, base);
+      if (gaps.length > 0) {
+        const missing = gaps.reduce((a, g) => a + g.count, 0);
+        log.warn({ gaps: gaps.length, missingBars: missing, first: new Date(gaps[0]!.from).toISOString() }, 'the data has gaps; the backtest walks the candles that exist');
+      }
+      log.debug({ strategy: strategy.name, params, exchange, symbol, timeframe: base, candles: data.base.length, drillDown: [...data.finer.keys()] }, 'data loaded');
       const showBar = o.progress && !o.json && process.stderr.isTTY && data.base.length > 200_000;
       const bar = showBar ? new cliProgress.SingleBar({ format: 'backtest [{bar}] {percentage}% | {value}/{total} candles', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
       bar?.start(data.base.length, 0);
@@ -163,6 +171,7 @@ export function registerBacktestCommand(program: Command, settings: () => Settin
         onProgress: bar ? (done) => bar.update(done) : undefined,
       });
       bar?.stop();
+      log.debug({ trades: result.summary.trades, finalEquity: result.summary.finalEquity }, 'backtest done');
       let dir: string | null = null;
       let json: string | null = null;
       if (o.report) {

@@ -67,9 +67,11 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   const strategy = input.strategy;
   const base = input.timeframe;
   const baseMs = TIMEFRAME_MS[base];
-  const declared = strategy.timeframes;
-  if (declared[0] !== base && declared.length > 0 && TIMEFRAME_MS[declared[0] as Timeframe] !== baseMs) {
-    throw new HalyardError('invalid_input', `the strategy's base timeframe is ${declared[0]}, the data is ${base}`, { strategy: declared[0], data: base });
+  // A single-timeframe strategy runs on whatever base it is given (`--timeframe`); a multi-timeframe one
+  // must get the base it declared first.
+  const declared: readonly Timeframe[] = strategy.timeframes.length <= 1 ? [base] : strategy.timeframes;
+  if (declared[0] !== base) {
+    throw new HalyardError('invalid_input', `the strategy's base timeframe is ${declared[0]} (first of ${declared.join(', ')}), the data is ${base}`, { strategy: declared[0], data: base });
   }
   for (const tf of declared) {
     if (TIMEFRAME_MS[tf] % baseMs !== 0) throw new HalyardError('invalid_input', `timeframe ${tf} is not a multiple of the base ${base}`);
@@ -237,7 +239,7 @@ export function runBacktest(input: BacktestInput): BacktestResult {
     exchange: input.exchange,
     symbol: input.symbol,
     timeframe: base,
-    timeframes: declared.length ? declared : [base],
+    timeframes: declared,
     from: c.ts[0] as number,
     to: c.ts[n - 1] as number,
     initialBalance: input.initialBalance,
