@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
@@ -25,9 +26,42 @@ const SYNTHETIC_DAYS = 90;
 /** Parses a UTC date or date-time (`2023-06-27`, `2023-06-27T12:00`) or epoch ms into epoch ms. */
 export function parseTime(s: string, flag: string): number {
   if (/^\d{10,13}$/.test(s)) return Number(s.length === 10 ? Number(s) * 1000 : s);
-  const t = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? s : `${s}${s.length <= 10 ? 'T00:00:00' : ''}Z`);
-  if (Number.isNaN(t)) throw new HalyardError('invalid_input', `${flag}: cannot read "${s}" as a UTC date (use 2023-06-27 or 2023-06-27T12:00)`);
+  const bad = () => new HalyardError('invalid_input', `${flag}: cannot read "${s}" as a UTC date (use 2023-06-27 or 2023-06-27T12:00)`);
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?(Z|[+-]\d\d:?\d\d)?$/.exec(s.trim());
+  if (!m) throw bad();
+  const t = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4] ?? '00'}:${m[5] ?? '00'}:${m[6] ?? '00'}${m[7] ?? 'Z'}`);
+  // Date.parse rolls impossible dates over (2023-02-30 → March 2); refuse them instead.
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  if (Number.isNaN(t) || d.getUTCMonth() !== Number(m[2]) - 1 || d.getUTCDate() !== Number(m[3]) || Number(m[4] ?? 0) > 23 || Number(m[5] ?? 0) > 59) throw bad();
   return t;
+}
+
+/** Parses a seed: a whole number from 0 to 2^32 − 1. */
+function parseSeed(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n > 0xffffffff) {
+    throw new HalyardError('invalid_input', `--seed must be a whole number from 0 to 4294967295, got "${v}"`);
+  }
+  return n;
+}
+
+/**
+ * Creates a new, unique run folder under `root`: `<UTC time to the millisecond>-<strategy>`, with `-2`,
+ * `-3`, … appended when runs start in the same millisecond (mkdir fails on an existing folder, so two
+ * processes never share one).
+ */
+async function claimRunDir(root: string, strategy: string): Promise<string> {
+  await mkdir(root, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/Z$/, 'Z');
+  for (let k = 1; ; k++) {
+    const dir = join(root, `${stamp}-${strategy}${k > 1 ? `-${k}` : ''}`);
+    try {
+      await mkdir(dir);
+      return dir;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
 }
 
 function positive(name: string): (v: string) => number {
@@ -109,7 +143,7 @@ export function registerBacktestCommand(program: Command, settings: () => Settin
     .description('Backtest a strategy file on cached candles (or built-in synthetic data) and write a report')
     .argument('<strategy>', 'strategy file (.ts or .js) exporting a Strategy class')
     .option('--synthetic', 'use built-in seeded synthetic 1m candles (works offline, no import needed)')
-    .option('--seed <n>', 'seed of the synthetic data', (v) => Number(v), 42)
+    .option('--seed <n>', 'seed of the synthetic data (whole number)', parseSeed, 42)
     .option('--days <n>', 'synthetic data length in days when --to is not given (default 90)', positive('--days'))
     .option('--exchange <name>', 'exchange of the cached candles (default: EXCHANGE)')
     .option('--symbol <symbol>', 'ccxt unified symbol, e.g. BTC/USDT:USDT (default: SYMBOL)')
@@ -168,6 +202,7 @@ export function registerBacktestCommand(program: Command, settings: () => Settin
         maintenanceMarginRate: o.mmr,
         tick: inst.tick,
         lot: inst.lot,
+        seed: o.synthetic ? o.seed : undefined,
         onProgress: bar ? (done) => bar.update(done) : undefined,
       });
       bar?.stop();
@@ -175,8 +210,7 @@ export function registerBacktestCommand(program: Command, settings: () => Settin
       let dir: string | null = null;
       let json: string | null = null;
       if (o.report) {
-        const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-        dir = o.out ?? join(s.OUTPUT_PATH, `${stamp}-${strategy.name}`);
+        dir = o.out ?? (await claimRunDir(s.OUTPUT_PATH, strategy.name));
         json = (await writeRun(result, dir)).resultsJson;
       }
       if (o.json) {

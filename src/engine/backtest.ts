@@ -39,6 +39,8 @@ export interface BacktestInput {
   /** Instrument tick (quote) and lot (base units). */
   readonly tick?: number;
   readonly lot?: number;
+  /** Seed of synthetic data (recorded in the results' config), if the candles are synthetic. */
+  readonly seed?: number;
   /** Called every 65,536 candles with (done, total). */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -253,6 +255,7 @@ export function runBacktest(input: BacktestInput): BacktestResult {
     positionMode: strategy.positionMode,
     maintenanceMarginRate: mmr,
     drillDown,
+    seed: input.seed ?? null,
   };
   const summary = computeSummary({
     ts: c.ts,

@@ -36,6 +36,8 @@ export interface BacktestConfig {
   readonly maintenanceMarginRate: number;
   /** Finer timeframes that were available for the SL/TP drill-down. */
   readonly drillDown: readonly Timeframe[];
+  /** Seed of the synthetic data, or null for recorded market data. */
+  readonly seed: number | null;
 }
 
 /** The result of a backtest. `candles` and `equity` stay in memory (the report samples them). */

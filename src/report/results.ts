@@ -35,7 +35,7 @@ const CONFIG_KEYS: Record<keyof ResultsConfig, null> = {
   strategy: null, params: null, exchange: null, symbol: null, timeframe: null, timeframes: null,
   from: null, fromIso: null, to: null, toIso: null, initialBalance: null, leverage: null,
   makerFeeBps: null, takerFeeBps: null, slippageBps: null, funding: null, fill: null, slTpPolicy: null,
-  positionMode: null, maintenanceMarginRate: null, drillDown: null,
+  positionMode: null, maintenanceMarginRate: null, drillDown: null, seed: null,
 };
 const SUMMARY_KEYS: Record<keyof Summary, null> = {
   initialBalance: null, finalEquity: null, totalReturn: null, cagr: null, maxDrawdown: null,

@@ -49,7 +49,7 @@ export function fixtureConfig(candles: CandleColumns, over: Partial<BacktestConf
     symbol: 'BTC/USDT:USDT', timeframe: '1m', timeframes: ['1m', '1h'], from: candles.ts[0] ?? 0,
     to: candles.ts[candles.length - 1] ?? 0, initialBalance: 1000, leverage: 3, makerFeeBps: 2, takerFeeBps: 5,
     slippageBps: 1, funding: 0.0001, fill: 'close', slTpPolicy: 'conservative', positionMode: 'oneway',
-    maintenanceMarginRate: 0.005, drillDown: ['1m'], ...over,
+    maintenanceMarginRate: 0.005, drillDown: ['1m'], seed: null, ...over,
   };
 }
 
