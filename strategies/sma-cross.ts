@@ -20,7 +20,7 @@ export default class SmaCross extends Strategy<typeof defaults> {
 
   onCandle(ctx: StrategyContext): SignalOutput {
     const { fast, slow } = this;
-    if (!slow.ready || Number.isNaN(slow.previous)) return;
+    if (!slow.ready) return; // crossings need a previous value too: a comparison with NaN is false
     const p = this.params;
     if (fast.crossedAbove(slow)) {
       const price = ctx.candles().close();
