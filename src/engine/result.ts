@@ -52,4 +52,6 @@ export interface BacktestResult {
   readonly equity: Float64Array;
   /** Open positions at the end (closed at the last close as `end_of_data` in `trades`). */
   readonly forcedCloses: number;
+  /** Phase durations (ms) when a stopwatch was passed in; never written to results.json. */
+  readonly timings?: { readonly setupMs: number; readonly loopMs: number; readonly resultsMs: number };
 }

@@ -172,29 +172,28 @@ export class Sma extends Indicator {
     return this.filled ? this.sum / p : Number.NaN;
   }
 
-  /** Column pass in locals (same arithmetic as `next`, including the periodic re-sum). */
+  /**
+   * Column pass: the column itself is the window's history, so the running sum needs no ring buffer.
+   * The sum is recomputed exactly at the same points as the streaming `next` (every `period` values), so
+   * both give bit-identical results (tested).
+   */
   override precompute(cols: Columns, cursor: Cursor): void {
     if (this.source !== 'close') return super.precompute(cols, cursor);
     const xs = cols.close;
     const n = cols.length;
     const p = this.period;
     const out = new Float64Array(n);
-    const buf = new Float64Array(p);
     let sum = 0;
-    let slot = 0;
-    let filled = false;
+    let untilResum = p;
     for (let i = 0; i < n; i++) {
-      const x = xs[i] as number;
-      sum += x - (buf[slot] as number);
-      buf[slot] = x;
-      if (slot + 1 === p) {
-        slot = 0;
-        filled = true;
+      sum += (xs[i] as number) - (i >= p ? (xs[i - p] as number) : 0);
+      if (--untilResum === 0) {
+        untilResum = p;
         let t = 0;
-        for (let j = 0; j < p; j++) t += buf[j] as number;
+        for (let j = i + 1 - p; j <= i; j++) t += xs[j] as number;
         sum = t;
-      } else slot++;
-      out[i] = filled ? sum / p : Number.NaN;
+      }
+      out[i] = i + 1 >= p ? sum / p : Number.NaN;
     }
     this.usePrecomputed(out, cursor);
   }
