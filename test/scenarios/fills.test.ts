@@ -90,6 +90,18 @@ describe('fills at the signal close (default)', () => {
     expect(s.trades[0]!.funding).toBeCloseTo(0.02, 12);
   });
 
+  it('a funding series applies the rate in force at each funding time', () => {
+    // Candles every hour from 07:00 to 17:00 UTC; long 1 @ 100 held throughout; closes at 100.
+    const start = Date.UTC(2024, 0, 1, 7);
+    const rows = Array.from({ length: 11 }, () => [100, 100, 100, 100] as [number, number, number, number]);
+    const hourly = bars(rows, start, 60 * MIN);
+    // 0.0003 from 06:00 (in force at 08:00), -0.0001 from 12:00 (in force at 16:00): long pays 0.03, receives 0.01.
+    const funding = { ts: Float64Array.from([Date.UTC(2024, 0, 1, 6), Date.UTC(2024, 0, 1, 12)]), rate: Float64Array.from([0.0003, -0.0001]) };
+    const r = run({ candles: hourly, timeframe: '1h', funding, makerFeeBps: 0, takerFeeBps: 0, strategy: scripted({ 0: openLong({ qty: 1 }), 10: close() }, { timeframes: ['1h'] }) });
+    expect(r.trades[0]!.funding).toBeCloseTo(-0.03 + 0.01, 12);
+    expect(r.config.funding).toBe('series');
+  });
+
   it('an order beyond the margin is a rejected event, not a throw', () => {
     const c6 = bars([
       [100, 101, 99, 100],
