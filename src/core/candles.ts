@@ -111,8 +111,8 @@ export function validateCandles(c: CandleColumns, label: string): void {
 
 /**
  * Aggregates finer candles into `tf` buckets aligned to UTC midnight. Every bucket that has at least one
- * source candle is emitted (a bucket at the end of the data may be incomplete: `complete[i]` says whether
- * its last possible source candle was present or a later candle exists).
+ * source candle is emitted (so the last one may be incomplete); `sourceEnd[k]` is the index just past
+ * bucket k's last source candle.
  */
 export function aggregateCandles(c: CandleColumns, tf: Timeframe): CandleColumns & { readonly sourceEnd: Int32Array } {
   const n = c.length;

@@ -121,11 +121,6 @@ export class Ledger {
     return undefined;
   }
 
-  /** The open position with this id, if any. */
-  get(id: string): Position | undefined {
-    return this.open.find((p) => p.id === id);
-  }
-
   /** Applies a fill and returns what it changed. */
   apply(fill: LedgerFill): FillResult {
     if (!(fill.qty > 0) || !Number.isFinite(fill.qty)) throw new HalyardError('invalid_input', `fill quantity must be > 0, got ${fill.qty}`);
@@ -148,13 +143,6 @@ export class Ledger {
       changes.push(...this.reduce(p, p.qty, price, ts, fee));
     }
     return changes;
-  }
-
-  /** Closes one position by id at `price`; returns the change, or undefined when no such open position. */
-  closeById(id: string, price: number, ts: number, fee = 0): PositionChange | undefined {
-    const p = this.get(id);
-    if (!p) return undefined;
-    return this.reduce(p, p.qty, price, ts, fee)[0];
   }
 
   /**
@@ -271,10 +259,4 @@ export class Ledger {
 /** Unrealized PnL of a position at `mark` (quote). */
 export function unrealizedPnl(p: Position, mark: number): number {
   return (mark - p.entryPrice) * p.qty * sideSign(p.side);
-}
-
-/** Updates a position's max adverse excursion from a candle's high and low. */
-export function updateExcursion(p: Position, high: number, low: number): void {
-  const worst = p.side === 'long' ? (p.entryPrice - low) * p.qty : (high - p.entryPrice) * p.qty;
-  if (worst > p.maxAdverse) p.maxAdverse = worst;
 }

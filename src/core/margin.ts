@@ -11,11 +11,19 @@ export function initialMargin(qty: number, price: number, leverage: number): num
  * long (a fully funded long is never liquidated).
  */
 export function liquidationPrice(side: Side, entry: number, leverage: number, maintenanceMarginRate: number): number {
+  return entry * liquidationFactor(side, leverage, maintenanceMarginRate);
+}
+
+/**
+ * Liquidation price ÷ entry price for a side (see `liquidationPrice`); NaN when a long cannot be
+ * liquidated. The backtest loop computes it once per run instead of once per candle.
+ */
+export function liquidationFactor(side: Side, leverage: number, maintenanceMarginRate: number): number {
   if (side === 'long') {
     const f = 1 - 1 / leverage + maintenanceMarginRate;
-    return leverage <= 1 || f <= 0 ? Number.NaN : entry * f;
+    return leverage <= 1 || f <= 0 ? Number.NaN : f;
   }
-  return entry * (1 + 1 / leverage - maintenanceMarginRate);
+  return 1 + 1 / leverage - maintenanceMarginRate;
 }
 
 /** Funding paid by a position at one funding time (quote; positive = paid): long pays a positive rate. */

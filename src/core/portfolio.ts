@@ -1,5 +1,5 @@
 import { Ledger, unrealizedPnl, type FillResult, type LedgerFill, type Position } from './ledger.ts';
-import { fundingPayment, initialMargin, liquidationPrice } from './margin.ts';
+import { fundingPayment, initialMargin } from './margin.ts';
 import type { PositionMode } from './types.ts';
 
 /** Settings of a portfolio. Rates are fractions (0.0004 = 4 bps). */
@@ -61,16 +61,6 @@ export class Portfolio {
   /** Balance + unrealized PnL at `mark` (quote). */
   equity(mark: number): number {
     return this.balance + this.unrealized(mark);
-  }
-
-  /** Equity − used margin at `mark`: what a new position can use as margin (quote). */
-  available(mark: number): number {
-    return this.equity(mark) - this.usedMargin();
-  }
-
-  /** Liquidation price of an open position under this portfolio's leverage. */
-  liquidationPrice(p: Position): number {
-    return liquidationPrice(p.side, p.entryPrice, this.leverage, this.maintenanceMarginRate);
   }
 
   /** Applies a fill to the ledger and books its realized PnL and fee into the balance. */

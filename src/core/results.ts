@@ -37,7 +37,8 @@ export interface TradeRecord {
 export interface RejectionRecord {
   readonly ts: number;
   readonly symbol: string;
-  readonly side: Side;
+  /** Side of the refused open, or the leg of a refused close (null: a close of every position). */
+  readonly side: Side | null;
   readonly reason: 'insufficient_margin' | 'zero_quantity' | 'hedge_mode_required' | 'no_position' | 'invalid_levels';
   readonly detail: string;
 }

@@ -39,8 +39,3 @@ export function floorQty(qty: number, lot: number): number {
   if (!(lot > 0)) return qty;
   return clean(Math.floor(qty / lot + EPS) * lot, lot);
 }
-
-/** Rounds money to a cent-like precision for reports (quote currency, 8 decimals). */
-export function roundMoney(x: number): number {
-  return Math.round(x * 1e8) / 1e8;
-}

@@ -50,8 +50,3 @@ export function finerDrillDown(tf: Timeframe): Timeframe[] {
   const ms = TIMEFRAME_MS[tf];
   return DRILL_DOWN_ORDER.filter((t) => TIMEFRAME_MS[t] < ms);
 }
-
-/** True when `coarse` is a whole multiple of `fine` (so `fine` candles aggregate into it). */
-export function divides(fine: Timeframe, coarse: Timeframe): boolean {
-  return TIMEFRAME_MS[coarse] % TIMEFRAME_MS[fine] === 0 && TIMEFRAME_MS[coarse] >= TIMEFRAME_MS[fine];
-}

@@ -24,8 +24,3 @@ export function openingOrderSide(side: Side): OrderSide {
 export function sideOfOrder(side: OrderSide): Side {
   return side === 'buy' ? 'long' : 'short';
 }
-
-/** The other side. */
-export function oppositeSide(side: Side): Side {
-  return side === 'long' ? 'short' : 'long';
-}

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, type AsyncBuffer, type FileMetaData } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
@@ -141,14 +141,9 @@ function metaOf(md: FileMetaData, path: string): CacheMeta {
  * Opens a cache file and parses its footer: `whole` reads the file into memory in one go (fastest for a
  * full read), otherwise byte ranges are read on demand (metadata and single columns).
  */
-async function openParquet(path: string, whole: boolean): Promise<{ file: AsyncBuffer; md: FileMetaData }> {
+async function openParquet(path: string): Promise<{ file: AsyncBuffer; md: FileMetaData }> {
   try {
-    let file: AsyncBuffer;
-    if (whole) {
-      const b = await readFile(path);
-      // A large file gets its own exactly-sized ArrayBuffer: use it as is (slicing would copy the whole file).
-      file = (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer : b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)) as ArrayBuffer;
-    } else file = await asyncBufferFromFile(path);
+    const file = await asyncBufferFromFile(path);
     return { file, md: await parquetMetadataAsync(file) };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -222,7 +217,7 @@ async function decodeColumns(file: AsyncBuffer, metadata: FileMetaData, path: st
 export async function readCandles(path: string, range: ReadRange = {}): Promise<CandleColumns> {
   // Range reads, one column chunk at a time: peak memory stays near the decoded columns (a whole-file
   // buffer added the file's size again: 339 MB peak instead of under 300 for 1.3 million bars).
-  const { file, md } = await openParquet(path, false);
+  const { file, md } = await openParquet(path);
   const cols = await decodeColumns(file, md, path, COLUMNS.map(([, f]) => f));
   const all: CandleColumns = { ...(cols as Record<Field, Float64Array>), length: Number(md.num_rows) };
   if (range.from === undefined && range.to === undefined) return all;
@@ -231,7 +226,7 @@ export async function readCandles(path: string, range: ReadRange = {}): Promise<
 
 /** Reads only the metadata of a cache file: what it holds and how many rows. */
 export async function readCacheMeta(path: string): Promise<CacheMeta & { readonly rows: number }> {
-  const { md } = await openParquet(path, false);
+  const { md } = await openParquet(path);
   return { ...metaOf(md, path), rows: Number(md.num_rows) };
 }
 
@@ -294,7 +289,7 @@ export async function listCache(root: string): Promise<CacheEntry[]> {
         const tf = name.replace(/\.parquet$/, '');
         if (!name.endsWith('.parquet') || !isTimeframe(tf)) continue;
         const path = join(root, exchange, sym, name);
-        const { file, md } = await openParquet(path, false);
+        const { file, md } = await openParquet(path);
         const meta = metaOf(md, path);
         const rows = Number(md.num_rows);
         const ts = (await decodeColumns(file, md, path, ['ts'])).ts ?? new Float64Array(0);

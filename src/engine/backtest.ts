@@ -1,6 +1,7 @@
 import { aggregateCandles, lowerBound, type CandleColumns } from '../core/candles.ts';
 import { HalyardError } from '../core/errors.ts';
 import { computeSummary } from '../core/metrics.ts';
+import { liquidationFactor } from '../core/margin.ts';
 import { Portfolio } from '../core/portfolio.ts';
 import { Hit, newResolution, resolveCandle, type FinerSeries, type Levels } from '../core/sltp.ts';
 import type { Signal } from '../core/signals.ts';
@@ -129,7 +130,8 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   const equity = new Float64Array(n);
   const res = newResolution();
   const lv: { side: 'long' | 'short'; stop: number; take: number } = { side: 'long', stop: Number.NaN, take: Number.NaN };
-  const invLeverage = 1 / leverage;
+  const liqLong = liquidationFactor('long', leverage, mmr);
+  const liqShort = liquidationFactor('short', leverage, mmr);
   let pending: readonly Signal[] | undefined;
   let exposed = 0;
   let ambiguous = 0;
@@ -178,14 +180,14 @@ export function runBacktest(input: BacktestInput): BacktestResult {
       let take: number;
       let touched: boolean;
       if (long) {
-        const liq = leverage > 1 ? entry * (1 - invLeverage + mmr) : Number.NEGATIVE_INFINITY;
+        const liq = entry * liqLong; // NaN when a long cannot be liquidated: then the comparison below is false
         const sl = p.stopLoss ?? Number.NEGATIVE_INFINITY;
         liqFirst = liq > sl;
         stop = liqFirst ? liq : sl;
         take = p.takeProfit ?? Number.POSITIVE_INFINITY;
         touched = l <= stop || h >= take;
       } else {
-        const liq = entry * (1 + invLeverage - mmr);
+        const liq = entry * liqShort;
         const sl = p.stopLoss ?? Number.POSITIVE_INFINITY;
         liqFirst = liq < sl;
         stop = liqFirst ? liq : sl;

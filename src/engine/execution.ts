@@ -85,7 +85,7 @@ export class Executor {
 
   private executeClose(id: string | null, leg: Side | null, price: number, ts: number): void {
     const targets = this.book.positions.filter((p) => p.symbol === this.symbol && (id === null || p.id === id) && (leg === null || p.side === leg));
-    if (targets.length === 0) return this.reject(ts, leg ?? 'long', 'no_position', id ? `no open position ${id}` : 'close() with no open position');
+    if (targets.length === 0) return this.reject(ts, leg, 'no_position', id ? `no open position ${id}` : 'close() with no open position');
     for (const p of targets) this.exit(p, this.slipped(price, p.side === 'long' ? 'sell' : 'buy'), ts, 'signal', false);
   }
 
@@ -101,7 +101,7 @@ export class Executor {
     for (const ch of changes) if (ch.kind === 'closed') this.trades.push(toTrade(ch.position, reason));
   }
 
-  private reject(ts: number, side: Side, reason: RejectionRecord['reason'], detail: string): void {
+  private reject(ts: number, side: Side | null, reason: RejectionRecord['reason'], detail: string): void {
     this.rejections.push({ ts, symbol: this.symbol, side, reason, detail });
   }
 }
