@@ -21,6 +21,8 @@ export const SettingsSchema = z.object({
   DATABASE_URL: z.string().optional(),
   CACHE_PATH: z.string().default('data/candles'),
   OUTPUT_PATH: z.string().default('output'),
+  PUBLIC_URL: optionalUrl,
+  ENCRYPTION_KEY: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(32, 'must be at least 32 characters (openssl rand -hex 32)').optional()),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

@@ -3,6 +3,8 @@ import { isHalyardError } from '../core/errors.ts';
 import { loadSettings, type Settings } from '../config.ts';
 import { registerBacktestCommand } from './backtest.ts';
 import { registerDataCommands } from './data.ts';
+import { registerServeCommand } from './serve.ts';
+import { registerTrackerCommands } from './tracker.ts';
 
 /** Builds the `halyard` program (exported for tests). */
 export function buildProgram(settings: () => Settings): Command {
@@ -12,6 +14,8 @@ export function buildProgram(settings: () => Settings): Command {
     .showHelpAfterError('(run with --help for usage)');
   registerBacktestCommand(program, settings);
   registerDataCommands(program, { cacheRoot: () => settings().CACHE_PATH });
+  registerServeCommand(program, settings);
+  registerTrackerCommands(program, settings);
   return program;
 }
 

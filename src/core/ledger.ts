@@ -112,6 +112,20 @@ export class Ledger {
     this.lot = options.lot ?? 0;
   }
 
+  /**
+   * Puts persisted open positions back (after a restart) and continues the id sequence after `issued`
+   * ids, so the next position gets the id it would have had without the restart.
+   */
+  restore(positions: readonly Position[], issued: number): void {
+    if (this.open.length > 0 || this.ids.issued > 0) throw new HalyardError('conflict', 'restore() needs a fresh ledger');
+    for (const p of positions) {
+      if (!(p.qty > 0)) throw new HalyardError('data_corrupt', `position ${p.id} is not open (qty ${p.qty})`);
+      if ((this.mode === 'hedge') !== (p.positionSide !== null)) throw new HalyardError('data_corrupt', `position ${p.id} does not fit ${this.mode} mode`);
+      this.open.push(p);
+    }
+    this.ids.resume(issued);
+  }
+
   /** The open position of `symbol` (one-way) or its `positionSide` leg (hedge), if any. */
   find(symbol: string, positionSide?: Side): Position | undefined {
     for (const p of this.open) {

@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+import { SystemClock } from '../clock.ts';
+import { HalyardError } from '../core/errors.ts';
+import type { Settings } from '../config.ts';
+import { createLogger } from '../log.ts';
+import { buildServer } from '../server/app.ts';
+import { SecretBox } from '../store/secrets.ts';
+import { publicUrl, storeFromSettings } from './store.ts';
+
+/** Parses a TCP port option. */
+export function parsePort(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new HalyardError('invalid_input', `--port must be an integer 0-65535, got '${v}'`);
+  return n;
+}
+
+/** `halyard serve`: the tracking server (webhooks, API, OpenAPI at /docs). */
+export function registerServeCommand(program: Command, settings: () => Settings): void {
+  program
+    .command('serve')
+    .description('Run the tracking server: signal webhooks, the JSON API and its OpenAPI document at /docs')
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--port <port>', 'TCP port (0 picks a free one)', '8080')
+    .action(async (o: { host: string; port: string }) => {
+      const s = settings();
+      const port = parsePort(o.port);
+      const logger = createLogger(s.LOG_LEVEL);
+      const store = await storeFromSettings(s);
+      const { app } = await buildServer({
+        store,
+        clock: new SystemClock(),
+        logger,
+        publicUrl: publicUrl(s, o.host, port),
+        box: s.ENCRYPTION_KEY ? new SecretBox(s.ENCRYPTION_KEY) : undefined,
+      });
+      let address: string;
+      try {
+        address = await app.listen({ host: o.host, port });
+      } catch (e) {
+        await store.close();
+        throw new HalyardError('invalid_config', `cannot listen on ${o.host}:${port}: ${(e as Error).message}`, {}, e);
+      }
+      process.stdout.write(`halyard serving on ${address} (store: ${store.dialect} ${store.where}; API docs at ${address}/docs)\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          void app
+            .close()
+            .then(() => store.close())
+            .finally(resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+}

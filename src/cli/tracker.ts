@@ -1,0 +1,123 @@
+import { Command, Option } from 'commander';
+import { SystemClock } from '../clock.ts';
+import { HalyardError } from '../core/errors.ts';
+import type { Settings } from '../config.ts';
+import { TRADING_MODES, type TradingMode } from '../exchange/targets.ts';
+import { recorderView } from '../server/routes/api.ts';
+import { createRecorder, listRecorders } from '../store/recorders.ts';
+import { addToken, createUser, listUsers, userByName } from '../store/users.ts';
+import { rebuildSignalPositions } from '../tracker/rebuild.ts';
+import { publicUrl, withStore } from './store.ts';
+
+const print = (text: string): void => {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+};
+
+function positiveNumber(flag: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new HalyardError('invalid_input', `${flag} must be a number > 0, got '${v}'`);
+    return n;
+  };
+}
+
+/** `halyard users …`, `halyard recorders …`, `halyard tracker …`: manage the tracking server's data. */
+export function registerTrackerCommands(program: Command, settings: () => Settings): void {
+  const clock = new SystemClock();
+  const users = program.command('users').description('Users of the tracking server and their API tokens');
+  users
+    .command('add <name>')
+    .description('Create a user and print an API token (shown once; stored hashed)')
+    .addOption(new Option('--trading-mode <mode>', 'which envs the user trades').choices([...TRADING_MODES]).default('paper'))
+    .option('--json', 'print the created user with its token as JSON')
+    .action(async (name: string, o: { tradingMode: TradingMode; json?: boolean }) => {
+      const { user, token } = await withStore(settings(), (st) => createUser(st.db, name, o.tradingMode, clock.now()));
+      if (o.json) return print(JSON.stringify({ id: user.id, name: user.name, trading_mode: user.trading_mode, created_at: user.created_at, token }));
+      print(`user ${user.name} (id ${user.id}, trading mode ${user.trading_mode})\nAPI token (shown once, keep it): ${token}`);
+    });
+  users
+    .command('token <name>')
+    .description('Issue another API token for a user')
+    .option('--json', 'print the token as JSON')
+    .action(async (name: string, o: { json?: boolean }) => {
+      const token = await withStore(settings(), async (st) => addToken(st.db, (await userByName(st.db, name)).id, clock.now()));
+      print(o.json ? JSON.stringify({ name, token }) : `API token for ${name} (shown once): ${token}`);
+    });
+  users
+    .command('ls')
+    .description('List users')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const list = await withStore(settings(), (st) => listUsers(st.db));
+      if (o.json) return print(JSON.stringify(list));
+      print(list.length === 0 ? 'no users (create one: halyard users add <name>)' : list.map((u) => `${u.id}\t${u.name}\t${u.trading_mode}`).join('\n'));
+    });
+
+  const recorders = program.command('recorders').description('Recorders: named signal streams, each with a secret webhook URL');
+  recorders
+    .command('add')
+    .description('Create a recorder and print its secret webhook URL')
+    .requiredOption('--user <name>', 'owner')
+    .requiredOption('--name <name>', 'what the stream is, e.g. "BTC trend"')
+    .option('--target <exchange:env...>', 'targets its positions belong to (default sim:paper); add *N for a size multiplier, e.g. bybit:paper*0.5')
+    .addOption(new Option('--mode <mode>', 'position mode').choices(['oneway', 'hedge']).default('oneway'))
+    .option('--max-lag <seconds>', 'reject signals older than this', positiveNumber('--max-lag'))
+    .option('--default-qty <qty>', 'quantity when a signal carries none', positiveNumber('--default-qty'))
+    .option('--strategy <name>', 'strategy name shown on its positions (default: the recorder name)')
+    .option('--json', 'print the created recorder (with its webhook URL) as JSON')
+    .action(
+      async (o: { user: string; name: string; target?: string[]; mode: 'oneway' | 'hedge'; maxLag?: number; defaultQty?: number; strategy?: string; json?: boolean }) => {
+        const s = settings();
+        const targets = (o.target ?? []).map((t) => {
+          const [key = '', mult] = t.split('*');
+          const multiplier = mult === undefined ? 1 : positiveNumber(`multiplier of ${t}`)(mult);
+          return { key, multiplier };
+        });
+        const rec = await withStore(s, async (st) => {
+          const user = await userByName(st.db, o.user);
+          return createRecorder(
+            st.db,
+            {
+              userId: user.id,
+              name: o.name,
+              positionMode: o.mode,
+              ...(o.maxLag !== undefined ? { maxLagMs: o.maxLag * 1000 } : {}),
+              ...(o.defaultQty !== undefined ? { defaultQty: o.defaultQty } : {}),
+              strategy: o.strategy ?? null,
+              targets,
+            },
+            clock.now(),
+          );
+        });
+        const view = recorderView(rec, publicUrl(s));
+        if (o.json) return print(JSON.stringify(view));
+        print(`recorder ${view.id} "${view.name}" (${view.position_mode}; targets ${view.targets.map((t) => `${t.target}×${t.multiplier}`).join(', ')})\nwebhook URL (keep it secret): ${view.webhook_url}`);
+      },
+    );
+  recorders
+    .command('ls')
+    .description("List a user's recorders with their webhook URLs")
+    .requiredOption('--user <name>', 'owner')
+    .option('--json', 'print JSON')
+    .action(async (o: { user: string; json?: boolean }) => {
+      const s = settings();
+      const list = await withStore(s, async (st) => listRecorders(st.db, (await userByName(st.db, o.user)).id));
+      const views = list.map((r) => recorderView(r, publicUrl(s)));
+      if (o.json) return print(JSON.stringify(views));
+      print(views.length === 0 ? `no recorders for ${o.user}` : views.map((v) => `${v.id}\t${v.name}\t${v.position_mode}\t${v.webhook_url}`).join('\n'));
+    });
+
+  const tracker = program.command('tracker').description('The signal-based position ledger');
+  tracker
+    .command('rebuild')
+    .description('Recompute every signal-based position, trade and equity point from the signal log (stop the server first)')
+    .option('--json', 'print the report as JSON')
+    .action(async (o: { json?: boolean }) => {
+      const report = await withStore(settings(), (st) => rebuildSignalPositions(st.db));
+      if (o.json) return print(JSON.stringify(report));
+      print(
+        `rebuilt from ${report.signals} accepted signals of ${report.recorders} recorders: ${report.positions} positions (${report.openPositions} open), ${report.trades} trades` +
+          (report.refused.length > 0 ? `\n${report.refused.length} signals refused on replay: ${report.refused.map((r) => `#${r.signalId} ${r.reason}`).join('; ')}` : ''),
+      );
+    });
+}

@@ -1,0 +1,76 @@
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Clock } from '../core/ports.ts';
+import type { Store } from '../store/db.ts';
+import type { SecretBox } from '../store/secrets.ts';
+import { SignalIntake } from '../tracker/intake.ts';
+import { installErrorHandling } from './errors.ts';
+import { apiRoutes } from './routes/api.ts';
+import { hookRoutes } from './routes/hooks.ts';
+
+/** Limits of the server (requests per minute, bytes). */
+export interface ServerLimits {
+  /** Requests per minute and client IP, all routes. */
+  readonly perIpPerMinute: number;
+  /** Signal deliveries per minute and recorder. */
+  readonly perRecorderPerMinute: number;
+  /** Largest request body (bytes), API and webhooks. */
+  readonly bodyLimit: number;
+}
+
+/** Sensible limits for one user's alerts on a small server. */
+export const DEFAULT_LIMITS: ServerLimits = { perIpPerMinute: 6_000, perRecorderPerMinute: 600, bodyLimit: 64 * 1024 };
+
+/** What the server is built from. */
+export interface ServerDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly logger: FastifyBaseLogger;
+  /** Base of the webhook URLs shown to users. */
+  readonly publicUrl: string;
+  readonly box: SecretBox | undefined;
+  readonly limits?: Partial<ServerLimits>;
+}
+
+/** The server and the intake it feeds. */
+export interface Server {
+  readonly app: FastifyInstance;
+  readonly intake: SignalIntake;
+}
+
+/** Builds the HTTP app: signal webhooks, the JSON API, its OpenAPI document at /docs, /healthz. */
+export async function buildServer(deps: ServerDeps): Promise<Server> {
+  const limits = { ...DEFAULT_LIMITS, ...deps.limits };
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    // One log line per request would cost the intake more than the database does.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: limits.bodyLimit,
+    trustProxy: false,
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+  await app.register(rateLimit, { global: true, max: limits.perIpPerMinute, timeWindow: 60_000 });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Halyard tracking server', version: '0.1.0', description: 'Positions from signals, engines and exchanges, per user and target.' },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const intake = new SignalIntake(deps.store.db, deps.clock);
+  app.get('/healthz', { schema: { tags: ['health'], summary: 'Liveness and database check' } }, async () => {
+    await deps.store.db.selectFrom('targets').select('key').limit(1).execute();
+    return { ok: true, database: deps.store.dialect };
+  });
+  await app.register(hookRoutes, { intake, bodyLimit: limits.bodyLimit, perRecorderPerMinute: limits.perRecorderPerMinute });
+  await app.register(apiRoutes, { db: deps.store.db, clock: deps.clock, publicUrl: deps.publicUrl, box: deps.box });
+  return { app, intake };
+}

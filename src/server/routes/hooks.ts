@@ -1,0 +1,41 @@
+import type {} from '@fastify/rate-limit';
+import type {} from '@fastify/swagger';
+import type { FastifyInstance } from 'fastify';
+import type { SignalIntake } from '../../tracker/intake.ts';
+import { errorBody } from '../errors.ts';
+
+/** Options of the signal webhook. */
+export interface HookOptions {
+  readonly intake: SignalIntake;
+  /** Largest accepted body (bytes). */
+  readonly bodyLimit: number;
+  /** Deliveries per minute and recorder before 429. */
+  readonly perRecorderPerMinute: number;
+}
+
+/**
+ * `POST /hooks/signals/:secret`: the body is read as text whatever the content-type says (TradingView sends
+ * JSON as text/plain), stored, applied, and answered once durable.
+ */
+export async function hookRoutes(app: FastifyInstance, opts: HookOptions): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: opts.bodyLimit }, (_req, body, done) => done(null, body));
+  app.post<{ Params: { secret: string }; Body: string | undefined }>(
+    '/hooks/signals/:secret',
+    {
+      bodyLimit: opts.bodyLimit,
+      preHandler: app.rateLimit({ max: opts.perRecorderPerMinute, timeWindow: 60_000, keyGenerator: (req) => `rec:${(req.params as { secret?: string }).secret ?? ''}` }),
+      schema: {
+        summary: 'Receive one external signal (TradingView, TradersPost, 3Commas, OKX, PineConnector, form)',
+        description: 'See docs/signals.md for every accepted body. 200 accepted or duplicate; 422 rejected (stored with the reason); 400 not a signal (nothing stored); 404 unknown secret.',
+        tags: ['webhooks'],
+      },
+    },
+    async (req, reply) => {
+      const raw = typeof req.body === 'string' ? req.body : '';
+      const answer = await opts.intake.receive(req.params.secret, raw, req.headers['content-type'] ?? null);
+      if (answer.status === 'rejected') return reply.code(422).send({ ...answer, ...errorBody('signal_rejected', answer.reason) });
+      return reply.code(200).send(answer);
+    },
+  );
+}

@@ -1,0 +1,153 @@
+import { z } from 'zod';
+
+/** Error answer. */
+export const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).describe('Error');
+
+const side = z.enum(['long', 'short']);
+const num = z.number();
+const nnum = z.number().nullable();
+
+/** A position on a target (GET /api/positions). */
+export const PositionSchema = z.object({
+  id: z.string(),
+  symbol: z.string(),
+  side,
+  position_side: side.nullable(),
+  size: num,
+  entry_price: num,
+  mark_price: num,
+  pnl: num.describe('unrealized PnL at mark_price (quote)'),
+  realized_pnl: num,
+  max_adverse: num.describe('worst unrealized loss seen (quote): the drawdown of the position'),
+  exchange: z.string(),
+  env: z.string(),
+  account_type: z.string(),
+  target: z.string(),
+  strategy: z.string().nullable(),
+  tp_price: nnum,
+  sl_price: nnum,
+  source: z.string(),
+  opened_by: z.string(),
+  recorder_id: z.number().nullable(),
+  status: z.string(),
+  opened_at: num,
+  closed_at: nnum,
+});
+
+/** One entry (open / add / reduce / close) of a signal position. */
+export const EntrySchema = z.object({ kind: z.string(), qty: num, price: num, realized_pnl: num, ts: num, signal_id: nnum });
+
+/** A recorder's signal position with its entries. */
+export const RecorderPositionSchema = z.object({
+  id: z.string(),
+  symbol: z.string(),
+  side: z.string(),
+  position_side: z.string().nullable(),
+  status: z.string(),
+  size: num,
+  max_size: num,
+  entry_price: num,
+  mark_price: num,
+  pnl: num,
+  realized_pnl: num,
+  max_adverse: num,
+  tp_price: nnum,
+  sl_price: nnum,
+  opened_at: num,
+  closed_at: nnum,
+  exit_price: nnum,
+  entries: z.array(EntrySchema),
+});
+
+/** A recorder as the API shows it (with its webhook URL: the secret is the user's own). */
+export const RecorderSchema = z.object({
+  id: z.number(),
+  name: z.string(),
+  position_mode: z.enum(['oneway', 'hedge']),
+  max_lag_seconds: num,
+  default_qty: num,
+  strategy: z.string().nullable(),
+  webhook_url: z.string(),
+  targets: z.array(z.object({ target: z.string(), multiplier: num })),
+  created_at: num,
+});
+
+/** Body of POST /api/recorders. */
+export const NewRecorderSchema = z.object({
+  name: z.string().min(1).max(100),
+  position_mode: z.enum(['oneway', 'hedge']).default('oneway'),
+  max_lag_seconds: z.number().positive().max(86_400 * 7).optional(),
+  default_qty: z.number().positive().optional(),
+  strategy: z.string().max(100).nullable().optional(),
+  targets: z
+    .array(z.object({ target: z.string(), multiplier: z.number().positive().default(1) }))
+    .max(8)
+    .optional(),
+});
+
+/** A stored signal delivery. */
+export const SignalSchema = z.object({
+  id: z.number(),
+  recorder_id: z.number(),
+  received_at: num,
+  format: z.string(),
+  action: z.string(),
+  ticker: z.string(),
+  qty: nnum,
+  price: nnum,
+  signal_time: nnum,
+  order_id: z.string().nullable(),
+  target_size: nnum,
+  position_side: z.string().nullable(),
+  stop_loss: nnum,
+  take_profit: nnum,
+  outcome: z.enum(['accepted', 'duplicate', 'rejected']),
+  reason: z.string().nullable(),
+  raw_body: z.string(),
+  content_type: z.string().nullable(),
+});
+
+/** A closed trade. */
+export const TradeSchema = z.object({
+  id: z.number(),
+  position_id: z.string(),
+  recorder_id: z.number().nullable(),
+  target: z.string().nullable(),
+  source: z.string(),
+  strategy: z.string().nullable(),
+  symbol: z.string(),
+  side: z.string(),
+  qty: num,
+  entry_price: num,
+  exit_price: num,
+  realized_pnl: num,
+  fees: num,
+  max_adverse: num,
+  opened_at: num,
+  closed_at: num,
+});
+
+/** A target with what the user has there. */
+export const TargetSchema = z.object({
+  target: z.string(),
+  exchange: z.string(),
+  env: z.string(),
+  account_type: z.string(),
+  has_account: z.boolean(),
+  traded: z.boolean().describe("the env is in the user's trading_mode"),
+});
+
+/** Body of POST /api/accounts (credentials are write-only). */
+export const NewAccountSchema = z.object({
+  target: z.string(),
+  label: z.string().max(100).default(''),
+  api_key: z.string().min(1).max(512),
+  api_secret: z.string().min(1).max(4096),
+  password: z.string().max(512).optional(),
+});
+
+/** An account as the API shows it: never the credentials. */
+export const AccountSchema = z.object({ id: z.number(), target: z.string(), label: z.string(), created_at: num });
+
+/** A numeric id in a path. */
+export const IdParams = z.object({ id: z.coerce.number().int().positive() });

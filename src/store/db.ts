@@ -1,0 +1,115 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { HalyardError } from '../core/errors.ts';
+import type { Dialect } from './dialect.ts';
+import { migrationProvider } from './migrations/index.ts';
+import type { Database } from './schema.ts';
+
+/** Where the store lives: a PostgreSQL URL when given, else a SQLite file. */
+export interface StoreLocation {
+  /** SQLite file path (created with its folder when missing). */
+  readonly path?: string;
+  /** `postgres://…` URL; wins over `path`. */
+  readonly url?: string;
+}
+
+/** An open store: the query builder, which dialect it speaks, and how to close it. */
+export interface Store {
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+  /** Human-readable location (file path or URL without password). */
+  readonly where: string;
+  close(): Promise<void>;
+}
+
+// BIGINT (oid 20) as a JS number: our bigints are epoch ms and row ids, far below 2^53.
+const PG_TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * Opens the store and runs pending migrations. SQLite runs in WAL mode with `synchronous=FULL`, so a
+ * committed transaction survives a crash of the process or the machine. A PostgreSQL database that does
+ * not exist yet is created first.
+ */
+export async function openStore(loc: StoreLocation): Promise<Store> {
+  const store = loc.url ? await openPostgres(loc.url) : openSqlite(loc.path ?? 'data/halyard.db');
+  try {
+    await migrate(store);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  return store;
+}
+
+function openSqlite(path: string): Store {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  let sqlite: BetterSqlite3.Database;
+  try {
+    sqlite = new BetterSqlite3(path);
+  } catch (e) {
+    throw new HalyardError('invalid_config', `cannot open SQLite database ${path}: ${(e as Error).message}`, { path }, e);
+  }
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: 'sqlite', where: path, close: () => db.destroy() };
+}
+
+async function openPostgres(url: string): Promise<Store> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (e) {
+    throw new HalyardError('invalid_config', `DATABASE_URL is not a URL: ${url}`, {}, e);
+  }
+  await ensurePostgresDatabase(parsed);
+  const pool = new pg.Pool({ connectionString: url, max: 10, types: PG_TYPES });
+  pool.on('error', () => undefined); // an idle client's error surfaces on the next query instead of crashing
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const where = `${parsed.protocol}//${parsed.username ? `${parsed.username}@` : ''}${parsed.host}${parsed.pathname}`;
+  return { db, dialect: 'postgres', where, close: () => db.destroy() };
+}
+
+/** Creates the database named in `url` when the server answers that it does not exist (SQLSTATE 3D000). */
+async function ensurePostgresDatabase(url: URL): Promise<void> {
+  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  const probe = new pg.Client({ connectionString: url.toString() });
+  try {
+    await probe.connect();
+    return;
+  } catch (e) {
+    if ((e as { code?: string }).code !== '3D000') {
+      throw new HalyardError('invalid_config', `cannot connect to PostgreSQL at ${url.host}: ${(e as Error).message}`, { host: url.host }, e);
+    }
+  } finally {
+    await probe.end().catch(() => undefined);
+  }
+  const admin = new URL(url.toString());
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+  } catch (e) {
+    if ((e as { code?: string }).code !== '42P04') throw e; // created meanwhile by someone else: fine
+  } finally {
+    await client.end();
+  }
+}
+
+async function migrate(store: Store): Promise<void> {
+  const migrator = new Migrator({ db: store.db, provider: migrationProvider(store.dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new HalyardError('internal', `migration ${failed} failed on ${store.where}: ${(error as Error).message}`, { migration: failed }, error);
+  }
+}

@@ -1,0 +1,164 @@
+import type { Kysely } from 'kysely';
+import { sideSign, type Side } from '../core/types.ts';
+import { parseTargetKey } from '../exchange/targets.ts';
+import type { Database } from './schema.ts';
+
+/** A position as the API shows it (the fields of the positions response, plus ids and PnL detail). */
+export interface PositionView {
+  readonly id: string;
+  readonly symbol: string;
+  readonly side: Side;
+  /** Hedge-mode leg, null in one-way mode. */
+  readonly position_side: Side | null;
+  /** Open quantity on this target (signal size × the recorder's multiplier). */
+  readonly size: number;
+  readonly entry_price: number;
+  readonly mark_price: number;
+  /** Unrealized PnL at mark_price (quote). */
+  readonly pnl: number;
+  readonly realized_pnl: number;
+  /** Worst unrealized loss seen (quote, ≥ 0): the position's drawdown. */
+  readonly max_adverse: number;
+  readonly exchange: string;
+  readonly env: string;
+  readonly account_type: string;
+  readonly target: string;
+  readonly strategy: string | null;
+  readonly tp_price: number | null;
+  readonly sl_price: number | null;
+  readonly source: string;
+  readonly opened_by: string;
+  readonly recorder_id: number | null;
+  readonly status: string;
+  readonly opened_at: number;
+  readonly closed_at: number | null;
+}
+
+/** Filters of a positions query. */
+export interface PositionFilter {
+  readonly userId: number;
+  /** Only this target (`exchange:env`). */
+  readonly targetKey?: string;
+  /** Only targets on this exchange (any env). */
+  readonly exchange?: string;
+  readonly recorderId?: number;
+  /** `open` (default), `closed` or `all`. */
+  readonly status?: 'open' | 'closed' | 'all';
+  readonly symbol?: string;
+}
+
+/**
+ * The user's positions per target. A signal position belongs to the recorder and shows on each target the
+ * recorder is linked to, scaled by the link's multiplier; other positions carry their target themselves.
+ */
+export async function listPositionViews(db: Kysely<Database>, f: PositionFilter): Promise<PositionView[]> {
+  let q = db
+    .selectFrom('positions as p')
+    .leftJoin('recorder_targets as rt', 'rt.recorder_id', 'p.recorder_id')
+    .selectAll('p')
+    .select(['rt.target_key as link_target', 'rt.multiplier as multiplier'])
+    .where('p.user_id', '=', f.userId);
+  const status = f.status ?? 'open';
+  if (status !== 'all') q = q.where('p.status', '=', status);
+  if (f.recorderId !== undefined) q = q.where('p.recorder_id', '=', f.recorderId);
+  if (f.symbol !== undefined) q = q.where('p.symbol', '=', f.symbol);
+  if (f.targetKey !== undefined) {
+    const key = f.targetKey;
+    q = q.where((eb) => eb.or([eb('p.target_key', '=', key), eb('rt.target_key', '=', key)]));
+  }
+  if (f.exchange !== undefined) {
+    const prefix = `${f.exchange}:%`;
+    q = q.where((eb) => eb.or([eb('p.target_key', 'like', prefix), eb('rt.target_key', 'like', prefix)]));
+  }
+  const rows = await q.orderBy('p.opened_at').orderBy('p.id').execute();
+  const out: PositionView[] = [];
+  for (const r of rows) {
+    const key = r.target_key ?? r.link_target;
+    if (!key) continue;
+    const t = parseTargetKey(key);
+    const m = r.target_key ? 1 : (r.multiplier ?? 1);
+    const size = r.qty * m;
+    const mark = r.last_price ?? r.entry_price;
+    const side = r.side as Side;
+    out.push({
+      id: r.id,
+      symbol: r.symbol,
+      side,
+      position_side: (r.position_side as Side | null) ?? null,
+      size,
+      entry_price: r.entry_price,
+      mark_price: mark,
+      pnl: r.status === 'open' ? (mark - r.entry_price) * size * sideSign(side) : 0,
+      realized_pnl: r.realized_pnl * m,
+      max_adverse: r.max_adverse * m,
+      exchange: t.exchange,
+      env: t.env,
+      account_type: t.accountType,
+      target: t.key,
+      strategy: r.strategy,
+      tp_price: r.take_profit,
+      sl_price: r.stop_loss,
+      source: r.source,
+      opened_by: r.opened_by,
+      recorder_id: r.recorder_id,
+      status: r.status,
+      opened_at: r.opened_at,
+      closed_at: r.closed_at,
+    });
+  }
+  return out;
+}
+
+/** A recorder's signal positions (one per position, unscaled), with their entries, newest first. */
+export async function recorderPositions(db: Kysely<Database>, recorderId: number, status: 'open' | 'closed' | 'all') {
+  let q = db.selectFrom('positions').selectAll().where('recorder_id', '=', recorderId);
+  if (status !== 'all') q = q.where('status', '=', status);
+  const rows = await q.orderBy('opened_at', 'desc').orderBy('id', 'desc').limit(500).execute();
+  const entries =
+    rows.length === 0
+      ? []
+      : await db
+          .selectFrom('position_entries')
+          .select(['position_id', 'kind', 'qty', 'price', 'realized_pnl', 'ts', 'signal_id'])
+          .where(
+            'position_id',
+            'in',
+            rows.map((r) => r.id),
+          )
+          .orderBy('id')
+          .execute();
+  return rows.map((r) => {
+    const mark = r.last_price ?? r.entry_price;
+    return {
+      id: r.id,
+      symbol: r.symbol,
+      side: r.side,
+      position_side: r.position_side,
+      status: r.status,
+      size: r.qty,
+      max_size: r.max_qty,
+      entry_price: r.entry_price,
+      mark_price: mark,
+      pnl: r.status === 'open' ? (mark - r.entry_price) * r.qty * sideSign(r.side as Side) : 0,
+      realized_pnl: r.realized_pnl,
+      max_adverse: r.max_adverse,
+      tp_price: r.take_profit,
+      sl_price: r.stop_loss,
+      opened_at: r.opened_at,
+      closed_at: r.closed_at,
+      exit_price: r.avg_exit_price,
+      entries: entries.filter((e) => e.position_id === r.id).map(({ position_id: _p, ...e }) => e),
+    };
+  });
+}
+
+/** A recorder's equity curve: realized + unrealized after each signal that moved or marked its positions. */
+export async function recorderEquity(db: Kysely<Database>, recorderId: number) {
+  const rows = await db.selectFrom('equity_points').select(['ts', 'realized', 'unrealized']).where('recorder_id', '=', recorderId).orderBy('id').execute();
+  let peak = 0;
+  return rows.map((r) => {
+    const equity = r.realized + r.unrealized;
+    if (equity > peak) peak = equity;
+    return { ts: r.ts, realized: r.realized, unrealized: r.unrealized, equity, drawdown: peak - equity };
+  });
+}

@@ -1,0 +1,213 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Position, PositionChange } from '../core/ledger.ts';
+import type { PositionSource, Side } from '../core/types.ts';
+import type { Database, PositionsTable, TradesTable } from './schema.ts';
+
+/** A stored position row. */
+export type PositionRow = Selectable<PositionsTable>;
+/** A stored trade row. */
+export type TradeRow = Selectable<TradesTable>;
+
+/** Who a set of position changes belongs to. */
+export interface PositionOwner {
+  readonly userId: number;
+  readonly recorderId: number | null;
+  readonly targetKey: string | null;
+  readonly openedBy: string;
+  readonly strategy: string | null;
+}
+
+const ENTRY_KIND = { opened: 'open', increased: 'add', reduced: 'reduce', closed: 'close' } as const;
+
+/**
+ * Writes what a fill did: position rows (inserted when opened, updated otherwise), one entry per change,
+ * a trade per closed position, and the latest price of every touched position. Run inside the caller's
+ * transaction.
+ */
+export async function savePositionChanges(
+  db: Kysely<Database>,
+  owner: PositionOwner,
+  changes: readonly PositionChange[],
+  touched: readonly Position[],
+  lastPrice: (symbol: string) => number | undefined,
+  ts: number,
+  signalId: number | null,
+): Promise<void> {
+  const opened = new Set(changes.filter((c) => c.kind === 'opened').map((c) => c.position));
+  for (const p of opened) await db.insertInto('positions').values(positionRow(p, owner, lastPrice(p.symbol) ?? null, ts)).execute();
+  for (const p of touched) {
+    if (opened.has(p)) continue;
+    const row = positionRow(p, owner, lastPrice(p.symbol) ?? null, ts);
+    await db
+      .updateTable('positions')
+      .set({
+        status: row.status,
+        qty: row.qty,
+        max_qty: row.max_qty,
+        entry_price: row.entry_price,
+        realized_pnl: row.realized_pnl,
+        fees: row.fees,
+        funding: row.funding,
+        max_adverse: row.max_adverse,
+        stop_loss: row.stop_loss,
+        take_profit: row.take_profit,
+        last_price: row.last_price,
+        closed_at: row.closed_at,
+        exit_price: row.exit_price,
+        avg_exit_price: row.avg_exit_price,
+        exited_qty: row.exited_qty,
+        updated_at: ts,
+      })
+      .where('id', '=', p.id)
+      .execute();
+  }
+  if (changes.length > 0) {
+    await db
+      .insertInto('position_entries')
+      .values(
+        changes.map((c) => ({
+          position_id: c.position.id,
+          kind: ENTRY_KIND[c.kind],
+          qty: c.qty,
+          price: c.price,
+          realized_pnl: c.kind === 'reduced' || c.kind === 'closed' ? c.realizedPnl : 0,
+          ts,
+          signal_id: signalId,
+        })),
+      )
+      .execute();
+  }
+  for (const c of changes) {
+    if (c.kind !== 'closed') continue;
+    const p = c.position;
+    await db
+      .insertInto('trades')
+      .values({
+        position_id: p.id,
+        user_id: owner.userId,
+        recorder_id: owner.recorderId,
+        target_key: owner.targetKey,
+        source: p.source,
+        strategy: owner.strategy,
+        symbol: p.symbol,
+        side: p.side,
+        qty: p.maxQty,
+        entry_price: avgEntry(p),
+        exit_price: p.avgExitPrice ?? c.price,
+        realized_pnl: p.realizedPnl,
+        fees: p.fees,
+        max_adverse: p.maxAdverse,
+        opened_at: p.openedAt,
+        closed_at: p.closedAt ?? ts,
+      })
+      .execute();
+  }
+}
+
+/** Quantity-weighted average of every entry (the entry price of the whole round trip). */
+function avgEntry(p: Position): number {
+  let q = 0;
+  let v = 0;
+  for (const e of p.entries) {
+    q += e.qty;
+    v += e.qty * e.price;
+  }
+  return q > 0 ? v / q : p.entryPrice;
+}
+
+function positionRow(p: Position, o: PositionOwner, lastPrice: number | null, ts: number): PositionsTable {
+  return {
+    id: p.id,
+    user_id: o.userId,
+    recorder_id: o.recorderId,
+    target_key: o.targetKey,
+    source: p.source,
+    opened_by: o.openedBy,
+    strategy: o.strategy,
+    symbol: p.symbol,
+    side: p.side,
+    position_side: p.positionSide,
+    status: p.closedAt === null ? 'open' : 'closed',
+    qty: p.qty,
+    max_qty: p.maxQty,
+    entry_price: p.entryPrice,
+    realized_pnl: p.realizedPnl,
+    fees: p.fees,
+    funding: p.funding,
+    max_adverse: p.maxAdverse,
+    stop_loss: p.stopLoss,
+    take_profit: p.takeProfit,
+    last_price: lastPrice,
+    opened_at: p.openedAt,
+    closed_at: p.closedAt,
+    exit_price: p.exitPrice,
+    avg_exit_price: p.avgExitPrice,
+    exited_qty: p.exitedQty,
+    updated_at: ts,
+  };
+}
+
+/** What a recorder's book needs after a restart: its open positions (with entries) and counters. */
+export interface RecorderSnapshot {
+  readonly open: Position[];
+  /** How many positions the recorder ever had (the id sequence continues after it). */
+  readonly issued: number;
+  readonly realized: number;
+  /** Latest price per ticker among its positions. */
+  readonly lastPrice: ReadonlyMap<string, number>;
+}
+
+/** Loads a recorder's positions back into ledger form. */
+export async function loadRecorderSnapshot(db: Kysely<Database>, recorderId: number): Promise<RecorderSnapshot> {
+  const rows = await db.selectFrom('positions').selectAll().where('recorder_id', '=', recorderId).orderBy('opened_at').orderBy('id').execute();
+  const open = rows.filter((r) => r.status === 'open');
+  const entries =
+    open.length === 0
+      ? []
+      : await db
+          .selectFrom('position_entries')
+          .select(['position_id', 'price', 'qty', 'ts'])
+          .where(
+            'position_id',
+            'in',
+            open.map((r) => r.id),
+          )
+          .where('kind', 'in', ['open', 'add'])
+          .orderBy('id')
+          .execute();
+  const lastPrice = new Map<string, number>();
+  const byUpdate = [...rows].sort((a, b) => a.updated_at - b.updated_at);
+  for (const r of byUpdate) if (r.last_price !== null) lastPrice.set(r.symbol, r.last_price);
+  return {
+    open: open.map((r) => toPosition(r, entries.filter((e) => e.position_id === r.id))),
+    issued: rows.length,
+    realized: rows.reduce((a, r) => a + r.realized_pnl, 0),
+    lastPrice,
+  };
+}
+
+function toPosition(r: PositionRow, entries: readonly { price: number; qty: number; ts: number }[]): Position {
+  return {
+    id: r.id,
+    symbol: r.symbol,
+    side: r.side as Side,
+    positionSide: (r.position_side as Side | null) ?? null,
+    qty: r.qty,
+    maxQty: r.max_qty,
+    entryPrice: r.entry_price,
+    entries: entries.map((e) => ({ price: e.price, qty: e.qty, ts: e.ts })),
+    realizedPnl: r.realized_pnl,
+    fees: r.fees,
+    funding: r.funding,
+    maxAdverse: r.max_adverse,
+    stopLoss: r.stop_loss,
+    takeProfit: r.take_profit,
+    openedAt: r.opened_at,
+    closedAt: r.closed_at,
+    exitPrice: r.exit_price,
+    avgExitPrice: r.avg_exit_price,
+    exitedQty: r.exited_qty,
+    source: r.source as PositionSource,
+    strategy: r.strategy,
+  };
+}

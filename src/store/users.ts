@@ -1,0 +1,58 @@
+import type { Kysely, Selectable } from 'kysely';
+import { HalyardError } from '../core/errors.ts';
+import { TRADING_MODES, type TradingMode } from '../exchange/targets.ts';
+import type { Database, UsersTable } from './schema.ts';
+import { hashToken, newApiToken } from './secrets.ts';
+
+/** A user row. */
+export type User = Selectable<UsersTable>;
+
+/** A created user with its first API token (the only time the token is visible). */
+export interface CreatedUser {
+  readonly user: User;
+  readonly token: string;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
+
+/** Creates a user and a first API token. Names are unique: a second `alice` is a conflict. */
+export async function createUser(db: Kysely<Database>, name: string, mode: TradingMode, now: number): Promise<CreatedUser> {
+  if (!NAME.test(name)) throw new HalyardError('invalid_input', `user name '${name}' must be 1-64 letters, digits or _.@- (starting with a letter or digit)`);
+  if (!(TRADING_MODES as readonly string[]).includes(mode)) throw new HalyardError('invalid_input', `trading mode must be one of ${TRADING_MODES.join(', ')}`);
+  return db.transaction().execute(async (trx) => {
+    const existing = await trx.selectFrom('users').select('id').where('name', '=', name).executeTakeFirst();
+    if (existing) throw new HalyardError('conflict', `user '${name}' already exists (create another token with: halyard users token ${name})`);
+    const user = await trx.insertInto('users').values({ name, trading_mode: mode, created_at: now }).returningAll().executeTakeFirstOrThrow();
+    const token = await addToken(trx, user.id, now);
+    return { user, token };
+  });
+}
+
+/** Issues another API token for a user. */
+export async function addToken(db: Kysely<Database>, userId: number, now: number): Promise<string> {
+  const token = newApiToken();
+  await db.insertInto('api_tokens').values({ user_id: userId, token_hash: hashToken(token), prefix: token.slice(0, 8), created_at: now }).execute();
+  return token;
+}
+
+/** The user a token belongs to, if any. */
+export async function userByToken(db: Kysely<Database>, token: string): Promise<User | undefined> {
+  return db
+    .selectFrom('api_tokens')
+    .innerJoin('users', 'users.id', 'api_tokens.user_id')
+    .selectAll('users')
+    .where('api_tokens.token_hash', '=', hashToken(token))
+    .executeTakeFirst();
+}
+
+/** A user by name; a missing one is a clear not_found. */
+export async function userByName(db: Kysely<Database>, name: string): Promise<User> {
+  const u = await db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
+  if (!u) throw new HalyardError('not_found', `no user named '${name}' (create it with: halyard users add ${name})`);
+  return u;
+}
+
+/** Every user, by id. */
+export async function listUsers(db: Kysely<Database>): Promise<User[]> {
+  return db.selectFrom('users').selectAll().orderBy('id').execute();
+}

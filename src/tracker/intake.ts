@@ -1,0 +1,160 @@
+import type { Kysely } from 'kysely';
+import { HalyardError } from '../core/errors.ts';
+import type { Clock } from '../core/ports.ts';
+import type { PositionMode } from '../core/types.ts';
+import { savePositionChanges, loadRecorderSnapshot } from '../store/positions.ts';
+import { recorderBySecret, type Recorder } from '../store/recorders.ts';
+import type { Database } from '../store/schema.ts';
+import { acceptedByKey, insertSignal, type NewSignalRow } from '../store/signals.ts';
+import { dedupeKey } from './dedupe.ts';
+import { parseSignalBody } from './parse.ts';
+import type { NormalizedSignal } from './signal.ts';
+import { SignalBook, type EffectiveSignal } from './signal-ledger.ts';
+import { KeyedLock } from './keyed-lock.ts';
+
+/** The position of the signal's ticker after a delivery (the first leg in hedge mode lists both). */
+export interface PositionBrief {
+  readonly id: string;
+  readonly symbol: string;
+  readonly side: string;
+  readonly size: number;
+  readonly entry_price: number;
+}
+
+/** How a delivery ended; every one is stored before this is returned. */
+export type IntakeAnswer =
+  | { readonly status: 'accepted'; readonly signal_id: number; readonly action: string; readonly positions: readonly PositionBrief[] }
+  | { readonly status: 'duplicate'; readonly signal_id: number; readonly duplicate_of: number }
+  | { readonly status: 'rejected'; readonly signal_id: number; readonly reason: string };
+
+/** Position-book id prefix of a recorder: ids are `r<recorder>-000001`, the same in a rebuild. */
+export function bookIdPrefix(recorderId: number): string {
+  return `r${recorderId}`;
+}
+
+/**
+ * Signal intake: parse, dedupe, check lag, store the delivery and move the recorder's signal-based
+ * positions — all in one transaction per delivery, one delivery at a time per recorder.
+ */
+export class SignalIntake {
+  private readonly books = new Map<number, SignalBook>();
+  private readonly lock = new KeyedLock();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Handles one webhook delivery. Unknown secret → not_found; a body that is no signal → invalid_input (nothing stored). */
+  async receive(secret: string, raw: string, contentType: string | null): Promise<IntakeAnswer> {
+    const receivedAt = this.clock.now();
+    const rec = await recorderBySecret(this.db, secret);
+    if (!rec) throw new HalyardError('not_found', 'no recorder has this webhook secret');
+    const parsed = parseSignalBody(raw, contentType ? { contentType } : {});
+    if (parsed.kind === 'invalid') throw new HalyardError('invalid_input', `not a signal: ${parsed.reason}`);
+    return this.lock.run(rec.id, () => this.process(rec, parsed.signal, raw, contentType, receivedAt));
+  }
+
+  /** Forgets cached books (after a rebuild in this process). */
+  reset(): void {
+    this.books.clear();
+  }
+
+  private async process(rec: Recorder, s: NormalizedSignal, raw: string, contentType: string | null, receivedAt: number): Promise<IntakeAnswer> {
+    const key = dedupeKey(rec.id, s, receivedAt);
+    const row: NewSignalRow = {
+      recorder_id: rec.id,
+      user_id: rec.user_id,
+      received_at: receivedAt,
+      format: s.format,
+      action: s.action,
+      ticker: s.ticker,
+      qty: s.qty,
+      price: s.price,
+      signal_time: s.time,
+      order_id: s.orderId,
+      target_size: s.targetSize,
+      position_side: s.positionSide,
+      stop_loss: s.stopLoss,
+      take_profit: s.takeProfit,
+      dedupe_key: key,
+      outcome: 'accepted',
+      reason: null,
+      raw_body: raw,
+      content_type: contentType,
+    };
+    const original = await acceptedByKey(this.db, rec.id, key);
+    if (original !== undefined) {
+      const id = await insertSignal(this.db, { ...row, outcome: 'duplicate', reason: `duplicate of signal ${original}` });
+      return { status: 'duplicate', signal_id: id, duplicate_of: original };
+    }
+    const lagLimit = Math.min(rec.max_lag_ms, s.maxLagMs ?? Infinity);
+    if (s.time !== null && receivedAt - s.time > lagLimit) {
+      const reason = `stale: generated ${((receivedAt - s.time) / 1000).toFixed(1)} s before it arrived; max lag is ${(lagLimit / 1000).toFixed(0)} s`;
+      return this.reject(row, reason);
+    }
+    const book = await this.book(rec);
+    const price = s.price ?? book.lastPrice.get(s.ticker) ?? null;
+    const hasOpen = book.ledger.open.some((p) => p.symbol === s.ticker);
+    const needsPrice = s.action !== 'CANCEL' && (hasOpen || (s.action !== 'CLOSE' && s.targetSize !== 0));
+    if (price === null) {
+      if (needsPrice) return this.reject(row, `no price: the signal carries none and no earlier ${s.ticker} signal of this recorder had one`);
+      // Nothing to move and no price to learn (CANCEL, or CLOSE while flat): stored, positions untouched.
+      const id = await insertSignal(this.db, { ...row, qty: s.qty ?? rec.default_qty, price: null });
+      return { status: 'accepted', signal_id: id, action: s.action, positions: [] };
+    }
+    const eff: EffectiveSignal = {
+      action: s.action,
+      ticker: s.ticker,
+      qty: s.qty ?? rec.default_qty,
+      price,
+      ts: receivedAt,
+      targetSize: s.targetSize,
+      positionSide: s.positionSide,
+      stopLoss: s.stopLoss,
+      takeProfit: s.takeProfit,
+    };
+    const effect = book.apply(eff);
+    if (effect.kind === 'refused') return this.reject(row, effect.reason);
+    try {
+      const id = await this.db.transaction().execute(async (trx) => {
+        const signalId = await insertSignal(trx, { ...row, qty: eff.qty, price: eff.price });
+        await savePositionChanges(trx, ownerOf(rec), effect.changes, effect.touched, (sym) => book.lastPrice.get(sym), receivedAt, signalId);
+        await trx
+          .insertInto('equity_points')
+          .values({ user_id: rec.user_id, recorder_id: rec.id, target_key: null, ts: receivedAt, realized: book.realized, unrealized: book.unrealized() })
+          .execute();
+        return signalId;
+      });
+      const positions = book.ledger.open
+        .filter((p) => p.symbol === s.ticker)
+        .map((p) => ({ id: p.id, symbol: p.symbol, side: p.side, size: p.qty, entry_price: p.entryPrice }));
+      return { status: 'accepted', signal_id: id, action: s.action, positions };
+    } catch (e) {
+      this.books.delete(rec.id); // the book moved but the store did not: reload it from the store next time
+      throw e;
+    }
+  }
+
+  private async reject(row: NewSignalRow, reason: string): Promise<IntakeAnswer> {
+    const id = await insertSignal(this.db, { ...row, outcome: 'rejected', reason });
+    return { status: 'rejected', signal_id: id, reason };
+  }
+
+  private async book(rec: Recorder): Promise<SignalBook> {
+    const cached = this.books.get(rec.id);
+    if (cached) return cached;
+    const book = new SignalBook(rec.position_mode as PositionMode, bookIdPrefix(rec.id));
+    const snap = await loadRecorderSnapshot(this.db, rec.id);
+    book.ledger.restore(snap.open, snap.issued);
+    book.realized = snap.realized;
+    for (const [k, v] of snap.lastPrice) book.lastPrice.set(k, v);
+    this.books.set(rec.id, book);
+    return book;
+  }
+}
+
+/** Signal positions belong to the recorder (targets are linked through recorder_targets). */
+export function ownerOf(rec: Recorder): { userId: number; recorderId: number; targetKey: null; openedBy: string; strategy: string | null } {
+  return { userId: rec.user_id, recorderId: rec.id, targetKey: null, openedBy: 'signal', strategy: rec.strategy ?? rec.name };
+}
