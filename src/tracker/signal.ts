@@ -21,7 +21,7 @@ export interface NormalizedSignal {
   readonly action: SignalAction;
   /** Instrument, upper-cased, with an exchange prefix and TradingView's perpetual `.P` suffix removed (`BINANCE:BTCUSDT.P` → `BTCUSDT`). */
   readonly ticker: string;
-  /** Order quantity (base units or contracts, > 0), null when the body carries none. */
+  /** Order quantity (base units or contracts, > 0), null when the body carries none, 0, or an amount in another unit (percent, quote, margin). */
   readonly qty: number | null;
   /** Signal price (quote), null when the body carries none. */
   readonly price: number | null;
@@ -41,7 +41,7 @@ export interface NormalizedSignal {
   readonly stopLoss: number | null;
   /** Absolute take-profit price, null when absent. */
   readonly takeProfit: number | null;
-  /** Maximum lag the sender allows (ms), when the body carries one (3Commas `max_lag`, OKX `maxLag`). */
+  /** Maximum lag the sender allows (ms), when the body carries one (`max_lag` / `maxLag`, sent in seconds; 0 counts as none). */
   readonly maxLagMs: number | null;
   /** Free-text comment or strategy name from the body, null when absent. */
   readonly comment: string | null;

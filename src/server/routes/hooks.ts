@@ -1,6 +1,7 @@
 import type {} from '@fastify/rate-limit';
 import type {} from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
+import { HalyardError } from '../../core/errors.ts';
 import type { SignalIntake } from '../../tracker/intake.ts';
 import { errorBody } from '../errors.ts';
 
@@ -20,11 +21,18 @@ export interface HookOptions {
 export async function hookRoutes(app: FastifyInstance, opts: HookOptions): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: opts.bodyLimit }, (_req, body, done) => done(null, body));
+  // The per-IP limit runs on every route; this second one counts deliveries per recorder (the secret).
+  const perRecorder = app.createRateLimit({ max: opts.perRecorderPerMinute, timeWindow: 60_000, keyGenerator: (req) => `rec:${(req.params as { secret?: string }).secret ?? ''}` });
   app.post<{ Params: { secret: string }; Body: string | undefined }>(
     '/hooks/signals/:secret',
     {
       bodyLimit: opts.bodyLimit,
-      preHandler: app.rateLimit({ max: opts.perRecorderPerMinute, timeWindow: 60_000, keyGenerator: (req) => `rec:${(req.params as { secret?: string }).secret ?? ''}` }),
+      preHandler: async (req, reply) => {
+        const r = await perRecorder(req);
+        if (r.isAllowed || !r.isExceeded) return;
+        reply.header('retry-after', r.ttlInSeconds);
+        throw new HalyardError('rate_limited', `more than ${opts.perRecorderPerMinute} signals a minute for this recorder; retry in ${r.ttlInSeconds} s`);
+      },
       schema: {
         summary: 'Receive one external signal (TradingView, TradersPost, 3Commas, OKX, PineConnector, form)',
         description: 'See docs/signals.md for every accepted body. 200 accepted or duplicate; 422 rejected (stored with the reason); 400 not a signal (nothing stored); 404 unknown secret.',

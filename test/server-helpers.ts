@@ -1,0 +1,51 @@
+import { pino } from 'pino';
+import { ManualClock } from '../src/core/ports.ts';
+import { buildServer, type ServerLimits } from '../src/server/app.ts';
+import type { Store } from '../src/store/db.ts';
+import { createRecorder, type NewRecorder } from '../src/store/recorders.ts';
+import { SecretBox } from '../src/store/secrets.ts';
+import { createUser } from '../src/store/users.ts';
+
+/** 2026-11-21T10:00:00Z: the tests' "now". */
+export const NOW = Date.UTC(2026, 10, 21, 10, 0, 0);
+
+/** A running server on a loopback port over `store`, with a hand-set clock. */
+export interface Running {
+  readonly base: string;
+  readonly clock: ManualClock;
+  stop(): Promise<void>;
+}
+
+/** Starts the real HTTP server on 127.0.0.1 (a free port). */
+export async function startServer(store: Store, limits: Partial<ServerLimits> = {}, clock = new ManualClock(NOW)): Promise<Running> {
+  const { app } = await buildServer({
+    store,
+    clock,
+    logger: pino({ level: 'silent' }),
+    publicUrl: 'http://127.0.0.1:8080',
+    box: new SecretBox('test-key-'.repeat(5)),
+    limits,
+  });
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  return { base, clock, stop: () => app.close() };
+}
+
+/** A user with a token and a recorder, made through the store. */
+export async function userWithRecorder(store: Store, name: string, rec: Partial<NewRecorder> = {}) {
+  const { user, token } = await createUser(store.db, name, 'both', NOW);
+  const recorder = await createRecorder(store.db, { userId: user.id, name: `${name} stream`, ...rec }, NOW);
+  return { user, token, recorder, secret: recorder.secret };
+}
+
+/** POSTs a body to the signal webhook; returns status and parsed JSON. */
+export async function postSignal(base: string, secret: string, body: string, contentType = 'application/json'): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${base}/hooks/signals/${secret}`, { method: 'POST', body, headers: { 'content-type': contentType } });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+/** GETs an API path with a bearer token. */
+export async function api<T = unknown>(base: string, token: string, path: string, init: RequestInit = {}): Promise<{ status: number; json: T }> {
+  const res = await fetch(`${base}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...init.headers } });
+  const text = await res.text();
+  return { status: res.status, json: (text ? JSON.parse(text) : null) as T };
+}
