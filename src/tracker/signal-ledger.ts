@@ -117,7 +117,12 @@ export class SignalBook {
   }
 
   private toTarget(s: EffectiveSignal): Step[] | string {
-    if (s.positionSide) return `position_side is for hedge-mode recorders; this recorder is one-way`;
+    if (s.positionSide) {
+      // One-way: a leg only makes sense as "exit long → flat" or a target on that same side.
+      const target = s.targetSize ?? 0;
+      if (target === 0) return this.closeSteps(s);
+      if ((target > 0 ? 'long' : 'short') !== s.positionSide) return `position_side ${s.positionSide} contradicts target size ${target} on a one-way recorder`;
+    }
     const fill = this.ledger.fillToTarget(s.ticker, s.targetSize ?? 0, s.price, s.ts);
     return fill ? [{ kind: 'fill', fill: { ...fill, source: 'signal' } }] : [];
   }
