@@ -86,7 +86,7 @@ function expectOk(r: Run): void {
 
 describe('halyard --help', () => {
   const cases: { args: string[]; usage: string; mentions: string[] }[] = [
-    { args: ['--help'], usage: 'Usage: halyard [options] [command]', mentions: ['backtest', 'data', '--version', '--help'] },
+    { args: ['--help'], usage: 'Usage: halyard [options] [command]', mentions: ['backtest', 'data', 'serve', 'users', 'recorders', 'tracker', '--version', '--help'] },
     {
       args: ['backtest', '--help'],
       usage: 'Usage: halyard backtest [options] <strategy>',
@@ -95,6 +95,10 @@ describe('halyard --help', () => {
     { args: ['data', '--help'], usage: 'Usage: halyard data [options] [command]', mentions: ['import', 'ls', 'CACHE_PATH'] },
     { args: ['data', 'import', '--help'], usage: 'Usage: halyard data import [options] <file>', mentions: ['--exchange', '--symbol', '--timeframe', '--json', 'gzip'] },
     { args: ['data', 'ls', '--help'], usage: 'Usage: halyard data ls [options]', mentions: ['--json'] },
+    { args: ['serve', '--help'], usage: 'Usage: halyard serve [options]', mentions: ['--host', '--port', '/docs'] },
+    { args: ['users', 'add', '--help'], usage: 'Usage: halyard users add [options] <name>', mentions: ['--trading-mode', '--json', 'hashed'] },
+    { args: ['recorders', 'add', '--help'], usage: 'Usage: halyard recorders add [options]', mentions: ['--user', '--name', '--target', '--mode', '--max-lag', '--json'] },
+    { args: ['tracker', 'rebuild', '--help'], usage: 'Usage: halyard tracker rebuild [options]', mentions: ['signal log', '--json'] },
   ];
   for (const c of cases) {
     it(`halyard ${c.args.join(' ')} prints usage and exits 0`, async () => {
