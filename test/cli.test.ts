@@ -98,7 +98,7 @@ describe('halyard --help', () => {
     { args: ['serve', '--help'], usage: 'Usage: halyard serve [options]', mentions: ['--host', '--port', '/docs'] },
     { args: ['users', 'add', '--help'], usage: 'Usage: halyard users add [options] <name>', mentions: ['--trading-mode', '--json', 'hashed'] },
     { args: ['recorders', 'add', '--help'], usage: 'Usage: halyard recorders add [options]', mentions: ['--user', '--name', '--target', '--mode', '--max-lag', '--json'] },
-    { args: ['tracker', 'rebuild', '--help'], usage: 'Usage: halyard tracker rebuild [options]', mentions: ['signal log', '--json'] },
+    { args: ['tracker', 'rebuild', '--help'], usage: 'Usage: halyard tracker rebuild [options]', mentions: ['signal-based position', '--json'] },
   ];
   for (const c of cases) {
     it(`halyard ${c.args.join(' ')} prints usage and exits 0`, async () => {
