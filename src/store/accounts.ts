@@ -49,6 +49,7 @@ export async function deleteAccount(db: Kysely<Database>, userId: number, id: nu
 
 /** Decrypted credentials of the user's account on a target (for the venue adapters), or undefined. */
 export async function credentialsFor(db: Kysely<Database>, box: SecretBox, userId: number, targetKey: string): Promise<Credentials | undefined> {
-  const row = await db.selectFrom('accounts').select('credentials_enc').where('user_id', '=', userId).where('target_key', '=', targetKey).executeTakeFirst();
+  const key = parseTargetKey(targetKey).key;
+  const row = await db.selectFrom('accounts').select('credentials_enc').where('user_id', '=', userId).where('target_key', '=', key).executeTakeFirst();
   return row ? (JSON.parse(box.decrypt(row.credentials_enc)) as Credentials) : undefined;
 }
