@@ -11,6 +11,8 @@ import { openStore } from '../src/store/db.ts';
 import { createRecorder } from '../src/store/recorders.ts';
 import { createUser } from '../src/store/users.ts';
 
+process.on('SIGINT', () => process.exit(0)); // lets --cpu-prof write its profile
+
 const [mode = 'hello', where = '', recorders = '8'] = process.argv.slice(2);
 
 if (mode === 'hello') {

@@ -3,7 +3,7 @@
  * bench/results.json. Never a pass/fail: targets are printed beside the measured values.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
@@ -14,6 +14,7 @@ import type { Strategy } from '../src/strategy/strategy.ts';
 import SmaCross from '../strategies/sma-cross.ts';
 import { handwrittenSmaCross } from './handwritten.ts';
 import { MtfSmaCross } from './mtf-strategy.ts';
+import { printIntake, runIntakeBench } from './intake.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
@@ -59,6 +60,16 @@ function timeEngine(make: () => Strategy, candles: CandleColumns, reps: number):
 const smaParams = { fast: 50, slow: 200, qty: 1, sl: 0.01, tp: 0.02 };
 
 async function main(): Promise<void> {
+  // `npm run bench -- --only intake` runs the signal intake part alone (and merges it into results.json).
+  if (process.argv.includes('--only') && process.argv.includes('intake')) {
+    const intake = await runIntakeBench();
+    printIntake(intake);
+    const file = join(here, 'results.json');
+    const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+    writeFileSync(file, JSON.stringify({ ...prev, signalIntake: intake }, null, 2) + '\n');
+    console.log('\n  written to bench/results.json');
+    return;
+  }
   if (!existsSync(shared)) {
     console.log(`bench: ${shared} is absent; the benchmark needs the shared market data.`);
     process.exitCode = 1;
@@ -139,7 +150,9 @@ async function main(): Promise<void> {
   const m = results.mtf1m4h;
   console.log(`  ${f.candles.toLocaleString()} bars (2022-01 → 2024-06): loop ${(f.engineLoopCandlesPerSec / 1e6).toFixed(1)} M/s, runBacktest ${(f.engineCandlesPerSec / 1e6).toFixed(1)} M/s, peak RSS ${f.peakRssMB} MB   target < 300 MB`);
   console.log(`  1m + 4h multi-timeframe:   loop ${(m.engineLoopCandlesPerSec / 1e6).toFixed(1)} M/s, runBacktest ${(m.engineCandlesPerSec / 1e6).toFixed(1)} M/s (${m.engineMs} ms, ${m.trades} trades)`);
-  writeFileSync(join(here, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  const signalIntake = await runIntakeBench();
+  printIntake(signalIntake);
+  writeFileSync(join(here, 'results.json'), JSON.stringify({ ...results, signalIntake }, null, 2) + '\n');
   console.log('\n  written to bench/results.json');
 }
 

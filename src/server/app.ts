@@ -65,7 +65,7 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  const intake = new SignalIntake(deps.store.db, deps.clock);
+  const intake = new SignalIntake(deps.store.db, deps.clock, deps.store.dialect === 'sqlite' ? 1 : 4);
   app.get('/healthz', { schema: { tags: ['health'], summary: 'Liveness and database check' } }, async () => {
     await deps.store.db.selectFrom('targets').select('key').limit(1).execute();
     return { ok: true, database: deps.store.dialect };

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { HalyardError } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
 import type { PositionMode } from '../core/types.ts';
+import { GroupCommit } from '../store/group-commit.ts';
 import { savePositionChanges, loadRecorderSnapshot } from '../store/positions.ts';
 import { recorderBySecret, type Recorder } from '../store/recorders.ts';
 import type { Database } from '../store/schema.ts';
@@ -40,10 +41,16 @@ export class SignalIntake {
   private readonly books = new Map<number, SignalBook>();
   private readonly lock = new KeyedLock();
 
+  private readonly writes: GroupCommit;
+
+  /** `lanes`: write transactions in flight at once (1 for SQLite, a few for PostgreSQL). */
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
-  ) {}
+    lanes = 1,
+  ) {
+    this.writes = new GroupCommit(db, lanes);
+  }
 
   /** Handles one webhook delivery. Unknown secret → not_found; a body that is no signal → invalid_input (nothing stored). */
   async receive(secret: string, raw: string, contentType: string | null): Promise<IntakeAnswer> {
@@ -85,7 +92,7 @@ export class SignalIntake {
     };
     const original = await acceptedByKey(this.db, rec.id, key);
     if (original !== undefined) {
-      const id = await insertSignal(this.db, { ...row, outcome: 'duplicate', reason: `duplicate of signal ${original}` });
+      const id = await this.writes.run((trx) => insertSignal(trx, { ...row, outcome: 'duplicate', reason: `duplicate of signal ${original}` }));
       return { status: 'duplicate', signal_id: id, duplicate_of: original };
     }
     const lagLimit = Math.min(rec.max_lag_ms, s.maxLagMs ?? Infinity);
@@ -100,7 +107,7 @@ export class SignalIntake {
     if (price === null) {
       if (needsPrice) return this.reject(row, `no price: the signal carries none and no earlier ${s.ticker} signal of this recorder had one`);
       // Nothing to move and no price to learn (CANCEL, or CLOSE while flat): stored, positions untouched.
-      const id = await insertSignal(this.db, { ...row, qty: s.qty ?? rec.default_qty, price: null });
+      const id = await this.writes.run((trx) => insertSignal(trx, { ...row, qty: s.qty ?? rec.default_qty, price: null }));
       return { status: 'accepted', signal_id: id, action: s.action, positions: [] };
     }
     const eff: EffectiveSignal = {
@@ -117,7 +124,7 @@ export class SignalIntake {
     const effect = book.apply(eff);
     if (effect.kind === 'refused') return this.reject(row, effect.reason);
     try {
-      const id = await this.db.transaction().execute(async (trx) => {
+      const id = await this.writes.run(async (trx) => {
         const signalId = await insertSignal(trx, { ...row, qty: eff.qty, price: eff.price });
         await savePositionChanges(trx, ownerOf(rec), effect.changes, effect.touched, (sym) => book.lastPrice.get(sym), receivedAt, signalId);
         await trx
@@ -137,7 +144,7 @@ export class SignalIntake {
   }
 
   private async reject(row: NewSignalRow, reason: string): Promise<IntakeAnswer> {
-    const id = await insertSignal(this.db, { ...row, outcome: 'rejected', reason });
+    const id = await this.writes.run((trx) => insertSignal(trx, { ...row, outcome: 'rejected', reason }));
     return { status: 'rejected', signal_id: id, reason };
   }
 
