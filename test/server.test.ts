@@ -278,6 +278,43 @@ for (const d of DIALECTS) {
       expect(await snapshot()).toEqual(live);
     });
 
+    it('answers malformed API input with a JSON 4xx, never a 5xx', async () => {
+      const u = await userWithRecorder(store, 'sloppy');
+      const cases: [string, RequestInit, number][] = [
+        ['/api/recorders', { method: 'POST', body: '{"name":' }, 400],
+        ['/api/recorders', { method: 'POST', body: JSON.stringify({ name: 'x', position_mode: 'sideways' }) }, 400],
+        ['/api/recorders', { method: 'POST', body: JSON.stringify({ name: 'x', targets: [{ target: 'kraken:paper' }] }) }, 400],
+        ['/api/recorders/abc', {}, 400],
+        ['/api/recorders/999999', {}, 404],
+        ['/api/signals?limit=0', {}, 400],
+        ['/api/signals?outcome=maybe', {}, 400],
+        ['/api/positions?exchange=kraken', {}, 400],
+        ['/api/positions?env=paper', {}, 400],
+        ['/api/positions?exchange=bybit&env=demo', {}, 400],
+        ['/api/accounts', { method: 'POST', body: JSON.stringify({ target: 'bybit:paper' }) }, 400],
+        ['/api/accounts', { method: 'POST', body: JSON.stringify({ target: 'nowhere:paper', api_key: 'k', api_secret: 's' }) }, 400],
+      ];
+      for (const [path, init, status] of cases) {
+        const r = await api<{ error: { code: string; message: string } }>(srv.base, u.token, path, init);
+        expect(r.status, `${path} ${String(init.body ?? '')}`).toBe(status);
+        expect(r.json.error.message.length).toBeGreaterThan(5);
+      }
+    });
+
+    it('limits requests per client IP', async () => {
+      const limited = await startServer(store, { perIpPerMinute: 4 }, srv.clock);
+      try {
+        const u = await userWithRecorder(store, 'greedy');
+        const codes: number[] = [];
+        for (let i = 0; i < 6; i++) codes.push((await api(limited.base, u.token, '/api/targets')).status);
+        expect(codes).toEqual([200, 200, 200, 200, 429, 429]);
+        const r = await api<{ error: { code: string } }>(limited.base, u.token, '/api/targets');
+        expect(r.json.error.code).toBe('rate_limited');
+      } finally {
+        await limited.stop();
+      }
+    });
+
     it('limits deliveries per recorder', async () => {
       const limited = await startServer(store, { perRecorderPerMinute: 3 }, srv.clock);
       try {
