@@ -1,25 +1,18 @@
 // End-to-end tests of the `halyard` command: the real bin/halyard.js in a child process, real temp folders
 // for the cache and the run output, no mocks.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ResultsJson } from '../src/report/results.ts';
+import { ROOT, runHalyard, type Run } from './cli-run.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'halyard.js');
 const SMA = 'strategies/sma-cross.ts';
 const HEDGE = 'strategies/hedge-breakout.ts';
 const SYMBOL = 'BTC/USDT:USDT';
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 /** A per-test sandbox: its own cache and output folders (and a scratch folder for inputs). */
 interface Sandbox {
@@ -34,29 +27,13 @@ afterAll(async () => {
   await Promise.all(sandboxes.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-/** Runs `node bin/halyard.js <args>` from the repo root with a minimal, explicit environment. */
-function halyard(args: readonly string[], env: Readonly<Record<string, string>>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TMPDIR: tmpdir(), NO_COLOR: '1', LOG_LEVEL: 'silent', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 async function sandbox(): Promise<Sandbox> {
   const root = await mkdtemp(join(tmpdir(), 'halyard-cli-test-'));
   sandboxes.push(root);
   const cache = join(root, 'cache');
   const out = join(root, 'output');
-  return { root, cache, out, run: (...args) => halyard(args, { CACHE_PATH: cache, OUTPUT_PATH: out }) };
+  return { root, cache, out, run: (...args) => runHalyard(args, { CACHE_PATH: cache, OUTPUT_PATH: out }) };
 }
 
 /** Run folders under an output root ([] when the root was never created). */

@@ -1,6 +1,5 @@
 // End-to-end tests on the shared real Binance data (../shared/data beside the repo): import with the real
 // CLI, the README's backtest command, the same run in-process, and the SL/TP drill-down into 1m candles.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,11 +14,11 @@ import { runBacktest } from '../src/engine/backtest.ts';
 import { serializeResults, type ResultsJson } from '../src/report/results.ts';
 import { loadStrategyFile } from '../src/strategy/load.ts';
 import { parseParams } from '../src/strategy/strategy.ts';
+import { runHalyard } from './cli-run.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
 const DATA = resolve(ROOT, '..', 'shared', 'data');
-const BIN = join(ROOT, 'bin', 'halyard.js');
 const M1_FILE = join(DATA, 'binance-spot-BTCUSDT-1m-365d.csv.gz');
 const H1_FILE = join(DATA, 'binance-spot-BTCUSDT-1h.csv.gz');
 const HAVE_DATA = existsSync(M1_FILE) && existsSync(H1_FILE);
@@ -38,32 +37,11 @@ const README_ARGS = [
 ];
 const README_PARAMS = ['fast=50', 'slow=200', 'qty=1', 'sl=0.01', 'tp=0.02'];
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
-/** Runs `node bin/halyard.js <args>` from the repo root on the given cache, with a minimal environment. */
-function halyard(args: readonly string[], cache: string, output: string): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TMPDIR: tmpdir(), CACHE_PATH: cache, OUTPUT_PATH: output, LOG_LEVEL: 'silent' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
 
 /** Runs a command that must succeed and returns its stdout parsed as JSON. */
 async function halyardJson<T>(args: readonly string[], cache: string, output: string): Promise<T> {
-  const r = await halyard(args, cache, output);
+  const r = await runHalyard(args, { CACHE_PATH: cache, OUTPUT_PATH: output });
   expect(r.stderr, `stderr of: halyard ${args.join(' ')}`).toBe('');
   expect(r.code).toBe(0);
   return JSON.parse(r.stdout) as T;

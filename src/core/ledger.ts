@@ -274,3 +274,14 @@ export class Ledger {
 export function unrealizedPnl(p: Position, mark: number): number {
   return (mark - p.entryPrice) * p.qty * sideSign(p.side);
 }
+
+/** Quantity-weighted average of every entry: the entry price of the whole round trip (quote). */
+export function averageEntry(p: Position): number {
+  let q = 0;
+  let v = 0;
+  for (const e of p.entries) {
+    q += e.qty;
+    v += e.qty * e.price;
+  }
+  return q > 0 ? v / q : p.entryPrice;
+}

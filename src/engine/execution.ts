@@ -1,4 +1,4 @@
-import type { Position } from '../core/ledger.ts';
+import { averageEntry, type Position } from '../core/ledger.ts';
 import type { Portfolio } from '../core/portfolio.ts';
 import type { ExitReason, RejectionRecord, TradeRecord } from '../core/results.ts';
 import { floorQty, roundPrice } from '../core/round.ts';
@@ -116,7 +116,7 @@ export function toTrade(p: Position, reason: ExitReason): TradeRecord {
     side: p.side,
     positionSide: p.positionSide,
     qty: p.maxQty,
-    entryPrice: entryAverage(p),
+    entryPrice: averageEntry(p),
     exitPrice: p.avgExitPrice ?? p.exitPrice ?? Number.NaN,
     entryTime: p.openedAt,
     exitTime: p.closedAt ?? p.openedAt,
@@ -131,13 +131,3 @@ export function toTrade(p: Position, reason: ExitReason): TradeRecord {
   };
 }
 
-/** Volume-weighted average of all entries (the position's entry price over its whole life). */
-function entryAverage(p: Position): number {
-  let q = 0;
-  let v = 0;
-  for (const e of p.entries) {
-    q += e.qty;
-    v += e.qty * e.price;
-  }
-  return q > 0 ? v / q : p.entryPrice;
-}

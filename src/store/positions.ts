@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Position, PositionChange } from '../core/ledger.ts';
+import { averageEntry, type Position, type PositionChange } from '../core/ledger.ts';
 import type { PositionSource, Side } from '../core/types.ts';
 import type { Database, PositionsTable, TradesTable } from './schema.ts';
 
@@ -92,7 +92,7 @@ export async function savePositionChanges(
         symbol: p.symbol,
         side: p.side,
         qty: p.maxQty,
-        entry_price: avgEntry(p),
+        entry_price: averageEntry(p),
         exit_price: p.avgExitPrice ?? c.price,
         realized_pnl: p.realizedPnl,
         fees: p.fees,
@@ -102,17 +102,6 @@ export async function savePositionChanges(
       })
       .execute();
   }
-}
-
-/** Quantity-weighted average of every entry (the entry price of the whole round trip). */
-function avgEntry(p: Position): number {
-  let q = 0;
-  let v = 0;
-  for (const e of p.entries) {
-    q += e.qty;
-    v += e.qty * e.price;
-  }
-  return q > 0 ? v / q : p.entryPrice;
 }
 
 function positionRow(p: Position, o: PositionOwner, lastPrice: number | null, ts: number): PositionsTable {
