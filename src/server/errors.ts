@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { HTTP_STATUS, isHalyardError, type ErrorCode } from '../core/errors.ts';
+import { ERROR_CODES, HTTP_STATUS, isHalyardError, type ErrorCode } from '../core/errors.ts';
 
 /** The JSON body of every error answer. */
 export interface ErrorBody {
@@ -11,7 +11,10 @@ export function errorBody(code: string, message: string): ErrorBody {
   return { error: { code, message } };
 }
 
-const STATUS_CODE: Readonly<Record<number, ErrorCode>> = { 400: 'invalid_input', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 413: 'payload_too_large', 429: 'rate_limited' };
+/** The error code of a status Fastify raised itself (the first code of the table with that status). */
+function codeOfStatus(status: number): ErrorCode {
+  return ERROR_CODES.find((c) => HTTP_STATUS[c] === status) ?? 'invalid_input';
+}
 
 /**
  * One error handler for the whole app: HalyardErrors by the code table, Fastify's own 4xx (validation,
@@ -30,8 +33,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) {
-      const code = STATUS_CODE[status] ?? 'invalid_input';
-      return reply.code(status).send(errorBody(code, err.message));
+      return reply.code(status).send(errorBody(codeOfStatus(status), err.message));
     }
     req.log.error({ err }, 'request failed');
     return reply.code(500).send(errorBody('internal', 'internal error (logged on the server)'));

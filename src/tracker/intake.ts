@@ -3,7 +3,7 @@ import { HalyardError } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
 import type { PositionMode } from '../core/types.ts';
 import { GroupCommit } from '../store/group-commit.ts';
-import { savePositionChanges, loadRecorderSnapshot } from '../store/positions.ts';
+import { loadRecorderSnapshot } from '../store/positions.ts';
 import { recorderBySecret, type Recorder } from '../store/recorders.ts';
 import type { Database } from '../store/schema.ts';
 import { acceptedByKey, insertSignal, type NewSignalRow } from '../store/signals.ts';
@@ -12,8 +12,9 @@ import { parseSignalBody } from './parse.ts';
 import type { NormalizedSignal } from './signal.ts';
 import { SignalBook, type EffectiveSignal } from './signal-ledger.ts';
 import { KeyedLock } from './keyed-lock.ts';
+import { bookIdPrefix, writeSignalEffect } from './book-writes.ts';
 
-/** The position of the signal's ticker after a delivery (the first leg in hedge mode lists both). */
+/** An open position of the signal's ticker after a delivery (hedge mode lists both legs). */
 export interface PositionBrief {
   readonly id: string;
   readonly symbol: string;
@@ -27,11 +28,6 @@ export type IntakeAnswer =
   | { readonly status: 'accepted'; readonly signal_id: number; readonly action: string; readonly positions: readonly PositionBrief[] }
   | { readonly status: 'duplicate'; readonly signal_id: number; readonly duplicate_of: number }
   | { readonly status: 'rejected'; readonly signal_id: number; readonly reason: string };
-
-/** Position-book id prefix of a recorder: ids are `r<recorder>-000001`, the same in a rebuild. */
-export function bookIdPrefix(recorderId: number): string {
-  return `r${recorderId}`;
-}
 
 /**
  * Signal intake: parse, dedupe, check lag, store the delivery and move the recorder's signal-based
@@ -60,11 +56,6 @@ export class SignalIntake {
     const parsed = parseSignalBody(raw, contentType ? { contentType } : {});
     if (parsed.kind === 'invalid') throw new HalyardError('invalid_input', `not a signal: ${parsed.reason}`);
     return this.lock.run(rec.id, () => this.process(rec, parsed.signal, raw, contentType, receivedAt));
-  }
-
-  /** Forgets cached books (after a rebuild in this process). */
-  reset(): void {
-    this.books.clear();
   }
 
   private async process(rec: Recorder, s: NormalizedSignal, raw: string, contentType: string | null, receivedAt: number): Promise<IntakeAnswer> {
@@ -126,11 +117,7 @@ export class SignalIntake {
     try {
       const id = await this.writes.run(async (trx) => {
         const signalId = await insertSignal(trx, { ...row, qty: eff.qty, price: eff.price });
-        await savePositionChanges(trx, ownerOf(rec), effect.changes, effect.touched, (sym) => book.lastPrice.get(sym), receivedAt, signalId);
-        await trx
-          .insertInto('equity_points')
-          .values({ user_id: rec.user_id, recorder_id: rec.id, target_key: null, ts: receivedAt, realized: book.realized, unrealized: book.unrealized() })
-          .execute();
+        await writeSignalEffect(trx, rec, book, effect, receivedAt, signalId);
         return signalId;
       });
       const positions = book.ledger.open
@@ -159,9 +146,4 @@ export class SignalIntake {
     this.books.set(rec.id, book);
     return book;
   }
-}
-
-/** Signal positions belong to the recorder (targets are linked through recorder_targets). */
-export function ownerOf(rec: Recorder): { userId: number; recorderId: number; targetKey: null; openedBy: string; strategy: string | null } {
-  return { userId: rec.user_id, recorderId: rec.id, targetKey: null, openedBy: 'signal', strategy: rec.strategy ?? rec.name };
 }

@@ -1,12 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { PositionMode, Side } from '../core/types.ts';
-import { savePositionChanges } from '../store/positions.ts';
 import { allRecorders } from '../store/recorders.ts';
 import type { Database } from '../store/schema.ts';
 import { acceptedSignalsPage } from '../store/signals.ts';
 import type { SignalAction } from './signal.ts';
 import { SignalBook } from './signal-ledger.ts';
-import { bookIdPrefix, ownerOf } from './intake.ts';
+import { bookIdPrefix, writeSignalEffect } from './book-writes.ts';
 
 /** What a rebuild did. */
 export interface RebuildReport {
@@ -60,11 +59,7 @@ export async function rebuildSignalPositions(db: Kysely<Database>): Promise<Rebu
             refused.push({ signalId: row.id, reason: effect.reason });
             continue;
           }
-          await savePositionChanges(trx, ownerOf(rec), effect.changes, effect.touched, (s) => book.lastPrice.get(s), row.received_at, row.id);
-          await trx
-            .insertInto('equity_points')
-            .values({ user_id: rec.user_id, recorder_id: rec.id, target_key: null, ts: row.received_at, realized: book.realized, unrealized: book.unrealized() })
-            .execute();
+          await writeSignalEffect(trx, rec, book, effect, row.received_at, row.id);
         }
         if (page.length < PAGE) break;
       }

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Clock } from '../../core/ports.ts';
-import { ALL_TARGETS, envsOf, isExchange, resolveTarget, type TradingMode } from '../../exchange/targets.ts';
+import { ALL_TARGETS, envsOf, resolveTarget, type TradingMode } from '../../exchange/targets.ts';
 import { HalyardError } from '../../core/errors.ts';
 import { createAccount, deleteAccount, listAccounts } from '../../store/accounts.ts';
 import { listPositionViews, recorderEquity, recorderPositions } from '../../store/position-views.ts';
@@ -240,8 +240,6 @@ export async function apiRoutes(root: FastifyInstance, opts: ApiOptions): Promis
   app.post('/api/accounts', { schema: { tags: ['accounts'], security: auth, body: NewAccountSchema, response: { 201: AccountSchema, ...errors } } }, async (req, reply) => {
     if (!opts.box) throw new HalyardError('invalid_config', 'the server has no ENCRYPTION_KEY, so it cannot store credentials (set one: openssl rand -hex 32)');
     const b = req.body;
-    const [exchange] = b.target.split(':');
-    if (!exchange || !isExchange(exchange)) throw new HalyardError('invalid_input', `unknown target '${b.target}'`);
     const account = await createAccount(
       db,
       opts.box,
