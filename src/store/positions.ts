@@ -200,3 +200,11 @@ function toPosition(r: PositionRow, entries: readonly { price: number; qty: numb
     strategy: r.strategy,
   };
 }
+
+/** A user's closed trades, newest first, optionally of one recorder or symbol. */
+export async function listTrades(db: Kysely<Database>, q: { userId: number; recorderId?: number; symbol?: string; limit: number }): Promise<TradeRow[]> {
+  let query = db.selectFrom('trades').selectAll().where('user_id', '=', q.userId);
+  if (q.recorderId !== undefined) query = query.where('recorder_id', '=', q.recorderId);
+  if (q.symbol !== undefined) query = query.where('symbol', '=', q.symbol);
+  return query.orderBy('closed_at', 'desc').orderBy('id', 'desc').limit(q.limit).execute();
+}

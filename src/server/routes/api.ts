@@ -7,6 +7,7 @@ import { ALL_TARGETS, envsOf, resolveTarget, type TradingMode } from '../../exch
 import { HalyardError } from '../../core/errors.ts';
 import { createAccount, deleteAccount, listAccounts } from '../../store/accounts.ts';
 import { listPositionViews, recorderEquity, recorderPositions } from '../../store/position-views.ts';
+import { listTrades } from '../../store/positions.ts';
 import { createRecorder, deleteRecorder, getRecorder, listRecorders, type RecorderWithTargets } from '../../store/recorders.ts';
 import type { Database } from '../../store/schema.ts';
 import type { SecretBox } from '../../store/secrets.ts';
@@ -213,10 +214,13 @@ export async function apiRoutes(root: FastifyInstance, opts: ApiOptions): Promis
       },
     },
     async (req) => {
-      let q = db.selectFrom('trades').selectAll().where('user_id', '=', userOf(req).id);
-      if (req.query.recorder_id !== undefined) q = q.where('recorder_id', '=', req.query.recorder_id);
-      if (req.query.symbol) q = q.where('symbol', '=', req.query.symbol.toUpperCase());
-      const rows = await q.orderBy('closed_at', 'desc').orderBy('id', 'desc').limit(req.query.limit).execute();
+      const q = req.query;
+      const rows = await listTrades(db, {
+        userId: userOf(req).id,
+        limit: q.limit,
+        ...(q.recorder_id !== undefined ? { recorderId: q.recorder_id } : {}),
+        ...(q.symbol ? { symbol: q.symbol.toUpperCase() } : {}),
+      });
       return rows.map(({ user_id: _u, target_key, ...t }) => ({ ...t, target: target_key }));
     },
   );
