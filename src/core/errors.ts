@@ -12,6 +12,9 @@ export const ERROR_CODES = [
   'data_corrupt',
   'strategy_error',
   'venue_error',
+  'venue_rejected',
+  'venue_auth',
+  'venue_unavailable',
   'internal',
 ] as const;
 
@@ -32,6 +35,9 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   data_corrupt: 422,
   strategy_error: 422,
   venue_error: 502,
+  venue_rejected: 422,
+  venue_auth: 502,
+  venue_unavailable: 503,
   internal: 500,
 });
 
