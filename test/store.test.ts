@@ -93,7 +93,10 @@ for (const d of DIALECTS) {
           expect(error).toBeUndefined();
           expect(results).toEqual([]);
           const infos = await migrator.getMigrations();
-          expect(infos.map((m) => [m.name, m.executedAt instanceof Date])).toEqual([['001-tracker', true]]);
+          expect(infos.map((m) => [m.name, m.executedAt instanceof Date])).toEqual([
+            ['001-tracker', true],
+            ['002-execution', true],
+          ]);
           expect((await userByName(again.db, 'migrant')).trading_mode).toBe('both');
           const n = await again.db.selectFrom('targets').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
           expect(Number(n.n)).toBe(8);

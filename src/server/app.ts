@@ -7,6 +7,10 @@ import type { Clock } from '../core/ports.ts';
 import type { Store } from '../store/db.ts';
 import type { SecretBox } from '../store/secrets.ts';
 import { SignalIntake } from '../tracker/intake.ts';
+import { DEFAULT_DISPATCH_POLICY, OrderDispatcher, type DispatchPolicy } from '../tracker/dispatcher.ts';
+import { ManualOrders } from '../tracker/manual-orders.ts';
+import { serverVenueOpener, VenueRegistry, type CcxtOpener } from '../tracker/venue-registry.ts';
+import { orderRoutes } from './routes/orders.ts';
 import { installErrorHandling } from './errors.ts';
 import { apiRoutes } from './routes/api.ts';
 import { hookRoutes } from './routes/hooks.ts';
@@ -33,12 +37,19 @@ export interface ServerDeps {
   readonly publicUrl: string;
   readonly box: SecretBox | undefined;
   readonly limits?: Partial<ServerLimits>;
+  /** Opens ccxt venues for exchange targets (null: only `sim` targets execute). */
+  readonly openCcxt?: CcxtOpener | null;
+  /** How orders the venue could not take are retried. */
+  readonly dispatchPolicy?: DispatchPolicy;
 }
 
 /** The server and the intake it feeds. */
 export interface Server {
   readonly app: FastifyInstance;
   readonly intake: SignalIntake;
+  /** Sends order intents to the venues (signal orders and API orders). */
+  readonly dispatcher: OrderDispatcher;
+  readonly venues: VenueRegistry;
 }
 
 /** Builds the HTTP app: signal webhooks, the JSON API, its OpenAPI document at /docs, /healthz. */
@@ -66,11 +77,22 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const intake = new SignalIntake(deps.store.db, deps.clock, deps.store.dialect === 'sqlite' ? 1 : 4);
+  const venues = new VenueRegistry(serverVenueOpener({ db: deps.store.db, box: deps.box ?? null, clock: deps.clock, openCcxt: deps.openCcxt ?? null }));
+  const dispatcher = new OrderDispatcher(deps.store.db, venues, deps.clock, deps.dispatchPolicy ?? DEFAULT_DISPATCH_POLICY, deps.logger);
+  intake.onIntents = () => dispatcher.wake();
+  const orders = new ManualOrders(deps.store.db, venues, dispatcher, deps.clock);
+  // Intents left pending or mid-send by an earlier run go out once the server is up.
+  app.addHook('onReady', async () => dispatcher.wake());
+  app.addHook('onClose', async () => {
+    await dispatcher.stop();
+    await venues.closeAll();
+  });
   app.get('/healthz', { schema: { tags: ['health'], summary: 'Liveness and database check' } }, async () => {
     await deps.store.db.selectFrom('targets').select('key').limit(1).execute();
     return { ok: true, database: deps.store.dialect };
   });
   await app.register(hookRoutes, { intake, bodyLimit: limits.bodyLimit, perRecorderPerMinute: limits.perRecorderPerMinute });
   await app.register(apiRoutes, { db: deps.store.db, clock: deps.clock, publicUrl: deps.publicUrl, box: deps.box });
-  return { app, intake };
+  await app.register(orderRoutes, { db: deps.store.db, orders });
+  return { app, intake, dispatcher, venues };
 }

@@ -151,3 +151,81 @@ export const AccountSchema = z.object({ id: z.number(), target: z.string(), labe
 
 /** A numeric id in a path. */
 export const IdParams = z.object({ id: z.coerce.number().int().positive() });
+
+const orderSide = z.enum(['buy', 'sell']);
+const orderType = z.enum(['market', 'limit', 'stop', 'take_profit']);
+
+/** An order (intent) as the API shows it: what was asked, where it stands, the venue's last answer. */
+export const OrderSchema = z.object({
+  id: z.number(),
+  target: z.string(),
+  symbol: z.string(),
+  action: z.enum(['place', 'cancel']),
+  role: z.string().describe('entry, exit, stop_loss, take_profit, bracket, close or manual'),
+  side: orderSide,
+  type: orderType,
+  qty: num,
+  price: nnum,
+  trigger_price: nnum,
+  position_side: side.nullable(),
+  reduce_only: z.boolean(),
+  client_order_id: z.string(),
+  status: z.string().describe('pending, sending, open, filled, canceled, rejected, failed (done for cancels)'),
+  attempts: z.number(),
+  next_attempt_at: nnum,
+  error: z.string().nullable(),
+  error_code: z.string().nullable(),
+  venue_order_id: z.string().nullable(),
+  filled_qty: num,
+  avg_fill_price: nnum,
+  source: z.string(),
+  opened_by: z.string(),
+  recorder_id: z.number().nullable(),
+  signal_id: z.number().nullable(),
+  cancels_order_id: z.number().nullable(),
+  raw: z.unknown().describe("the venue's last answer, as it sent it"),
+  created_at: num,
+  updated_at: num,
+});
+
+/** Target of a request: `exchange:env`, or exchange with env / legacy account_type. */
+const targetFields = {
+  target: z.string().optional().describe('exchange:env, e.g. binance:paper'),
+  exchange: z.string().optional(),
+  env: z.string().optional(),
+  account_type: z.string().optional(),
+};
+
+/** POST /api/orders. */
+export const NewOrderSchema = z.object({
+  ...targetFields,
+  symbol: z.string().min(1).describe('BTCUSDT or BTC/USDT:USDT'),
+  side: orderSide,
+  type: orderType.default('market'),
+  qty: z.number().positive(),
+  price: z.number().positive().optional(),
+  trigger_price: z.number().positive().optional(),
+  position_side: side.optional().describe('hedge mode: the leg'),
+  reduce_only: z.boolean().optional(),
+  client_order_id: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .optional()
+    .describe('idempotency key: the same key places one order'),
+});
+
+/** POST /api/positions/close. */
+export const ClosePositionSchema = z.object({ ...targetFields, symbol: z.string().min(1), position_side: side.optional() });
+
+/** A position as a venue reported it at the latest snapshot. */
+export const VenuePositionSchema = z.object({
+  target: z.string(),
+  symbol: z.string(),
+  side,
+  position_side: side.nullable(),
+  size: num,
+  entry_price: num,
+  mark_price: nnum,
+  pnl: nnum,
+  fetched_at: num,
+});

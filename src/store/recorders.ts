@@ -109,3 +109,8 @@ async function withTargets(db: Kysely<Database>, recs: Recorder[]): Promise<Reco
     .execute();
   return recs.map((r) => ({ ...r, targets: links.filter((l) => l.recorder_id === r.id).map((l) => ({ target_key: l.target_key, multiplier: l.multiplier })) }));
 }
+
+/** The targets a recorder is linked to, with multipliers. */
+export async function recorderLinks(db: Kysely<Database>, recorderId: number): Promise<{ target_key: string; multiplier: number }[]> {
+  return db.selectFrom('recorder_targets').select(['target_key', 'multiplier']).where('recorder_id', '=', recorderId).orderBy('target_key').execute();
+}

@@ -164,6 +164,73 @@ export interface EquityPointsTable {
   unrealized: number;
 }
 
+/**
+ * An order we mean to place (or cancel), written before anything is sent so a retry or a restart never
+ * places it twice; then the venue's answer. `status`: pending → sending → open | filled | canceled |
+ * rejected | failed (pending again, with `next_attempt_at`, after a transient error).
+ */
+export interface OrderIntentsTable {
+  id: Generated<number>;
+  user_id: number;
+  target_key: string;
+  recorder_id: number | null;
+  signal_id: number | null;
+  /** Intents of one group (target × recorder × symbol × leg) go out one after another, in id order. */
+  group_key: string;
+  /** `place` or `cancel`. */
+  action: string;
+  /** `entry`, `exit`, `stop_loss`, `take_profit`, `close` or `manual`. */
+  role: string;
+  /** For a cancel: the intent whose order it cancels. */
+  cancels_intent_id: number | null;
+  /** Deterministic client order id (the venue refuses a reuse). */
+  client_id: string;
+  symbol: string;
+  side: string;
+  type: string;
+  qty: number;
+  price: number | null;
+  trigger_price: number | null;
+  position_side: string | null;
+  /** 1 or 0. */
+  reduce_only: number;
+  /** `signal`, `webapp` or `engine`. */
+  source: string;
+  /** `signal`, `user` or `engine`. */
+  opened_by: string;
+  status: string;
+  attempts: number;
+  /** Epoch ms; when a pending intent may be tried again. */
+  next_attempt_at: number | null;
+  last_error: string | null;
+  /** Error code of `last_error` (venue_rejected, venue_unavailable, invalid_config, ...). */
+  last_error_code: string | null;
+  venue_order_id: string | null;
+  filled_qty: number;
+  avg_fill_price: number | null;
+  /** The venue's last answer (JSON). */
+  raw: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The positions a venue reported at its latest snapshot, per user and target. */
+export interface VenuePositionsTable {
+  user_id: number;
+  target_key: string;
+  symbol: string;
+  side: string;
+  position_side: string | null;
+  qty: number;
+  entry_price: number;
+  mark_price: number | null;
+  unrealized_pnl: number | null;
+  /** The exchange's payload (JSON). */
+  raw: string;
+  /** Epoch ms. */
+  fetched_at: number;
+}
+
 /** The whole relational schema as Kysely sees it. */
 export interface Database {
   users: UsersTable;
@@ -177,4 +244,6 @@ export interface Database {
   position_entries: PositionEntriesTable;
   trades: TradesTable;
   equity_points: EquityPointsTable;
+  order_intents: OrderIntentsTable;
+  venue_positions: VenuePositionsTable;
 }

@@ -4,7 +4,7 @@ import type { Clock } from '../core/ports.ts';
 import type { PositionMode } from '../core/types.ts';
 import { GroupCommit } from '../store/group-commit.ts';
 import { loadRecorderSnapshot } from '../store/positions.ts';
-import { recorderBySecret, type Recorder } from '../store/recorders.ts';
+import { recorderBySecret, recorderLinks, type Recorder } from '../store/recorders.ts';
 import type { Database } from '../store/schema.ts';
 import { acceptedByKey, insertSignal, type NewSignalRow } from '../store/signals.ts';
 import { dedupeKey } from './dedupe.ts';
@@ -13,6 +13,8 @@ import type { NormalizedSignal } from './signal.ts';
 import { SignalBook, type EffectiveSignal } from './signal-ledger.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { bookIdPrefix, writeSignalEffect } from './book-writes.ts';
+import { insertIntents } from '../store/order-intents.ts';
+import { legsOf, planSignalOrders, type ExecutionLink } from './signal-orders.ts';
 
 /** An open position of the signal's ticker after a delivery (hedge mode lists both legs). */
 export interface PositionBrief {
@@ -35,6 +37,9 @@ export type IntakeAnswer =
  */
 export class SignalIntake {
   private readonly books = new Map<number, SignalBook>();
+  private readonly links = new Map<number, readonly ExecutionLink[]>();
+  /** Called after a delivery wrote order intents (the dispatcher wakes up). */
+  onIntents: () => void = () => {};
   private readonly lock = new KeyedLock();
 
   private readonly writes: GroupCommit;
@@ -112,14 +117,22 @@ export class SignalIntake {
       stopLoss: s.stopLoss,
       takeProfit: s.takeProfit,
     };
+    const links = await this.linksOf(rec.id);
+    const before = legsOf(book.ledger, s.ticker);
     const effect = book.apply(eff);
     if (effect.kind === 'refused') return this.reject(row, effect.reason);
+    const after = legsOf(book.ledger, s.ticker);
+    let planned = 0;
     try {
       const id = await this.writes.run(async (trx) => {
         const signalId = await insertSignal(trx, { ...row, qty: eff.qty, price: eff.price });
         await writeSignalEffect(trx, rec, book, effect, receivedAt, signalId);
+        const intents = planSignalOrders({ userId: rec.user_id, recorderId: rec.id, signalId, ticker: s.ticker, before, after, links });
+        planned = intents.length;
+        if (planned > 0) await insertIntents(trx, intents, receivedAt);
         return signalId;
       });
+      if (planned > 0) this.onIntents();
       const positions = book.ledger.open
         .filter((p) => p.symbol === s.ticker)
         .map((p) => ({ id: p.id, symbol: p.symbol, side: p.side, size: p.qty, entry_price: p.entryPrice }));
@@ -133,6 +146,16 @@ export class SignalIntake {
   private async reject(row: NewSignalRow, reason: string): Promise<IntakeAnswer> {
     const id = await this.writes.run((trx) => insertSignal(trx, { ...row, outcome: 'rejected', reason }));
     return { status: 'rejected', signal_id: id, reason };
+  }
+
+  /** The targets a recorder executes on (links are set when the recorder is created). */
+  private async linksOf(recorderId: number): Promise<readonly ExecutionLink[]> {
+    const cached = this.links.get(recorderId);
+    if (cached) return cached;
+    const rows = await recorderLinks(this.db, recorderId);
+    const links = rows.map((r) => ({ targetKey: r.target_key, multiplier: r.multiplier }));
+    this.links.set(recorderId, links);
+    return links;
   }
 
   private async book(rec: Recorder): Promise<SignalBook> {

@@ -1,0 +1,130 @@
+import type { Insertable, Kysely, Selectable } from 'kysely';
+import { HalyardError } from '../core/errors.ts';
+import type { VenuePosition } from '../core/venue.ts';
+import type { Database, OrderIntentsTable, VenuePositionsTable } from './schema.ts';
+
+/** An order intent row. */
+export type IntentRow = Selectable<OrderIntentsTable>;
+/** What a new intent needs (status, attempts and timestamps are filled in). */
+export type NewIntent = Omit<Insertable<OrderIntentsTable>, 'status' | 'attempts' | 'filled_qty' | 'created_at' | 'updated_at' | 'id'> & {
+  readonly status?: string;
+};
+/** Intent statuses that still need work from the dispatcher. */
+export const LIVE_INTENT_STATUSES = ['pending', 'sending'] as const;
+/** Intent statuses whose order may still rest at the venue. */
+export const OPEN_INTENT_STATUSES = ['open'] as const;
+
+/** Writes intents (inside the caller's transaction when given one) and returns their ids in order. */
+export async function insertIntents(db: Kysely<Database>, intents: readonly NewIntent[], now: number): Promise<number[]> {
+  const ids: number[] = [];
+  for (const i of intents) {
+    const row = await db
+      .insertInto('order_intents')
+      .values({ ...i, status: i.status ?? 'pending', attempts: 0, filled_qty: 0, created_at: now, updated_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    ids.push(row.id);
+  }
+  return ids;
+}
+
+/** Every intent the dispatcher still has to work on, oldest first. */
+export async function liveIntents(db: Kysely<Database>): Promise<IntentRow[]> {
+  return db.selectFrom('order_intents').selectAll().where('status', 'in', [...LIVE_INTENT_STATUSES]).orderBy('id').execute();
+}
+
+/** One intent by id (any user). */
+export async function intentById(db: Kysely<Database>, id: number): Promise<IntentRow | undefined> {
+  return db.selectFrom('order_intents').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** One of the user's intents; another user's id is not_found. */
+export async function userIntent(db: Kysely<Database>, userId: number, id: number): Promise<IntentRow> {
+  const row = await db.selectFrom('order_intents').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+  if (!row) throw new HalyardError('not_found', `no order ${id}`);
+  return row;
+}
+
+/** Changes an intent's state; returns the row after the change. */
+export async function updateIntent(db: Kysely<Database>, id: number, patch: Partial<Omit<IntentRow, 'id'>>, now: number): Promise<IntentRow> {
+  return db
+    .updateTable('order_intents')
+    .set({ ...patch, updated_at: now })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Bracket orders (stop-loss, take-profit) of a group placed before intent `beforeId` that may still rest. */
+export async function openBracketIntents(db: Kysely<Database>, groupKey: string, beforeId: number): Promise<IntentRow[]> {
+  return db
+    .selectFrom('order_intents')
+    .selectAll()
+    .where('group_key', '=', groupKey)
+    .where('id', '<', beforeId)
+    .where('action', '=', 'place')
+    .where('role', 'in', ['stop_loss', 'take_profit'])
+    .where('status', 'in', [...OPEN_INTENT_STATUSES])
+    .orderBy('id')
+    .execute();
+}
+
+/** Filters of an intents listing. */
+export interface IntentQuery {
+  readonly userId: number;
+  readonly status?: string;
+  readonly targetKey?: string;
+  readonly recorderId?: number;
+  /** Only ids below this (paging backwards). */
+  readonly before?: number;
+  readonly limit: number;
+}
+
+/** The user's intents, newest first, with the cursor of the next page. */
+export async function listIntents(db: Kysely<Database>, q: IntentQuery): Promise<{ items: IntentRow[]; next: number | null }> {
+  let s = db.selectFrom('order_intents').selectAll().where('user_id', '=', q.userId);
+  if (q.status !== undefined) s = s.where('status', '=', q.status);
+  if (q.targetKey !== undefined) s = s.where('target_key', '=', q.targetKey);
+  if (q.recorderId !== undefined) s = s.where('recorder_id', '=', q.recorderId);
+  if (q.before !== undefined) s = s.where('id', '<', q.before);
+  const items = await s.orderBy('id', 'desc').limit(q.limit + 1).execute();
+  const more = items.length > q.limit;
+  if (more) items.pop();
+  return { items, next: more ? (items[items.length - 1]?.id ?? null) : null };
+}
+
+/** A venue position row. */
+export type VenuePositionRow = Selectable<VenuePositionsTable>;
+
+/** Replaces the latest snapshot of a user's positions on one target. */
+export async function saveVenuePositions(db: Kysely<Database>, userId: number, targetKey: string, positions: readonly VenuePosition[], now: number): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('venue_positions').where('user_id', '=', userId).where('target_key', '=', targetKey).execute();
+    for (const p of positions) {
+      await trx
+        .insertInto('venue_positions')
+        .values({
+          user_id: userId,
+          target_key: targetKey,
+          symbol: p.symbol,
+          side: p.side,
+          position_side: p.positionSide,
+          qty: p.qty,
+          entry_price: p.entryPrice,
+          mark_price: p.markPrice,
+          unrealized_pnl: p.unrealizedPnl,
+          raw: JSON.stringify(p.raw ?? null),
+          fetched_at: now,
+        })
+        .onConflict((oc) => oc.columns(['user_id', 'target_key', 'symbol', 'side']).doUpdateSet({ qty: p.qty, entry_price: p.entryPrice, fetched_at: now }))
+        .execute();
+    }
+  });
+}
+
+/** The user's latest venue positions (optionally of one target). */
+export async function listVenuePositions(db: Kysely<Database>, userId: number, targetKey?: string): Promise<VenuePositionRow[]> {
+  let q = db.selectFrom('venue_positions').selectAll().where('user_id', '=', userId);
+  if (targetKey !== undefined) q = q.where('target_key', '=', targetKey);
+  return q.orderBy('target_key').orderBy('symbol').orderBy('side').execute();
+}

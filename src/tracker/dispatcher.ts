@@ -1,0 +1,269 @@
+import type { Kysely } from 'kysely';
+import { isHalyardError } from '../core/errors.ts';
+import type { Clock } from '../core/ports.ts';
+import type { Side } from '../core/types.ts';
+import type { Venue, VenueOrder, VenueOrderType } from '../core/venue.ts';
+import { backoffMs } from '../exchange/retry.ts';
+import { SimVenue } from '../exchange/sim/index.ts';
+import { intentById, liveIntents, openBracketIntents, saveVenuePositions, updateIntent, type IntentRow } from '../store/order-intents.ts';
+import type { Database } from '../store/schema.ts';
+import type { VenueRegistry } from './venue-registry.ts';
+
+/** How the dispatcher retries an intent the venue could not take (exchange down, timeouts, 429). */
+export interface DispatchPolicy {
+  /** Sends in all before an intent is marked failed. */
+  readonly maxAttempts: number;
+  /** First retry waits up to this (ms); doubles each time. */
+  readonly baseDelayMs: number;
+  /** Longest wait between sends (ms). */
+  readonly maxDelayMs: number;
+  /** Jitter source in [0, 1). */
+  readonly rng?: () => number;
+}
+
+/** Default: 8 sends over roughly ten minutes. */
+export const DEFAULT_DISPATCH_POLICY: DispatchPolicy = Object.freeze({ maxAttempts: 8, baseDelayMs: 2_000, maxDelayMs: 120_000 });
+
+/** Something the dispatcher logs. */
+export interface DispatchLog {
+  warn(obj: object, msg: string): void;
+}
+
+/** Intent status of a venue order. */
+function intentStatusOf(o: VenueOrder): string {
+  switch (o.status) {
+    case 'filled':
+      return 'filled';
+    case 'canceled':
+    case 'expired':
+      return 'canceled';
+    case 'rejected':
+      return 'rejected';
+    default:
+      return 'open';
+  }
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Sends order intents to their venues. Intents of one group (target × recorder × symbol × leg) go strictly
+ * in id order, so a bracket is never placed before its entry. An intent is marked `sending` (and committed)
+ * before the venue is called; an intent found `sending` or retried is first looked up by its client id, so
+ * a crash or a timeout mid-send never places an order twice. Transient failures are retried with backoff;
+ * refusals are final and visible with the venue's reason.
+ */
+export class OrderDispatcher {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly venues: VenueRegistry,
+    private readonly clock: Clock,
+    private readonly policy: DispatchPolicy = DEFAULT_DISPATCH_POLICY,
+    private readonly log?: DispatchLog,
+  ) {}
+
+  /** Asks for a pass soon (after new intents were written). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop().finally(() => {
+      this.running = null;
+    });
+  }
+
+  /** Stops scheduling and waits for the pass in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Works every due intent once; returns how many it worked. Tests call this directly. */
+  async runOnce(): Promise<number> {
+    const now = this.clock.now();
+    const live = await liveIntents(this.db);
+    const heads = new Map<string, IntentRow>();
+    for (const i of live) if (!heads.has(i.group_key)) heads.set(i.group_key, i);
+    const due = [...heads.values()].filter((i) => i.status === 'sending' || i.next_attempt_at === null || i.next_attempt_at <= now);
+    const byTarget = new Map<string, IntentRow[]>();
+    for (const i of due) {
+      const k = `${i.user_id}|${i.target_key}`;
+      byTarget.set(k, [...(byTarget.get(k) ?? []), i]);
+    }
+    let worked = 0;
+    await Promise.all(
+      [...byTarget.values()].map(async (list) => {
+        let touched = false;
+        for (const i of list) {
+          const after = await this.work(i);
+          worked += 1;
+          touched ||= after.status !== 'pending';
+        }
+        const first = list[0];
+        if (touched && first) await this.snapshot(first.user_id, first.target_key);
+      }),
+    );
+    return worked;
+  }
+
+  /** Works one intent now (the API's place and cancel) and returns its row afterwards. */
+  async workNow(id: number): Promise<IntentRow> {
+    const row = await intentById(this.db, id);
+    if (!row) throw new Error(`intent ${id} vanished`);
+    const after = await this.work(row);
+    await this.snapshot(after.user_id, after.target_key);
+    return after;
+  }
+
+  /** Keeps passing while there is due work; schedules the next retry. */
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        while ((await this.runOnce()) > 0 && !this.stopped) {
+          /* intents freed by this pass (the next in a group) go out at once */
+        }
+      } catch (e) {
+        this.log?.warn({ err: message(e) }, 'order dispatch pass failed');
+      }
+    } while (this.again && !this.stopped);
+    await this.scheduleNext();
+  }
+
+  private async scheduleNext(): Promise<void> {
+    if (this.stopped) return;
+    const pending = (await liveIntents(this.db)).filter((i) => i.next_attempt_at !== null);
+    if (pending.length === 0) return;
+    const next = Math.min(...pending.map((i) => i.next_attempt_at ?? Infinity));
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.wake(), Math.max(0, next - this.clock.now()));
+    this.timer.unref();
+  }
+
+  private async work(i: IntentRow): Promise<IntentRow> {
+    let venue: Venue;
+    try {
+      venue = await this.venues.get(i.user_id, i.target_key);
+    } catch (e) {
+      return this.fail(i, e);
+    }
+    try {
+      if (i.action === 'cancel') return await this.cancel(i, venue);
+      await this.feedSimPrice(i, venue);
+      if (i.status === 'sending' || i.attempts > 0) {
+        const landed = await venue.fetchOrderByClientId(i.client_id, i.symbol);
+        if (landed) return this.record(i, landed);
+      }
+      await this.ensureMode(venue, i.position_side !== null);
+      const sending = await updateIntent(this.db, i.id, { status: 'sending', attempts: i.attempts + 1, next_attempt_at: null }, this.clock.now());
+      try {
+        const order = await venue.createOrder({
+          clientId: i.client_id,
+          symbol: i.symbol,
+          side: i.side === 'sell' ? 'sell' : 'buy',
+          type: i.type as VenueOrderType,
+          qty: i.qty,
+          ...(i.price !== null ? { price: i.price } : {}),
+          ...(i.trigger_price !== null ? { triggerPrice: i.trigger_price } : {}),
+          ...(i.position_side !== null ? { positionSide: i.position_side as Side } : {}),
+          ...(i.reduce_only === 1 ? { reduceOnly: true } : {}),
+        });
+        return await this.record(sending, order);
+      } catch (e) {
+        if (isHalyardError(e, 'conflict')) {
+          const landed = await venue.fetchOrderByClientId(i.client_id, i.symbol);
+          if (landed) return this.record(sending, landed);
+        }
+        return this.fail(sending, e);
+      }
+    } catch (e) {
+      return this.fail(i, e);
+    }
+  }
+
+  /** The simulated exchange fills at the signal's price: it is the market the signal saw. */
+  private async feedSimPrice(i: IntentRow, venue: Venue): Promise<void> {
+    if (!(venue instanceof SimVenue) || i.signal_id === null) return;
+    const s = await this.db.selectFrom('signals').select('price').where('id', '=', i.signal_id).executeTakeFirst();
+    if (s?.price != null) await venue.setPrice(i.symbol, s.price);
+  }
+
+  private async ensureMode(venue: Venue, hedge: boolean): Promise<void> {
+    const want = hedge ? 'hedge' : 'oneway';
+    if (venue.positionMode() !== want) await venue.setPositionMode(want);
+  }
+
+  /** Cancels one intent's order (`cancels_intent_id`) or the group's previous bracket. */
+  private async cancel(i: IntentRow, venue: Venue): Promise<IntentRow> {
+    const errors: string[] = [];
+    let victims: IntentRow[];
+    if (i.cancels_intent_id !== null) {
+      const one = await intentById(this.db, i.cancels_intent_id);
+      if (one && (one.status === 'pending' || (one.status === 'sending' && !(await venue.fetchOrderByClientId(one.client_id, one.symbol))))) {
+        await updateIntent(this.db, one.id, { status: 'canceled', last_error: 'canceled before it reached the venue', next_attempt_at: null }, this.clock.now());
+      }
+      victims = one && one.status === 'open' ? [one] : [];
+    } else {
+      victims = await openBracketIntents(this.db, i.group_key, i.id);
+    }
+    for (const b of victims) {
+      try {
+        await this.record(b, await venue.cancelOrder(b.venue_order_id ?? '', b.symbol));
+      } catch (e) {
+        if (!isHalyardError(e, 'not_found')) {
+          errors.push(`${b.role} ${b.client_id}: ${message(e)}`);
+          continue;
+        }
+        // Gone already: filled, or canceled by the venue when the position closed. Record what it became.
+        const now = await venue.fetchOrderByClientId(b.client_id, b.symbol).catch(() => null);
+        await updateIntent(this.db, b.id, now ? this.outcome(now) : { status: 'canceled' }, this.clock.now());
+      }
+    }
+    if (errors.length > 0) return this.fail(i, new Error(errors.join('; ')), true);
+    return updateIntent(this.db, i.id, { status: 'done', attempts: i.attempts + 1, last_error: null, last_error_code: null }, this.clock.now());
+  }
+
+  private outcome(o: VenueOrder): Partial<IntentRow> {
+    return { status: intentStatusOf(o), venue_order_id: o.id, filled_qty: o.filledQty, avg_fill_price: o.avgFillPrice, raw: JSON.stringify(o.raw ?? null), last_error: null, last_error_code: null, next_attempt_at: null };
+  }
+
+  private record(i: IntentRow, o: VenueOrder): Promise<IntentRow> {
+    return updateIntent(this.db, i.id, this.outcome(o), this.clock.now());
+  }
+
+  /** Transient → pending again with backoff (until attempts run out); anything else is final. */
+  private async fail(i: IntentRow, e: unknown, transient = false): Promise<IntentRow> {
+    const now = this.clock.now();
+    const retryable = transient || isHalyardError(e, 'venue_unavailable') || (!isHalyardError(e) && !(e instanceof TypeError));
+    const attempts = Math.max(i.attempts, 1);
+    const why = message(e);
+    const code = isHalyardError(e) ? e.code : retryable ? 'venue_unavailable' : 'venue_error';
+    if (retryable && attempts < this.policy.maxAttempts) {
+      const wait = Math.max(1, backoffMs(attempts, { maxAttempts: this.policy.maxAttempts, baseDelayMs: this.policy.baseDelayMs, maxDelayMs: this.policy.maxDelayMs }, this.policy.rng));
+      return updateIntent(this.db, i.id, { status: 'pending', attempts, last_error: why, last_error_code: code, next_attempt_at: now + wait }, now);
+    }
+    const status = retryable ? 'failed' : isHalyardError(e, 'venue_rejected') || isHalyardError(e, 'invalid_input') || isHalyardError(e, 'not_found') ? 'rejected' : 'failed';
+    this.log?.warn({ intent: i.id, target: i.target_key, err: why }, `order ${status}`);
+    return updateIntent(this.db, i.id, { status, attempts, last_error: why, last_error_code: code, next_attempt_at: null }, now);
+  }
+
+  /** Records the venue's positions beside the signal positions (best effort). */
+  private async snapshot(userId: number, targetKey: string): Promise<void> {
+    try {
+      const venue = await this.venues.get(userId, targetKey);
+      await saveVenuePositions(this.db, userId, targetKey, await venue.fetchPositions(), this.clock.now());
+    } catch (e) {
+      this.log?.warn({ target: targetKey, err: message(e) }, 'venue position snapshot failed');
+    }
+  }
+}

@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { ERROR_CODES, HalyardError, type ErrorCode } from '../core/errors.ts';
+import type { Clock } from '../core/ports.ts';
+import type { OrderSide, Side } from '../core/types.ts';
+import type { VenueOrderType } from '../core/venue.ts';
+import { clientOrderId } from '../exchange/client-id.ts';
+import { venueSymbol } from '../exchange/symbols.ts';
+import { parseTargetKey } from '../exchange/targets.ts';
+import { insertIntents, userIntent, type IntentRow, type NewIntent } from '../store/order-intents.ts';
+import type { Database } from '../store/schema.ts';
+import type { OrderDispatcher } from './dispatcher.ts';
+import type { VenueRegistry } from './venue-registry.ts';
+
+/** An order a user places from the API or the dashboard. */
+export interface ManualOrder {
+  readonly targetKey: string;
+  /** Ticker or ccxt symbol (`BTCUSDT`, `BTC/USDT:USDT`). */
+  readonly symbol: string;
+  readonly side: OrderSide;
+  readonly type: VenueOrderType;
+  /** Quantity (base units). */
+  readonly qty: number;
+  readonly price?: number;
+  readonly triggerPrice?: number;
+  readonly positionSide?: Side;
+  readonly reduceOnly?: boolean;
+  /** The caller's idempotency key: the same key places one order, however often it is sent. */
+  readonly clientKey?: string;
+}
+
+/** What placing or canceling led to: the intent row and whether it is new. */
+export interface ManualOutcome {
+  readonly intent: IntentRow;
+  /** False when an earlier request with the same key already placed it. */
+  readonly created: boolean;
+}
+
+function toErrorCode(s: string | null): ErrorCode {
+  return (ERROR_CODES as readonly string[]).includes(s ?? '') ? (s as ErrorCode) : 'venue_error';
+}
+
+/**
+ * Orders from the API: placed through the venue of the user's target, recorded as intents with
+ * `source = webapp` and `opened_by = user`, so they show beside the signal orders and survive a restart.
+ */
+export class ManualOrders {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly venues: VenueRegistry,
+    private readonly dispatcher: OrderDispatcher,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Places an order now; refusals throw with the venue's reason (the intent stays visible). */
+  async place(userId: number, o: ManualOrder): Promise<ManualOutcome> {
+    const target = parseTargetKey(o.targetKey);
+    const symbol = venueSymbol(o.symbol, target.exchange);
+    if (!(o.qty > 0) || !Number.isFinite(o.qty)) throw new HalyardError('invalid_input', `qty must be > 0, got ${o.qty}`);
+    if (o.type === 'limit' && o.price === undefined) throw new HalyardError('invalid_input', 'a limit order needs price');
+    if ((o.type === 'stop' || o.type === 'take_profit') && o.triggerPrice === undefined) throw new HalyardError('invalid_input', `a ${o.type} order needs trigger_price`);
+    const clientId = clientOrderId([userId, target.key, 'api', o.clientKey ?? `${this.clock.now()}-${randomBytes(8).toString('hex')}`]);
+    const existing = await this.db.selectFrom('order_intents').selectAll().where('target_key', '=', target.key).where('client_id', '=', clientId).executeTakeFirst();
+    if (existing) {
+      if (existing.user_id !== userId) throw new HalyardError('conflict', 'this client order id is taken');
+      return { intent: existing, created: false };
+    }
+    return { intent: await this.run(userId, { role: 'manual', clientId, targetKey: target.key, symbol, side: o.side, type: o.type, qty: o.qty, o }), created: true };
+  }
+
+  /** Cancels one of the user's orders at its venue (recorded as a cancel intent of the user). */
+  async cancel(userId: number, id: number): Promise<IntentRow> {
+    const victim = await userIntent(this.db, userId, id);
+    if (victim.action !== 'place') throw new HalyardError('invalid_input', `order ${id} is a cancel request, not an order`);
+    if (!['open', 'pending', 'sending'].includes(victim.status)) throw new HalyardError('conflict', `order ${id} is ${victim.status}: nothing to cancel`);
+    const clientId = clientOrderId([userId, victim.target_key, 'cancel', id, this.clock.now()]);
+    const intent: NewIntent = {
+      ...this.base(userId, victim.target_key, `${victim.target_key}|u${userId}|cancel|${clientId}`),
+      action: 'cancel',
+      role: 'manual',
+      cancels_intent_id: id,
+      client_id: clientId,
+      symbol: victim.symbol,
+      side: victim.side,
+      type: victim.type,
+      qty: 0,
+      price: null,
+      trigger_price: null,
+      position_side: victim.position_side,
+      reduce_only: 0,
+    };
+    const [cid] = await insertIntents(this.db, [intent], this.clock.now());
+    const done = await this.dispatcher.workNow(cid ?? 0);
+    if (done.status !== 'done') throw new HalyardError(toErrorCode(done.last_error_code), `cancel of order ${id} failed: ${done.last_error ?? done.status}`);
+    return userIntent(this.db, userId, id);
+  }
+
+  /** Closes the venue's position of `symbol` on a target (one leg in hedge mode) with a reduce-only market order. */
+  async closePosition(userId: number, targetKey: string, ticker: string, positionSide?: Side): Promise<ManualOutcome> {
+    const target = parseTargetKey(targetKey);
+    const symbol = venueSymbol(ticker, target.exchange);
+    const venue = await this.venues.get(userId, target.key);
+    const held = (await venue.fetchPositions([symbol])).filter((p) => p.symbol === symbol && (!positionSide || p.side === positionSide));
+    const [p, other] = held;
+    if (!p) throw new HalyardError('not_found', `no open ${symbol}${positionSide ? ` ${positionSide}` : ''} position on ${target.key}`);
+    if (other) throw new HalyardError('invalid_input', `${symbol} has a long and a short leg on ${target.key}: say position_side`);
+    const hedge = p.positionSide !== null;
+    const clientId = clientOrderId([userId, target.key, 'close', symbol, p.side, this.clock.now()]);
+    const o: ManualOrder = { targetKey: target.key, symbol, side: p.side === 'long' ? 'sell' : 'buy', type: 'market', qty: p.qty, ...(hedge ? { positionSide: p.side } : { reduceOnly: true }) };
+    return { intent: await this.run(userId, { role: 'close', clientId, targetKey: target.key, symbol, side: o.side, type: 'market', qty: p.qty, o }), created: true };
+  }
+
+  private base(userId: number, targetKey: string, groupKey: string) {
+    return { user_id: userId, target_key: targetKey, recorder_id: null, signal_id: null, group_key: groupKey, source: 'webapp', opened_by: 'user' } as const;
+  }
+
+  private async run(
+    userId: number,
+    x: { role: string; clientId: string; targetKey: string; symbol: string; side: OrderSide; type: VenueOrderType; qty: number; o: ManualOrder },
+  ): Promise<IntentRow> {
+    const intent: NewIntent = {
+      ...this.base(userId, x.targetKey, `${x.targetKey}|u${userId}|${x.role}|${x.clientId}`),
+      action: 'place',
+      role: x.role,
+      cancels_intent_id: null,
+      client_id: x.clientId,
+      symbol: x.symbol,
+      side: x.side,
+      type: x.type,
+      qty: x.qty,
+      price: x.o.price ?? null,
+      trigger_price: x.o.triggerPrice ?? null,
+      position_side: x.o.positionSide ?? null,
+      reduce_only: x.o.reduceOnly ? 1 : 0,
+    };
+    const [id] = await insertIntents(this.db, [intent], this.clock.now());
+    const done = await this.dispatcher.workNow(id ?? 0);
+    if (done.status === 'rejected' || done.status === 'failed') {
+      throw new HalyardError(toErrorCode(done.last_error_code), `order ${done.id} ${done.status}: ${done.last_error ?? 'no reason given'}`, { order_id: done.id });
+    }
+    return done;
+  }
+}
+

@@ -1,0 +1,147 @@
+import type { Ledger } from '../core/ledger.ts';
+import { sideSign, type OrderSide, type Side } from '../core/types.ts';
+import { clientOrderId } from '../exchange/client-id.ts';
+import { venueSymbol } from '../exchange/symbols.ts';
+import { parseTargetKey } from '../exchange/targets.ts';
+import type { NewIntent } from '../store/order-intents.ts';
+
+/** A leg of a ticker in a signal book: signed size (+ long, − short; base units) and its bracket prices. */
+export interface LegState {
+  readonly signed: number;
+  readonly stopLoss: number | null;
+  readonly takeProfit: number | null;
+}
+
+/** Legs of `ticker` keyed `net` (one-way) or `long` / `short` (hedge). Flat legs are absent. */
+export function legsOf(ledger: Ledger, ticker: string): Map<string, LegState> {
+  const legs = new Map<string, LegState>();
+  for (const p of ledger.open) {
+    if (p.symbol !== ticker) continue;
+    legs.set(p.positionSide ?? 'net', { signed: sideSign(p.side) * p.qty, stopLoss: p.stopLoss, takeProfit: p.takeProfit });
+  }
+  return legs;
+}
+
+/** A target a recorder executes on, with its size multiplier. */
+export interface ExecutionLink {
+  readonly targetKey: string;
+  readonly multiplier: number;
+}
+
+/** What one applied signal needs to become orders. */
+export interface SignalOrderInput {
+  readonly userId: number;
+  readonly recorderId: number;
+  readonly signalId: number;
+  readonly ticker: string;
+  readonly before: ReadonlyMap<string, LegState>;
+  readonly after: ReadonlyMap<string, LegState>;
+  readonly links: readonly ExecutionLink[];
+}
+
+const EPS = 1e-12;
+
+/**
+ * The orders that move each linked target the way the signal moved the recorder's book: per changed leg a
+ * market order for the size change × multiplier (reduce-only when it only reduces), then — when the leg's
+ * size or its stop-loss / take-profit changed — a cancel of the leg's previous bracket and, if the leg is
+ * still open with SL/TP, a new reduce-only stop and take-profit for the whole leg. Client ids derive from
+ * (user, target, signal, leg, role), so the same signal always yields the same orders.
+ */
+export function planSignalOrders(input: SignalOrderInput): NewIntent[] {
+  const intents: NewIntent[] = [];
+  const legKeys = new Set([...input.before.keys(), ...input.after.keys()]);
+  for (const link of input.links) {
+    const target = parseTargetKey(link.targetKey);
+    let symbol: string;
+    try {
+      symbol = venueSymbol(input.ticker, target.exchange);
+    } catch (e) {
+      intents.push(refusal(input, link.targetKey, input.ticker, e instanceof Error ? e.message : String(e)));
+      continue;
+    }
+    for (const leg of [...legKeys].sort()) {
+      const was = input.before.get(leg) ?? { signed: 0, stopLoss: null, takeProfit: null };
+      const now = input.after.get(leg) ?? { signed: 0, stopLoss: null, takeProfit: null };
+      const m = link.multiplier;
+      const delta = (now.signed - was.signed) * m;
+      const positionSide = leg === 'net' ? null : (leg as Side);
+      const base = {
+        user_id: input.userId,
+        target_key: link.targetKey,
+        recorder_id: input.recorderId,
+        signal_id: input.signalId,
+        group_key: `${link.targetKey}|r${input.recorderId}|${symbol}|${leg}`,
+        symbol,
+        position_side: positionSide,
+        source: 'signal',
+        opened_by: 'signal',
+        cancels_intent_id: null,
+        price: null,
+      } as const;
+      const id = (role: string): string => clientOrderId([input.userId, link.targetKey, input.signalId, leg, role]);
+      if (Math.abs(delta) > EPS) {
+        const onlyReduces = Math.abs(now.signed) < Math.abs(was.signed) - EPS && now.signed * was.signed >= 0;
+        const role = onlyReduces ? 'exit' : 'entry';
+        intents.push({
+          ...base,
+          action: 'place',
+          role,
+          client_id: id(role),
+          side: delta > 0 ? 'buy' : 'sell',
+          type: 'market',
+          qty: Math.abs(delta),
+          trigger_price: null,
+          reduce_only: onlyReduces && positionSide === null ? 1 : 0,
+        });
+      }
+      const sizeChanged = Math.abs(delta) > EPS;
+      const bracketChanged = was.stopLoss !== now.stopLoss || was.takeProfit !== now.takeProfit;
+      const hadBracket = was.signed !== 0 && (was.stopLoss !== null || was.takeProfit !== null);
+      const wantsBracket = now.signed !== 0 && (now.stopLoss !== null || now.takeProfit !== null);
+      if (!(sizeChanged || bracketChanged) || !(hadBracket || wantsBracket)) continue;
+      if (hadBracket) {
+        intents.push({ ...base, action: 'cancel', role: 'bracket', client_id: id('cancel_bracket'), side: 'buy', type: 'market', qty: 0, trigger_price: null, reduce_only: 0 });
+      }
+      if (!wantsBracket) continue;
+      const closeSide: OrderSide = now.signed > 0 ? 'sell' : 'buy';
+      const qty = Math.abs(now.signed) * m;
+      const reduce = positionSide === null ? 1 : 0;
+      if (now.stopLoss !== null) {
+        intents.push({ ...base, action: 'place', role: 'stop_loss', client_id: id('stop_loss'), side: closeSide, type: 'stop', qty, trigger_price: now.stopLoss, reduce_only: reduce });
+      }
+      if (now.takeProfit !== null) {
+        intents.push({ ...base, action: 'place', role: 'take_profit', client_id: id('take_profit'), side: closeSide, type: 'take_profit', qty, trigger_price: now.takeProfit, reduce_only: reduce });
+      }
+    }
+  }
+  return intents;
+}
+
+/** A visible failure for a target whose ticker cannot be mapped: stored as rejected, never sent. */
+function refusal(input: SignalOrderInput, targetKey: string, ticker: string, reason: string): NewIntent {
+  return {
+    user_id: input.userId,
+    target_key: targetKey,
+    recorder_id: input.recorderId,
+    signal_id: input.signalId,
+    group_key: `${targetKey}|r${input.recorderId}|${ticker}|?`,
+    action: 'place',
+    role: 'entry',
+    cancels_intent_id: null,
+    client_id: clientOrderId([input.userId, targetKey, input.signalId, 'unmapped']),
+    symbol: ticker,
+    side: 'buy',
+    type: 'market',
+    qty: 0,
+    price: null,
+    trigger_price: null,
+    position_side: null,
+    reduce_only: 0,
+    source: 'signal',
+    opened_by: 'signal',
+    status: 'rejected',
+    last_error: reason,
+    last_error_code: 'invalid_input',
+  };
+}

@@ -1,0 +1,65 @@
+import type { Kysely } from 'kysely';
+import { HalyardError } from '../core/errors.ts';
+import type { Clock } from '../core/ports.ts';
+import type { Venue } from '../core/venue.ts';
+import { SimVenue } from '../exchange/sim/index.ts';
+import { parseTargetKey, type Target } from '../exchange/targets.ts';
+import { credentialsFor, type Credentials } from '../store/accounts.ts';
+import type { Database } from '../store/schema.ts';
+import type { SecretBox } from '../store/secrets.ts';
+
+/** Opens the venue of a user's target. */
+export type VenueOpener = (userId: number, target: Target) => Promise<Venue>;
+
+/** Opens a ccxt venue for a target with the user's credentials. */
+export type CcxtOpener = (target: Target, credentials: Credentials) => Promise<Venue>;
+
+/** One venue per user and target, opened on first use and kept (a failed open is retried next time). */
+export class VenueRegistry {
+  private readonly venues = new Map<string, Promise<Venue>>();
+
+  constructor(private readonly open: VenueOpener) {}
+
+  /** The venue of `targetKey` for `userId`. */
+  get(userId: number, targetKey: string): Promise<Venue> {
+    const target = parseTargetKey(targetKey);
+    const key = `${userId}|${target.key}`;
+    let v = this.venues.get(key);
+    if (!v) {
+      v = this.open(userId, target);
+      this.venues.set(key, v);
+      v.catch(() => this.venues.delete(key));
+    }
+    return v;
+  }
+
+  /** Drops a cached venue (after the user's account for the target changed). */
+  async forget(userId: number, targetKey: string): Promise<void> {
+    const key = `${userId}|${parseTargetKey(targetKey).key}`;
+    const v = this.venues.get(key);
+    this.venues.delete(key);
+    if (v) await v.then((x) => x.close()).catch(() => undefined);
+  }
+
+  /** Closes every open venue. */
+  async closeAll(): Promise<void> {
+    const all = [...this.venues.values()];
+    this.venues.clear();
+    await Promise.all(all.map((v) => v.then((x) => x.close()).catch(() => undefined)));
+  }
+}
+
+/**
+ * The server's venues: `sim:*` is an in-process simulated exchange per user (filling at the prices the
+ * signals carry); every other target is a ccxt venue opened with the user's stored credentials.
+ */
+export function serverVenueOpener(deps: { db: Kysely<Database>; box: SecretBox | null; clock: Clock; openCcxt: CcxtOpener | null }): VenueOpener {
+  return async (userId, target) => {
+    if (target.exchange === 'sim') return new SimVenue({ clock: deps.clock, target: target.key });
+    if (!deps.box) throw new HalyardError('invalid_config', `${target.key} needs exchange credentials, and the server has no ENCRYPTION_KEY to read them`);
+    const creds = await credentialsFor(deps.db, deps.box, userId, target.key);
+    if (!creds) throw new HalyardError('invalid_config', `no account for ${target.key}: add the exchange's API key with POST /api/accounts`, { target: target.key });
+    if (!deps.openCcxt) throw new HalyardError('invalid_config', `no exchange adapter is configured for ${target.key}`);
+    return deps.openCcxt(target, creds);
+  };
+}
