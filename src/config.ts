@@ -16,6 +16,8 @@ export const SettingsSchema = z.object({
   MAKER_FEE_BPS: num(2),
   TAKER_FEE_BPS: num(5),
   SLIPPAGE_BPS: num(0),
+  SIM_BALANCE: num(100_000).refine((v) => v > 0, 'must be > 0'),
+  SIM_LEVERAGE: num(10).refine((v) => v >= 1, 'must be >= 1'),
   DISCORD_WEBHOOK_URL: optionalUrl,
   DATABASE_PATH: z.string().default('data/halyard.db'),
   DATABASE_URL: z.string().optional(),
@@ -43,4 +45,20 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     throw new HalyardError('invalid_config', `invalid settings:\n  ${lines.join('\n  ')}`, { issues: lines });
   }
   return parsed.data;
+}
+
+/** Name of the variable that overrides an exchange's REST base URL: `HALYARD_EXCHANGE_URL_<EXCHANGE>`. */
+export const exchangeUrlVariable = (exchange: string): string => `HALYARD_EXCHANGE_URL_${exchange.toUpperCase()}`;
+
+/**
+ * Base URL (`http[s]://host[:port]`) that replaces the REST origins of `exchange` for market data, from
+ * `HALYARD_EXCHANGE_URL_<EXCHANGE>` (a local stub in tests, a self-hosted proxy otherwise); undefined when
+ * unset.
+ */
+export function exchangeUrlOverride(exchange: string, env: Record<string, string | undefined> = process.env): string | undefined {
+  const name = exchangeUrlVariable(exchange);
+  const v = env[name];
+  if (v === undefined || v === '') return undefined;
+  if (!/^https?:\/\/[^/\s]+\/?$/.test(v)) throw new HalyardError('invalid_config', `${name}: must be a base URL like http://127.0.0.1:8080, got "${v}"`, { variable: name });
+  return v.replace(/\/$/, '');
 }

@@ -1,6 +1,8 @@
 import { pino } from 'pino';
 import { ManualClock } from '../src/core/ports.ts';
-import { buildServer, type ServerLimits } from '../src/server/app.ts';
+import { buildServer, type ServerDeps, type ServerLimits } from '../src/server/app.ts';
+import type { OrderDispatcher } from '../src/tracker/dispatcher.ts';
+import type { VenueRegistry } from '../src/tracker/venue-registry.ts';
 import type { Store } from '../src/store/db.ts';
 import { createRecorder, type NewRecorder } from '../src/store/recorders.ts';
 import { SecretBox } from '../src/store/secrets.ts';
@@ -13,12 +15,20 @@ export const NOW = Date.UTC(2026, 10, 21, 10, 0, 0);
 export interface Running {
   readonly base: string;
   readonly clock: ManualClock;
+  readonly dispatcher: OrderDispatcher;
+  readonly venues: VenueRegistry;
   stop(): Promise<void>;
 }
 
 /** Starts the real HTTP server on 127.0.0.1 (a free port). */
-export async function startServer(store: Store, limits: Partial<ServerLimits> = {}, clock = new ManualClock(NOW)): Promise<Running> {
-  const { app } = await buildServer({
+export async function startServer(
+  store: Store,
+  limits: Partial<ServerLimits> = {},
+  clock = new ManualClock(NOW),
+  extra: Pick<ServerDeps, 'openCcxt' | 'dispatchPolicy'> = {},
+): Promise<Running> {
+  const { app, dispatcher, venues } = await buildServer({
+    ...extra,
     store,
     clock,
     logger: pino({ level: 'silent' }),
@@ -27,7 +37,7 @@ export async function startServer(store: Store, limits: Partial<ServerLimits> = 
     limits,
   });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { base, clock, stop: () => app.close() };
+  return { base, clock, dispatcher, venues, stop: () => app.close() };
 }
 
 /** A user with a token and a recorder, made through the store. */

@@ -32,6 +32,7 @@ export function registerServeCommand(program: Command, settings: () => Settings)
         logger,
         publicUrl: publicUrl(s, o.host, port),
         box: s.ENCRYPTION_KEY ? new SecretBox(s.ENCRYPTION_KEY) : undefined,
+        sim: { balance: s.SIM_BALANCE, leverage: s.SIM_LEVERAGE },
       });
       let address: string;
       try {

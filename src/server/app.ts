@@ -39,6 +39,8 @@ export interface ServerDeps {
   readonly limits?: Partial<ServerLimits>;
   /** Opens ccxt venues for exchange targets (null: only `sim` targets execute). */
   readonly openCcxt?: CcxtOpener | null;
+  /** Accounts of the simulated exchange (`sim:*` targets): starting balance (quote) and leverage. */
+  readonly sim?: { readonly balance?: number; readonly leverage?: number };
   /** How orders the venue could not take are retried. */
   readonly dispatchPolicy?: DispatchPolicy;
 }
@@ -77,7 +79,7 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const intake = new SignalIntake(deps.store.db, deps.clock, deps.store.dialect === 'sqlite' ? 1 : 4);
-  const venues = new VenueRegistry(serverVenueOpener({ db: deps.store.db, box: deps.box ?? null, clock: deps.clock, openCcxt: deps.openCcxt ?? null }));
+  const venues = new VenueRegistry(serverVenueOpener({ db: deps.store.db, box: deps.box ?? null, clock: deps.clock, openCcxt: deps.openCcxt ?? null, sim: { balance: deps.sim?.balance ?? 100_000, leverage: deps.sim?.leverage ?? 10 } }));
   const dispatcher = new OrderDispatcher(deps.store.db, venues, deps.clock, deps.dispatchPolicy ?? DEFAULT_DISPATCH_POLICY, deps.logger);
   intake.onIntents = () => dispatcher.wake();
   const orders = new ManualOrders(deps.store.db, venues, dispatcher, deps.clock);

@@ -32,6 +32,9 @@ export const PositionSchema = z.object({
   status: z.string(),
   opened_at: num,
   closed_at: nnum,
+  broker_size: nnum.describe("size the target's venue holds for this symbol and leg at its latest snapshot (null before one)"),
+  broker_entry_price: nnum,
+  diverged: z.boolean().describe("the venue's position differs from this one"),
 });
 
 /** One entry (open / add / reduce / close) of a signal position. */

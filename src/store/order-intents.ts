@@ -119,7 +119,18 @@ export async function saveVenuePositions(db: Kysely<Database>, userId: number, t
         .onConflict((oc) => oc.columns(['user_id', 'target_key', 'symbol', 'side']).doUpdateSet({ qty: p.qty, entry_price: p.entryPrice, fetched_at: now }))
         .execute();
     }
+    await trx
+      .insertInto('venue_snapshots')
+      .values({ user_id: userId, target_key: targetKey, fetched_at: now, positions: positions.length })
+      .onConflict((oc) => oc.columns(['user_id', 'target_key']).doUpdateSet({ fetched_at: now, positions: positions.length }))
+      .execute();
   });
+}
+
+/** Targets of the user that have a venue snapshot, with its time (epoch ms). */
+export async function snapshotTimes(db: Kysely<Database>, userId: number): Promise<Map<string, number>> {
+  const rows = await db.selectFrom('venue_snapshots').select(['target_key', 'fetched_at']).where('user_id', '=', userId).execute();
+  return new Map(rows.map((r) => [r.target_key, r.fetched_at]));
 }
 
 /** The user's latest venue positions (optionally of one target). */

@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import { sideSign, type Side } from '../core/types.ts';
+import { venueSymbol } from '../exchange/symbols.ts';
 import { parseTargetKey } from '../exchange/targets.ts';
+import { listVenuePositions, snapshotTimes } from './order-intents.ts';
 import type { Database } from './schema.ts';
 
 /** A position as the API shows it (the fields of the positions response, plus ids and PnL detail). */
@@ -32,6 +34,11 @@ export interface PositionView {
   readonly status: string;
   readonly opened_at: number;
   readonly closed_at: number | null;
+  /** Size the venue holds for this symbol (and leg) at its latest snapshot; null before any snapshot. */
+  readonly broker_size: number | null;
+  readonly broker_entry_price: number | null;
+  /** True when the venue's position differs from this one (size or side). */
+  readonly diverged: boolean;
 }
 
 /** Filters of a positions query. */
@@ -71,6 +78,7 @@ export async function listPositionViews(db: Kysely<Database>, f: PositionFilter)
     q = q.where((eb) => eb.or([eb('p.target_key', 'like', prefix), eb('rt.target_key', 'like', prefix)]));
   }
   const rows = await q.orderBy('p.opened_at').orderBy('p.id').execute();
+  const broker = await brokerLookup(db, f.userId);
   const out: PositionView[] = [];
   for (const r of rows) {
     const key = r.target_key ?? r.link_target;
@@ -80,6 +88,8 @@ export async function listPositionViews(db: Kysely<Database>, f: PositionFilter)
     const size = r.qty * m;
     const mark = r.last_price ?? r.entry_price;
     const side = r.side as Side;
+    const held = r.status === 'open' ? broker(t.key, t.exchange, r.symbol, (r.position_side as Side | null) ?? null) : null;
+    const brokerSigned = held ? held.signed : null;
     out.push({
       id: r.id,
       symbol: r.symbol,
@@ -104,9 +114,35 @@ export async function listPositionViews(db: Kysely<Database>, f: PositionFilter)
       status: r.status,
       opened_at: r.opened_at,
       closed_at: r.closed_at,
+      broker_size: brokerSigned === null ? null : Math.abs(brokerSigned),
+      broker_entry_price: held?.entry ?? null,
+      diverged: brokerSigned !== null && Math.abs(brokerSigned - sideSign(side) * size) > 1e-9 * Math.max(1, size),
     });
   }
   return out;
+}
+
+/**
+ * Finds what a venue holds for a position's symbol and leg at the latest snapshot: signed size (0 when
+ * the venue is flat there) and entry; null when the target was never snapshotted or the ticker has no
+ * venue symbol.
+ */
+async function brokerLookup(db: Kysely<Database>, userId: number) {
+  const times = await snapshotTimes(db, userId);
+  const rows = times.size > 0 ? await listVenuePositions(db, userId) : [];
+  return (targetKey: string, exchange: Parameters<typeof venueSymbol>[1], ticker: string, leg: Side | null): { signed: number; entry: number | null } | null => {
+    if (!times.has(targetKey)) return null;
+    let symbol: string;
+    try {
+      symbol = venueSymbol(ticker, exchange);
+    } catch {
+      return null;
+    }
+    const mine = rows.filter((v) => v.target_key === targetKey && v.symbol === symbol && (leg === null || v.position_side === leg));
+    let signed = 0;
+    for (const v of mine) signed += sideSign(v.side as Side) * v.qty;
+    return { signed, entry: mine[0]?.entry_price ?? null };
+  };
 }
 
 /** A recorder's signal positions (one per position, unscaled), with their entries, newest first. */

@@ -231,6 +231,16 @@ export interface VenuePositionsTable {
   fetched_at: number;
 }
 
+/** When each user's target was last snapshotted (a flat venue has no position rows, but has this). */
+export interface VenueSnapshotsTable {
+  user_id: number;
+  target_key: string;
+  /** Epoch ms. */
+  fetched_at: number;
+  /** Number of positions the venue reported. */
+  positions: number;
+}
+
 /** The whole relational schema as Kysely sees it. */
 export interface Database {
   users: UsersTable;
@@ -246,4 +256,5 @@ export interface Database {
   equity_points: EquityPointsTable;
   order_intents: OrderIntentsTable;
   venue_positions: VenuePositionsTable;
+  venue_snapshots: VenueSnapshotsTable;
 }

@@ -60,6 +60,8 @@ export class OrderDispatcher {
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
+  /** Intents being worked right now (a pass and an API call never work the same intent at once). */
+  private readonly inFlight = new Set<number>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -94,7 +96,7 @@ export class OrderDispatcher {
     const live = await liveIntents(this.db);
     const heads = new Map<string, IntentRow>();
     for (const i of live) if (!heads.has(i.group_key)) heads.set(i.group_key, i);
-    const due = [...heads.values()].filter((i) => i.status === 'sending' || i.next_attempt_at === null || i.next_attempt_at <= now);
+    const due = [...heads.values()].filter((i) => !this.inFlight.has(i.id) && (i.status === 'sending' || i.next_attempt_at === null || i.next_attempt_at <= now));
     const byTarget = new Map<string, IntentRow[]>();
     for (const i of due) {
       const k = `${i.user_id}|${i.target_key}`;
@@ -125,6 +127,14 @@ export class OrderDispatcher {
     return after;
   }
 
+  /** Works due intents until none is left (tests; the server runs passes on its own). */
+  async drain(): Promise<void> {
+    for (;;) {
+      await this.running;
+      if ((await this.runOnce()) === 0 && !this.running && this.inFlight.size === 0) return;
+    }
+  }
+
   /** Keeps passing while there is due work; schedules the next retry. */
   private async loop(): Promise<void> {
     do {
@@ -151,6 +161,19 @@ export class OrderDispatcher {
   }
 
   private async work(i: IntentRow): Promise<IntentRow> {
+    if (this.inFlight.has(i.id)) return i;
+    this.inFlight.add(i.id);
+    try {
+      // The row may have moved since it was listed (an API call worked it): work what is stored now.
+      const fresh = await intentById(this.db, i.id);
+      if (!fresh || (fresh.status !== 'pending' && fresh.status !== 'sending')) return fresh ?? i;
+      return await this.workUnlocked(fresh);
+    } finally {
+      this.inFlight.delete(i.id);
+    }
+  }
+
+  private async workUnlocked(i: IntentRow): Promise<IntentRow> {
     let venue: Venue;
     try {
       venue = await this.venues.get(i.user_id, i.target_key);

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { HalyardError } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
 import type { Venue } from '../core/venue.ts';
-import { SimVenue } from '../exchange/sim/index.ts';
+import { SimVenue, type SimVenueOptions } from '../exchange/sim/index.ts';
 import { parseTargetKey, type Target } from '../exchange/targets.ts';
 import { credentialsFor, type Credentials } from '../store/accounts.ts';
 import type { Database } from '../store/schema.ts';
@@ -53,9 +53,16 @@ export class VenueRegistry {
  * The server's venues: `sim:*` is an in-process simulated exchange per user (filling at the prices the
  * signals carry); every other target is a ccxt venue opened with the user's stored credentials.
  */
-export function serverVenueOpener(deps: { db: Kysely<Database>; box: SecretBox | null; clock: Clock; openCcxt: CcxtOpener | null }): VenueOpener {
+export function serverVenueOpener(deps: {
+  db: Kysely<Database>;
+  box: SecretBox | null;
+  clock: Clock;
+  openCcxt: CcxtOpener | null;
+  /** Account settings of the simulated exchange (balance, leverage, fees). */
+  sim?: Omit<SimVenueOptions, 'clock' | 'target'>;
+}): VenueOpener {
   return async (userId, target) => {
-    if (target.exchange === 'sim') return new SimVenue({ clock: deps.clock, target: target.key });
+    if (target.exchange === 'sim') return new SimVenue({ ...deps.sim, clock: deps.clock, target: target.key });
     if (!deps.box) throw new HalyardError('invalid_config', `${target.key} needs exchange credentials, and the server has no ENCRYPTION_KEY to read them`);
     const creds = await credentialsFor(deps.db, deps.box, userId, target.key);
     if (!creds) throw new HalyardError('invalid_config', `no account for ${target.key}: add the exchange's API key with POST /api/accounts`, { target: target.key });

@@ -62,8 +62,17 @@ export function executionMigration(dialect: Dialect): Migration {
         .addColumn('fetched_at', 'bigint', (c) => c.notNull())
         .addPrimaryKeyConstraint('venue_positions_pk', ['user_id', 'target_key', 'symbol', 'side'])
         .execute();
+      await db.schema
+        .createTable('venue_snapshots')
+        .addColumn('user_id', 'bigint', (c) => c.notNull().references('users.id'))
+        .addColumn('target_key', 'text', (c) => c.notNull().references('targets.key'))
+        .addColumn('fetched_at', 'bigint', (c) => c.notNull())
+        .addColumn('positions', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('venue_snapshots_pk', ['user_id', 'target_key'])
+        .execute();
     },
     async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('venue_snapshots').execute();
       await db.schema.dropTable('venue_positions').execute();
       await db.schema.dropTable('order_intents').execute();
     },
