@@ -219,6 +219,26 @@ for (const d of DIALECTS) {
       expect((await venue.fetchPositions())[0]).toMatchObject({ qty: 0.03 });
     });
 
+    it('rebuilds the simulated account from its orders after a restart', async () => {
+      const { token, secret, user } = await userWithRecorder(store, 'restarter', { targets: [{ key: 'sim:paper' }] });
+      await send(secret, { ticker: 'BTCUSDT', action: 'buy', quantity: 1, price: 50_000, stop_loss: 48_000 });
+      await send(secret, { ticker: 'BTCUSDT', action: 'buy', quantity: 1, price: 51_000, stop_loss: 49_000 });
+      const before = await srv.venues.get(user.id, 'sim:paper');
+      const [wasPos] = await before.fetchPositions();
+      const [wasBal] = await before.fetchBalance();
+      await srv.stop();
+      srv = await startServer(store, {}, srv.clock);
+      const after = await srv.venues.get(user.id, 'sim:paper');
+      const [pos] = await after.fetchPositions();
+      expect(pos).toMatchObject({ side: 'long', qty: 2, entryPrice: wasPos?.entryPrice });
+      expect((await after.fetchBalance())[0]?.total).toBeCloseTo(wasBal?.total ?? 0, 6);
+      expect((await after.fetchOpenOrders()).map((o) => [o.type, o.triggerPrice, o.qty])).toEqual([['stop', 49_000, 2]]);
+      await send(secret, { ticker: 'BTCUSDT', action: 'close', price: 52_000 });
+      const last = (await orders(token)).filter((o) => o.action === 'place').at(-1);
+      expect(last).toMatchObject({ role: 'exit', qty: 2, status: 'filled' });
+      expect(await after.fetchPositions()).toHaveLength(0);
+    });
+
     it('keeps tracking when a target cannot execute: the failed orders carry their errors', async () => {
       const { token, secret } = await userWithRecorder(store, 'noacct', { targets: [{ key: 'binance:paper' }] });
       await send(secret, { ticker: 'BTCUSDT', action: 'buy', quantity: 1, price: 50_000 });

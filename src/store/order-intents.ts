@@ -69,6 +69,20 @@ export async function openBracketIntents(db: Kysely<Database>, groupKey: string,
     .execute();
 }
 
+/** A user's intents on a target in the given statuses, oldest first (by last change, then id). */
+export async function targetIntents(db: Kysely<Database>, userId: number, targetKey: string, statuses: readonly string[]): Promise<IntentRow[]> {
+  return db
+    .selectFrom('order_intents')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('target_key', '=', targetKey)
+    .where('action', '=', 'place')
+    .where('status', 'in', [...statuses])
+    .orderBy('updated_at')
+    .orderBy('id')
+    .execute();
+}
+
 /** Filters of an intents listing. */
 export interface IntentQuery {
   readonly userId: number;
@@ -96,35 +110,33 @@ export async function listIntents(db: Kysely<Database>, q: IntentQuery): Promise
 /** A venue position row. */
 export type VenuePositionRow = Selectable<VenuePositionsTable>;
 
-/** Replaces the latest snapshot of a user's positions on one target. */
-export async function saveVenuePositions(db: Kysely<Database>, userId: number, targetKey: string, positions: readonly VenuePosition[], now: number): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    await trx.deleteFrom('venue_positions').where('user_id', '=', userId).where('target_key', '=', targetKey).execute();
-    for (const p of positions) {
-      await trx
-        .insertInto('venue_positions')
-        .values({
-          user_id: userId,
-          target_key: targetKey,
-          symbol: p.symbol,
-          side: p.side,
-          position_side: p.positionSide,
-          qty: p.qty,
-          entry_price: p.entryPrice,
-          mark_price: p.markPrice,
-          unrealized_pnl: p.unrealizedPnl,
-          raw: JSON.stringify(p.raw ?? null),
-          fetched_at: now,
-        })
-        .onConflict((oc) => oc.columns(['user_id', 'target_key', 'symbol', 'side']).doUpdateSet({ qty: p.qty, entry_price: p.entryPrice, fetched_at: now }))
-        .execute();
-    }
+/** Replaces the latest snapshot of a user's positions on one target (run it inside a transaction). */
+export async function saveVenuePositions(trx: Kysely<Database>, userId: number, targetKey: string, positions: readonly VenuePosition[], now: number): Promise<void> {
+  await trx.deleteFrom('venue_positions').where('user_id', '=', userId).where('target_key', '=', targetKey).execute();
+  for (const p of positions) {
     await trx
-      .insertInto('venue_snapshots')
-      .values({ user_id: userId, target_key: targetKey, fetched_at: now, positions: positions.length })
-      .onConflict((oc) => oc.columns(['user_id', 'target_key']).doUpdateSet({ fetched_at: now, positions: positions.length }))
+      .insertInto('venue_positions')
+      .values({
+        user_id: userId,
+        target_key: targetKey,
+        symbol: p.symbol,
+        side: p.side,
+        position_side: p.positionSide,
+        qty: p.qty,
+        entry_price: p.entryPrice,
+        mark_price: p.markPrice,
+        unrealized_pnl: p.unrealizedPnl,
+        raw: JSON.stringify(p.raw ?? null),
+        fetched_at: now,
+      })
+      .onConflict((oc) => oc.columns(['user_id', 'target_key', 'symbol', 'side']).doUpdateSet({ qty: p.qty, entry_price: p.entryPrice, fetched_at: now }))
       .execute();
-  });
+  }
+  await trx
+    .insertInto('venue_snapshots')
+    .values({ user_id: userId, target_key: targetKey, fetched_at: now, positions: positions.length })
+    .onConflict((oc) => oc.columns(['user_id', 'target_key']).doUpdateSet({ fetched_at: now, positions: positions.length }))
+    .execute();
 }
 
 /** Targets of the user that have a venue snapshot, with its time (epoch ms). */

@@ -5,7 +5,7 @@ import type { Side } from '../core/types.ts';
 import type { Venue, VenueOrder, VenueOrderType } from '../core/venue.ts';
 import { backoffMs } from '../exchange/retry.ts';
 import { SimVenue } from '../exchange/sim/index.ts';
-import { intentById, liveIntents, openBracketIntents, saveVenuePositions, updateIntent, type IntentRow } from '../store/order-intents.ts';
+import { intentById, liveIntents, openBracketIntents, saveVenuePositions, targetIntents, updateIntent, type IntentRow } from '../store/order-intents.ts';
 import type { Database } from '../store/schema.ts';
 import type { VenueRegistry } from './venue-registry.ts';
 
@@ -90,41 +90,78 @@ export class OrderDispatcher {
     await this.running;
   }
 
-  /** Works every due intent once; returns how many it worked. Tests call this directly. */
+  /** Works every due intent once (whole groups, in order); returns how many it worked. Tests call this directly. */
   async runOnce(): Promise<number> {
-    const now = this.clock.now();
-    const live = await liveIntents(this.db);
-    const heads = new Map<string, IntentRow>();
-    for (const i of live) if (!heads.has(i.group_key)) heads.set(i.group_key, i);
-    const due = [...heads.values()].filter((i) => !this.inFlight.has(i.id) && (i.status === 'sending' || i.next_attempt_at === null || i.next_attempt_at <= now));
     const byTarget = new Map<string, IntentRow[]>();
-    for (const i of due) {
+    for (const i of await liveIntents(this.db)) {
       const k = `${i.user_id}|${i.target_key}`;
-      byTarget.set(k, [...(byTarget.get(k) ?? []), i]);
+      const list = byTarget.get(k);
+      if (list) list.push(i);
+      else byTarget.set(k, [i]);
     }
-    let worked = 0;
-    await Promise.all(
-      [...byTarget.values()].map(async (list) => {
-        let touched = false;
-        for (const i of list) {
-          const after = await this.work(i);
-          worked += 1;
-          touched ||= after.status !== 'pending';
-        }
-        const first = list[0];
-        if (touched && first) await this.snapshot(first.user_id, first.target_key);
-      }),
-    );
-    return worked;
+    const counts = await Promise.all([...byTarget.values()].map((list) => this.workTarget(list)));
+    return counts.reduce((a, b) => a + b, 0);
   }
 
   /** Works one intent now (the API's place and cancel) and returns its row afterwards. */
   async workNow(id: number): Promise<IntentRow> {
     const row = await intentById(this.db, id);
     if (!row) throw new Error(`intent ${id} vanished`);
-    const after = await this.work(row);
-    await this.snapshot(after.user_id, after.target_key);
-    return after;
+    let venue: Venue;
+    try {
+      venue = await this.venues.get(row.user_id, row.target_key);
+    } catch (e) {
+      return this.fail(this.db, row, e);
+    }
+    return this.inScope(venue, async (db) => {
+      const after = await this.work(db, venue, row);
+      await this.snapshot(db, venue, after.user_id, after.target_key);
+      return after;
+    });
+  }
+
+  /**
+   * Runs `fn` in one transaction for an in-process venue (the simulated exchange: nothing leaves the
+   * process, so its outcomes can commit together, and a crash loses both them and the sim's state, which
+   * is rebuilt from the intents), or straight on the database for a real venue, where every step commits
+   * before the next request goes out.
+   */
+  private inScope<T>(venue: Venue, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    return venue instanceof SimVenue ? this.db.transaction().execute((trx) => fn(trx)) : fn(this.db);
+  }
+
+  /** Works the due intents of one user's target: each group in id order, a group stops at its first unfinished intent. */
+  private async workTarget(list: readonly IntentRow[]): Promise<number> {
+    const now = this.clock.now();
+    const first = list[0];
+    if (!first) return 0;
+    let venue: Venue;
+    try {
+      venue = await this.venues.get(first.user_id, first.target_key);
+    } catch (e) {
+      const heads = new Map<string, IntentRow>();
+      for (const i of list) if (!heads.has(i.group_key)) heads.set(i.group_key, i);
+      const due = [...heads.values()].filter((i) => !this.inFlight.has(i.id) && (i.status === 'sending' || i.next_attempt_at === null || i.next_attempt_at <= now));
+      for (const i of due) await this.fail(this.db, i, e);
+      return due.length;
+    }
+    return this.inScope(venue, async (db) => {
+      const blocked = new Set<string>();
+      let worked = 0;
+      for (const i of list) {
+        if (blocked.has(i.group_key)) continue;
+        const due = i.status === 'sending' || i.next_attempt_at === null || i.next_attempt_at <= now;
+        if (!due || this.inFlight.has(i.id)) {
+          blocked.add(i.group_key);
+          continue;
+        }
+        const after = await this.work(db, venue, i);
+        worked += 1;
+        if (after.status === 'pending' || after.status === 'sending') blocked.add(i.group_key);
+      }
+      if (worked > 0) await this.snapshot(db, venue, first.user_id, first.target_key);
+      return worked;
+    });
   }
 
   /** Works due intents until none is left (tests; the server runs passes on its own). */
@@ -160,88 +197,76 @@ export class OrderDispatcher {
     this.timer.unref();
   }
 
-  private async work(i: IntentRow): Promise<IntentRow> {
+  private async work(db: Kysely<Database>, venue: Venue, i: IntentRow): Promise<IntentRow> {
     if (this.inFlight.has(i.id)) return i;
     this.inFlight.add(i.id);
     try {
       // The row may have moved since it was listed (an API call worked it): work what is stored now.
-      const fresh = await intentById(this.db, i.id);
+      const fresh = await intentById(db, i.id);
       if (!fresh || (fresh.status !== 'pending' && fresh.status !== 'sending')) return fresh ?? i;
-      return await this.workUnlocked(fresh);
+      return await this.workUnlocked(db, venue, fresh);
+    } catch (e) {
+      return this.fail(db, i, e);
     } finally {
       this.inFlight.delete(i.id);
     }
   }
 
-  private async workUnlocked(i: IntentRow): Promise<IntentRow> {
-    let venue: Venue;
-    try {
-      venue = await this.venues.get(i.user_id, i.target_key);
-    } catch (e) {
-      return this.fail(i, e);
+  private async workUnlocked(db: Kysely<Database>, venue: Venue, i: IntentRow): Promise<IntentRow> {
+    if (i.action === 'cancel') return this.cancel(db, venue, i);
+    const inProcess = venue instanceof SimVenue;
+    if (inProcess && i.signal_id !== null) {
+      // The simulated exchange fills at the signal's price: it is the market the signal saw.
+      const s = await db.selectFrom('signals').select('price').where('id', '=', i.signal_id).executeTakeFirst();
+      if (s?.price != null) await venue.setPrice(i.symbol, s.price);
     }
-    try {
-      if (i.action === 'cancel') return await this.cancel(i, venue);
-      await this.feedSimPrice(i, venue);
-      if (i.status === 'sending' || i.attempts > 0) {
-        const landed = await venue.fetchOrderByClientId(i.client_id, i.symbol);
-        if (landed) return this.record(i, landed);
-      }
-      await this.ensureMode(venue, i.position_side !== null);
-      const sending = await updateIntent(this.db, i.id, { status: 'sending', attempts: i.attempts + 1, next_attempt_at: null }, this.clock.now());
-      try {
-        const order = await venue.createOrder({
-          clientId: i.client_id,
-          symbol: i.symbol,
-          side: i.side === 'sell' ? 'sell' : 'buy',
-          type: i.type as VenueOrderType,
-          qty: i.qty,
-          ...(i.price !== null ? { price: i.price } : {}),
-          ...(i.trigger_price !== null ? { triggerPrice: i.trigger_price } : {}),
-          ...(i.position_side !== null ? { positionSide: i.position_side as Side } : {}),
-          ...(i.reduce_only === 1 ? { reduceOnly: true } : {}),
-        });
-        return await this.record(sending, order);
-      } catch (e) {
-        if (isHalyardError(e, 'conflict')) {
-          const landed = await venue.fetchOrderByClientId(i.client_id, i.symbol);
-          if (landed) return this.record(sending, landed);
-        }
-        return this.fail(sending, e);
-      }
-    } catch (e) {
-      return this.fail(i, e);
+    if (i.status === 'sending' || i.attempts > 0) {
+      const landed = await venue.fetchOrderByClientId(i.client_id, i.symbol);
+      if (landed) return this.record(db, i, landed);
     }
-  }
-
-  /** The simulated exchange fills at the signal's price: it is the market the signal saw. */
-  private async feedSimPrice(i: IntentRow, venue: Venue): Promise<void> {
-    if (!(venue instanceof SimVenue) || i.signal_id === null) return;
-    const s = await this.db.selectFrom('signals').select('price').where('id', '=', i.signal_id).executeTakeFirst();
-    if (s?.price != null) await venue.setPrice(i.symbol, s.price);
-  }
-
-  private async ensureMode(venue: Venue, hedge: boolean): Promise<void> {
-    const want = hedge ? 'hedge' : 'oneway';
+    const want = i.position_side !== null ? 'hedge' : 'oneway';
     if (venue.positionMode() !== want) await venue.setPositionMode(want);
+    // Committed before the request leaves, so a crash mid-send is found and looked up, never resent blindly.
+    const patch = { status: 'sending', attempts: i.attempts + 1, next_attempt_at: null };
+    const sending = inProcess ? { ...i, ...patch } : await updateIntent(db, i.id, patch, this.clock.now());
+    try {
+      const order = await venue.createOrder({
+        clientId: i.client_id,
+        symbol: i.symbol,
+        side: i.side === 'sell' ? 'sell' : 'buy',
+        type: i.type as VenueOrderType,
+        qty: i.qty,
+        ...(i.price !== null ? { price: i.price } : {}),
+        ...(i.trigger_price !== null ? { triggerPrice: i.trigger_price } : {}),
+        ...(i.position_side !== null ? { positionSide: i.position_side as Side } : {}),
+        ...(i.reduce_only === 1 ? { reduceOnly: true } : {}),
+      });
+      return await this.record(db, sending, order);
+    } catch (e) {
+      if (isHalyardError(e, 'conflict')) {
+        const landed = await venue.fetchOrderByClientId(i.client_id, i.symbol);
+        if (landed) return this.record(db, sending, landed);
+      }
+      return this.fail(db, sending, e);
+    }
   }
 
   /** Cancels one intent's order (`cancels_intent_id`) or the group's previous bracket. */
-  private async cancel(i: IntentRow, venue: Venue): Promise<IntentRow> {
+  private async cancel(db: Kysely<Database>, venue: Venue, i: IntentRow): Promise<IntentRow> {
     const errors: string[] = [];
     let victims: IntentRow[];
     if (i.cancels_intent_id !== null) {
-      const one = await intentById(this.db, i.cancels_intent_id);
+      const one = await intentById(db, i.cancels_intent_id);
       if (one && (one.status === 'pending' || (one.status === 'sending' && !(await venue.fetchOrderByClientId(one.client_id, one.symbol))))) {
-        await updateIntent(this.db, one.id, { status: 'canceled', last_error: 'canceled before it reached the venue', next_attempt_at: null }, this.clock.now());
+        await updateIntent(db, one.id, { status: 'canceled', last_error: 'canceled before it reached the venue', next_attempt_at: null }, this.clock.now());
       }
       victims = one && one.status === 'open' ? [one] : [];
     } else {
-      victims = await openBracketIntents(this.db, i.group_key, i.id);
+      victims = await openBracketIntents(db, i.group_key, i.id);
     }
     for (const b of victims) {
       try {
-        await this.record(b, await venue.cancelOrder(b.venue_order_id ?? '', b.symbol));
+        await this.record(db, b, await venue.cancelOrder(b.venue_order_id ?? '', b.symbol));
       } catch (e) {
         if (!isHalyardError(e, 'not_found')) {
           errors.push(`${b.role} ${b.client_id}: ${message(e)}`);
@@ -249,23 +274,23 @@ export class OrderDispatcher {
         }
         // Gone already: filled, or canceled by the venue when the position closed. Record what it became.
         const now = await venue.fetchOrderByClientId(b.client_id, b.symbol).catch(() => null);
-        await updateIntent(this.db, b.id, now ? this.outcome(now) : { status: 'canceled' }, this.clock.now());
+        await updateIntent(db, b.id, now ? this.outcome(now) : { status: 'canceled' }, this.clock.now());
       }
     }
-    if (errors.length > 0) return this.fail(i, new Error(errors.join('; ')), true);
-    return updateIntent(this.db, i.id, { status: 'done', attempts: i.attempts + 1, last_error: null, last_error_code: null }, this.clock.now());
+    if (errors.length > 0) return this.fail(db, i, new Error(errors.join('; ')), true);
+    return updateIntent(db, i.id, { status: 'done', attempts: i.attempts + 1, last_error: null, last_error_code: null }, this.clock.now());
   }
 
   private outcome(o: VenueOrder): Partial<IntentRow> {
     return { status: intentStatusOf(o), venue_order_id: o.id, filled_qty: o.filledQty, avg_fill_price: o.avgFillPrice, raw: JSON.stringify(o.raw ?? null), last_error: null, last_error_code: null, next_attempt_at: null };
   }
 
-  private record(i: IntentRow, o: VenueOrder): Promise<IntentRow> {
-    return updateIntent(this.db, i.id, this.outcome(o), this.clock.now());
+  private record(db: Kysely<Database>, i: IntentRow, o: VenueOrder): Promise<IntentRow> {
+    return updateIntent(db, i.id, { ...this.outcome(o), attempts: Math.max(i.attempts, 1) }, this.clock.now());
   }
 
   /** Transient → pending again with backoff (until attempts run out); anything else is final. */
-  private async fail(i: IntentRow, e: unknown, transient = false): Promise<IntentRow> {
+  private async fail(db: Kysely<Database>, i: IntentRow, e: unknown, transient = false): Promise<IntentRow> {
     const now = this.clock.now();
     const retryable = transient || isHalyardError(e, 'venue_unavailable') || (!isHalyardError(e) && !(e instanceof TypeError));
     const attempts = Math.max(i.attempts, 1);
@@ -273,18 +298,28 @@ export class OrderDispatcher {
     const code = isHalyardError(e) ? e.code : retryable ? 'venue_unavailable' : 'venue_error';
     if (retryable && attempts < this.policy.maxAttempts) {
       const wait = Math.max(1, backoffMs(attempts, { maxAttempts: this.policy.maxAttempts, baseDelayMs: this.policy.baseDelayMs, maxDelayMs: this.policy.maxDelayMs }, this.policy.rng));
-      return updateIntent(this.db, i.id, { status: 'pending', attempts, last_error: why, last_error_code: code, next_attempt_at: now + wait }, now);
+      return updateIntent(db, i.id, { status: 'pending', attempts, last_error: why, last_error_code: code, next_attempt_at: now + wait }, now);
     }
     const status = retryable ? 'failed' : isHalyardError(e, 'venue_rejected') || isHalyardError(e, 'invalid_input') || isHalyardError(e, 'not_found') ? 'rejected' : 'failed';
     this.log?.warn({ intent: i.id, target: i.target_key, err: why }, `order ${status}`);
-    return updateIntent(this.db, i.id, { status, attempts, last_error: why, last_error_code: code, next_attempt_at: null }, now);
+    return updateIntent(db, i.id, { status, attempts, last_error: why, last_error_code: code, next_attempt_at: null }, now);
   }
 
-  /** Records the venue's positions beside the signal positions (best effort). */
-  private async snapshot(userId: number, targetKey: string): Promise<void> {
+  /**
+   * Brings resting orders up to date (a stop that triggered, a bracket the venue canceled) and records the
+   * venue's positions beside the signal positions. Best effort: a failure is logged and retried next time.
+   */
+  private async snapshot(db: Kysely<Database>, venue: Venue, userId: number, targetKey: string): Promise<void> {
     try {
-      const venue = await this.venues.get(userId, targetKey);
-      await saveVenuePositions(this.db, userId, targetKey, await venue.fetchPositions(), this.clock.now());
+      for (const i of await targetIntents(db, userId, targetKey, ['open'])) {
+        if (this.inFlight.has(i.id)) continue;
+        const o = await venue.fetchOrderByClientId(i.client_id, i.symbol);
+        if (o && intentStatusOf(o) !== 'open') await this.record(db, i, o);
+      }
+      const positions = await venue.fetchPositions();
+      const now = this.clock.now();
+      if (db.isTransaction) await saveVenuePositions(db, userId, targetKey, positions, now);
+      else await db.transaction().execute((trx) => saveVenuePositions(trx, userId, targetKey, positions, now));
     } catch (e) {
       this.log?.warn({ target: targetKey, err: message(e) }, 'venue position snapshot failed');
     }

@@ -7,6 +7,7 @@ import { parseTargetKey, type Target } from '../exchange/targets.ts';
 import { credentialsFor, type Credentials } from '../store/accounts.ts';
 import type { Database } from '../store/schema.ts';
 import type { SecretBox } from '../store/secrets.ts';
+import { restoreSimVenue } from './sim-restore.ts';
 
 /** Opens the venue of a user's target. */
 export type VenueOpener = (userId: number, target: Target) => Promise<Venue>;
@@ -62,7 +63,11 @@ export function serverVenueOpener(deps: {
   sim?: Omit<SimVenueOptions, 'clock' | 'target'>;
 }): VenueOpener {
   return async (userId, target) => {
-    if (target.exchange === 'sim') return new SimVenue({ ...deps.sim, clock: deps.clock, target: target.key });
+    if (target.exchange === 'sim') {
+      const sim = new SimVenue({ ...deps.sim, clock: deps.clock, target: target.key });
+      await restoreSimVenue(deps.db, userId, target.key, sim);
+      return sim;
+    }
     if (!deps.box) throw new HalyardError('invalid_config', `${target.key} needs exchange credentials, and the server has no ENCRYPTION_KEY to read them`);
     const creds = await credentialsFor(deps.db, deps.box, userId, target.key);
     if (!creds) throw new HalyardError('invalid_config', `no account for ${target.key}: add the exchange's API key with POST /api/accounts`, { target: target.key });
