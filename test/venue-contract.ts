@@ -12,8 +12,6 @@ export interface VenueHarness {
   close(): Promise<void>;
 }
 
-const BTC = 'BTC/USDT:USDT';
-
 /** Resolves when `p` rejects with a HalyardError of `code`; fails otherwise. */
 async function expectCode(p: Promise<unknown>, code: ErrorCode): Promise<void> {
   const err = await p.then(
@@ -30,11 +28,19 @@ function cid(tag: string): string {
   return `ct${tag}${seq}${process.pid}`;
 }
 
+/** The market a contract run trades: its perpetual and its settlement currency. */
+export interface ContractMarket {
+  readonly symbol: string;
+  readonly currency: string;
+}
+
 /**
  * The one venue contract: every venue (the simulated exchange, each ccxt adapter against its stub server)
- * must pass it unchanged. Prices start at 50,000 for BTC/USDT:USDT with a 10,000 USDT account.
+ * must pass it unchanged. Prices start at 50,000 for the symbol (BTC/USDT:USDT unless the venue settles in
+ * another currency, as Hyperliquid does in USDC) with a 10,000 account.
  */
-export function describeVenueContract(name: string, setup: () => Promise<VenueHarness>): void {
+export function describeVenueContract(name: string, setup: () => Promise<VenueHarness>, market: ContractMarket = { symbol: 'BTC/USDT:USDT', currency: 'USDT' }): void {
+  const BTC = market.symbol;
   describe(`venue contract: ${name}`, () => {
     let h: VenueHarness;
     beforeEach(async () => {
@@ -45,9 +51,9 @@ export function describeVenueContract(name: string, setup: () => Promise<VenueHa
       await h.close();
     });
 
-    it('reports a USDT balance with free <= total', async () => {
+    it('reports the settlement balance with free <= total', async () => {
       const balances = await h.venue.fetchBalance();
-      const usdt = balances.find((b) => b.currency === 'USDT');
+      const usdt = balances.find((b) => b.currency === market.currency);
       expect(usdt?.total).toBeCloseTo(10_000, 6);
       expect(usdt?.free).toBeLessThanOrEqual(usdt?.total ?? 0);
     });
