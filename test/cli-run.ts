@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,5 +29,30 @@ export function runHalyard(args: readonly string[], env: Readonly<Record<string,
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A running `halyard serve` child process. */
+export interface Serving {
+  readonly base: string;
+  readonly child: ChildProcessWithoutNullStreams;
+  /** Resolves with the exit code (null when killed by a signal). */
+  readonly exited: Promise<number | null>;
+}
+
+/** Starts `halyard serve --port 0` and resolves with its base URL once it prints it. */
+export function serve(env: Record<string, string>): Promise<Serving> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { cwd: ROOT, env: cliEnv(env) });
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    let out = '';
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      out += s;
+      const m = /serving on (http:\/\/\S+)/.exec(out);
+      if (m?.[1]) resolve({ base: m[1], child, exited });
+    });
+    child.on('close', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
   });
 }

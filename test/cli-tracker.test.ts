@@ -1,32 +1,10 @@
 // The tracking server's commands end to end: the real bin/halyard.js in child processes, a real store on each
 // dialect, `serve` on a loopback port.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from './db.ts';
-import { BIN, ROOT, cliEnv, runHalyard as halyard } from './cli-run.ts';
-
-
-
-
-
-/** Starts `halyard serve --port 0` and resolves with its base URL once it prints it. */
-function serve(env: Record<string, string>): Promise<{ base: string; child: ChildProcessWithoutNullStreams; exited: Promise<number | null> }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { cwd: ROOT, env: cliEnv(env) });
-    const exited = new Promise<number | null>((r) => child.on('close', r));
-    let out = '';
-    let err = '';
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      out += s;
-      const m = /serving on (http:\/\/\S+)/.exec(out);
-      if (m?.[1]) resolve({ base: m[1], child, exited });
-    });
-    child.on('close', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
-}
+import { runHalyard as halyard, serve } from './cli-run.ts';
 
 for (const d of DIALECTS) {
   describe(`halyard users / recorders / serve / tracker rebuild on ${d.name}`, () => {

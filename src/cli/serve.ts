@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { SystemClock } from '../clock.ts';
 import { HalyardError } from '../core/errors.ts';
-import type { Settings } from '../config.ts';
+import { exchangeUrlOverride, type Settings } from '../config.ts';
+import { createCcxtVenue } from '../exchange/ccxt/index.ts';
 import { createLogger } from '../log.ts';
 import { buildServer } from '../server/app.ts';
 import { SecretBox } from '../store/secrets.ts';
@@ -33,6 +34,10 @@ export function registerServeCommand(program: Command, settings: () => Settings)
         publicUrl: publicUrl(s, o.host, port),
         box: s.ENCRYPTION_KEY ? new SecretBox(s.ENCRYPTION_KEY) : undefined,
         sim: { balance: s.SIM_BALANCE, leverage: s.SIM_LEVERAGE },
+        openCcxt: async (target, credentials) => {
+          const urlOverride = exchangeUrlOverride(target.exchange);
+          return createCcxtVenue({ exchange: target.exchange, env: target.env, credentials, ...(urlOverride ? { urlOverride } : {}) });
+        },
       });
       let address: string;
       try {

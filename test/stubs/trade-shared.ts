@@ -41,6 +41,8 @@ export interface TradeStub {
    * processed, its answer never comes.
    */
   failNext(n: number, kind: FaultKind, path?: string): void;
+  /** Drops the faults not yet served (the exchange is back). */
+  clearFaults(): void;
   close(): Promise<void>;
 }
 
@@ -154,6 +156,9 @@ export async function startStub(sim: SimVenue, routes: StubRoutes): Promise<Trad
     setPrice: (symbol, price) => sim.setPrice(symbol, price),
     failNext(n: number, kind: FaultKind, path?: string): void {
       for (let i = 0; i < n; i++) faults.push({ kind, path });
+    },
+    clearFaults(): void {
+      faults.length = 0;
     },
     async close(): Promise<void> {
       server.closeAllConnections();
