@@ -1,13 +1,23 @@
+import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { SystemClock } from '../clock.ts';
+import { exchangeUrlOverride } from '../config.ts';
 import type { Gap } from '../core/candles.ts';
 import { HalyardError } from '../core/errors.ts';
-import { parseTimeframe } from '../core/timeframe.ts';
-import { importCsv, listCache, type CacheEntry, type ImportCsvResult } from '../data/index.ts';
+import type { Clock } from '../core/ports.ts';
+import { parseTimeframe, TIMEFRAME_MS } from '../core/timeframe.ts';
+import { createMarketDataExchange, fetchHistory, importCsv, listCache, type CacheEntry, type FetchSummary, type ImportCsvResult } from '../data/index.ts';
+import { parseTime } from './backtest.ts';
 
-/** What the data commands need from the program: where the candle cache lives. */
+/**
+ * What the data commands need from the program: where the candle cache lives, and for `data fetch` the
+ * exchange base-URL override (default: HALYARD_EXCHANGE_URL_<EXCHANGE>) and the clock (default: system).
+ */
 export interface DataCommandDeps {
   readonly cacheRoot: () => string;
+  readonly exchangeUrl?: (exchange: string) => string | undefined;
+  readonly clock?: Clock;
 }
 
 const ImportOptions = z.object({
@@ -18,6 +28,17 @@ const ImportOptions = z.object({
 });
 
 const LsOptions = z.object({ json: z.boolean().optional() });
+
+const FetchOptions = z.object({
+  exchange: z.string().min(1),
+  symbol: z.string().min(1),
+  timeframe: z.string().min(1),
+  from: z.string().min(1),
+  to: z.string().min(1).optional(),
+  cacheDir: z.string().min(1).optional(),
+  oi: z.boolean(),
+  json: z.boolean().optional(),
+});
 
 /** Validates commander's parsed options against a schema, as a HalyardError naming the bad option. */
 function options<T>(schema: z.ZodType<T>, raw: unknown): T {
@@ -81,7 +102,54 @@ function printList(entries: readonly CacheEntry[], root: string): void {
   process.stdout.write(`${table(header, rows, new Set([3, 7]))}\n`);
 }
 
-/** Adds `halyard data import` and `halyard data ls`. */
+const CVD_TEXT = { exact: 'exact, from taker-buy volume', approximate: 'approximate: volume × sign(close − open)', mixed: 'mixed (the file holds exact and approximate rows)' } as const;
+
+function oiText(s: FetchSummary): string {
+  const oi = s.openInterest;
+  if (oi.status === 'skipped') return `skipped (${oi.reason ?? '--no-oi'})`;
+  if (oi.status === 'unsupported' || oi.status === 'unavailable') return `${oi.status}: ${oi.reason ?? ''}`;
+  if (oi.points === 0) return `none fetched${oi.reason ? ` (${oi.reason})` : ''}`;
+  return `${plural(oi.points, 'point')} of ${oi.period ?? '?'} history from ${iso(oi.first ?? Number.NaN)}, forward-filled onto the candles${oi.reason ? `; ${oi.reason}` : ''}`;
+}
+
+function printFetch(s: FetchSummary): void {
+  const bars = s.missing.reduce((n, r) => n + Math.round((r.to - r.from) / TIMEFRAME_MS[s.timeframe]), 0);
+  const r = s.requests;
+  const lines = [
+    `fetched  ${plural(s.rowsFetched, 'row')} of ${s.exchange} ${s.symbol} ${s.timeframe} in ${plural(r.candles, 'request')} (${int(r.retries)} ${r.retries === 1 ? 'retry' : 'retries'})`,
+    `into     ${s.path} (${plural(s.cacheRows, 'row')})`,
+    `range    ${iso(s.from)} → ${iso(s.to)}`,
+    `missing  ${s.missing.length === 0 ? 'nothing: the cache already had every closed candle' : `${plural(bars, 'bar')} in ${plural(s.missing.length, 'range')} requested (--json lists them)`}`,
+    `cvd      ${CVD_TEXT[s.cvd]}${s.cacheCvd !== s.cvd ? ` (cache file: ${s.cacheCvd})` : ''}`,
+    `oi       ${oiText(s)}`,
+    `gaps     ${s.gaps.length === 0 ? 'none' : `${plural(s.gaps.length, 'gap')}, ${plural(missing(s.gaps), 'missing bar')} (the exchange has none there)`}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function fetchJson(s: FetchSummary): unknown {
+  const t = (ms: number): string => new Date(ms).toISOString();
+  const oi = s.openInterest;
+  return {
+    exchange: s.exchange,
+    symbol: s.symbol,
+    timeframe: s.timeframe,
+    path: s.path,
+    from: t(s.from),
+    to: t(s.to),
+    rowsFetched: s.rowsFetched,
+    cacheRows: s.cacheRows,
+    requests: s.requests,
+    ranges: s.missing.map((m) => ({ from: t(m.from), to: t(m.to) })),
+    cvd: s.cvd,
+    cacheCvd: s.cacheCvd,
+    openInterest: { ...oi, ...(oi.first !== undefined ? { first: t(oi.first) } : {}) },
+    missingBars: missing(s.gaps),
+    gaps: gapsJson(s.gaps),
+  };
+}
+
+/** Adds `halyard data import`, `halyard data ls` and `halyard data fetch`. */
 export function registerDataCommands(program: Command, deps: DataCommandDeps): void {
   const data = program.command('data').description('Manage the local candle cache (Parquet files under CACHE_PATH)');
 
@@ -136,5 +204,53 @@ export function registerDataCommands(program: Command, deps: DataCommandDeps): v
         gaps: gapsJson(e.gaps),
       }));
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    });
+
+  data
+    .command('fetch')
+    .description('Download candle history with ccxt into the cache (resumable: only missing ranges are requested), with CVD and open interest')
+    .requiredOption('--exchange <exchange>', 'binance (USDⓈ-M), bybit (linear) or hyperliquid')
+    .requiredOption('--symbol <symbol>', 'ccxt unified symbol, e.g. BTC/USDT:USDT')
+    .option('--timeframe <tf>', 'timeframe: 1m 3m 5m 15m 30m 1h 2h 4h 6h 12h 1d', '1m')
+    .requiredOption('--from <date>', 'first candle, UTC date or date-time (inclusive)')
+    .option('--to <date>', 'end, UTC date or date-time (exclusive; default now, only closed candles are stored)')
+    .option('--cache-dir <dir>', 'candle cache root (default CACHE_PATH)')
+    .option('--no-oi', 'skip open-interest history')
+    .option('--json', 'print a summary as JSON (rows fetched, requests, ranges, CVD method, open interest)')
+    .action(async (raw: unknown) => {
+      const o = options(FetchOptions, raw);
+      const timeframe = parseTimeframe(o.timeframe);
+      const clock = deps.clock ?? new SystemClock();
+      const from = parseTime(o.from, '--from');
+      const to = o.to ? parseTime(o.to, '--to') : clock.now();
+      const cacheRoot = o.cacheDir ?? deps.cacheRoot();
+      const urls = (deps.exchangeUrl ?? exchangeUrlOverride)(o.exchange);
+      const exchange = createMarketDataExchange(o.exchange, urls === undefined ? {} : { urls });
+      const bar = !o.json && process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'fetch [{bar}] {percentage}% | {value}/{total} candles', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+      let started = false;
+      let s: FetchSummary;
+      try {
+        s = await fetchHistory({
+          exchange,
+          symbol: o.symbol,
+          timeframe,
+          from,
+          to,
+          cacheRoot,
+          openInterest: o.oi,
+          clock,
+          onProgress: (p) => {
+            if (!bar) return;
+            if (!started) bar.start(p.total, 0);
+            started = true;
+            bar.update(p.done);
+          },
+        });
+      } finally {
+        if (started) bar?.stop();
+        await exchange.close();
+      }
+      if (o.json) process.stdout.write(`${JSON.stringify(fetchJson(s), null, 2)}\n`);
+      else printFetch(s);
     });
 }

@@ -12,7 +12,11 @@ export interface CacheMeta {
   readonly exchange: string;
   readonly symbol: string;
   readonly timeframe: Timeframe;
+  /** How the cvd column was computed (`exact` from taker-buy volume, `approximate`, `mixed`), when recorded. */
+  readonly cvd?: 'exact' | 'approximate' | 'mixed';
 }
+
+const CVD_METHODS = ['exact', 'approximate', 'mixed'] as const;
 
 /** One cached series as `data ls` shows it; `first`/`last` are open times in epoch ms (NaN when empty). */
 export interface CacheEntry extends CacheMeta {
@@ -95,6 +99,7 @@ export async function writeCandles(path: string, cols: CandleColumns, meta: Cach
       { key: 'exchange', value: meta.exchange },
       { key: 'symbol', value: meta.symbol },
       { key: 'timeframe', value: meta.timeframe },
+      ...(meta.cvd ? [{ key: 'cvd', value: meta.cvd }] : []),
     ],
     createdBy: 'halyard',
   });
@@ -134,7 +139,8 @@ function metaOf(md: FileMetaData, path: string): CacheMeta {
   const kv = new Map((md.key_value_metadata ?? []).map((e) => [e.key, e.value ?? '']));
   const timeframe = kv.get('timeframe') ?? /([^\\/]+)\.parquet$/.exec(path)?.[1] ?? '';
   if (!isTimeframe(timeframe)) throw new HalyardError('data_corrupt', `${path}: no valid timeframe in parquet metadata`, { path });
-  return { exchange: kv.get('exchange') ?? '', symbol: kv.get('symbol') ?? '', timeframe };
+  const cvd = CVD_METHODS.find((m) => m === kv.get('cvd'));
+  return { exchange: kv.get('exchange') ?? '', symbol: kv.get('symbol') ?? '', timeframe, ...(cvd ? { cvd } : {}) };
 }
 
 /**
