@@ -14,6 +14,18 @@ export const LIVE_INTENT_STATUSES = ['pending', 'sending'] as const;
 /** Intent statuses whose order may still rest at the venue. */
 export const OPEN_INTENT_STATUSES = ['open'] as const;
 
+/** Writes intents in one statement (inside the caller's transaction when given one); ids are not read back. */
+export async function writeIntents(db: Kysely<Database>, intents: readonly NewIntent[], now: number): Promise<void> {
+  if (intents.length === 0) return;
+  await db
+    .insertInto('order_intents')
+    .values(
+      // Every row names the same columns (a multi-row insert cannot leave some out on SQLite).
+      intents.map((i) => ({ last_error: null, last_error_code: null, next_attempt_at: null, ...i, status: i.status ?? 'pending', attempts: 0, filled_qty: 0, created_at: now, updated_at: now })),
+    )
+    .execute();
+}
+
 /** Writes intents (inside the caller's transaction when given one) and returns their ids in order. */
 export async function insertIntents(db: Kysely<Database>, intents: readonly NewIntent[], now: number): Promise<number[]> {
   const ids: number[] = [];
@@ -28,9 +40,12 @@ export async function insertIntents(db: Kysely<Database>, intents: readonly NewI
   return ids;
 }
 
-/** Every intent the dispatcher still has to work on, oldest first. */
-export async function liveIntents(db: Kysely<Database>): Promise<IntentRow[]> {
-  return db.selectFrom('order_intents').selectAll().where('status', 'in', [...LIVE_INTENT_STATUSES]).orderBy('id').execute();
+/** Every intent the dispatcher still has to work on (of one user's target when given), oldest first. */
+export async function liveIntents(db: Kysely<Database>, userId?: number, targetKey?: string): Promise<IntentRow[]> {
+  let q = db.selectFrom('order_intents').selectAll().where('status', 'in', [...LIVE_INTENT_STATUSES]);
+  if (userId !== undefined) q = q.where('user_id', '=', userId);
+  if (targetKey !== undefined) q = q.where('target_key', '=', targetKey);
+  return q.orderBy('id').execute();
 }
 
 /** One intent by id (any user). */

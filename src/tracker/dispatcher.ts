@@ -24,6 +24,14 @@ export interface DispatchPolicy {
 /** Default: 8 sends over roughly ten minutes. */
 export const DEFAULT_DISPATCH_POLICY: DispatchPolicy = Object.freeze({ maxAttempts: 8, baseDelayMs: 2_000, maxDelayMs: 120_000 });
 
+/** Prices of the signals behind `rows` (signal id → price). */
+async function signalPrices(db: Kysely<Database>, rows: readonly IntentRow[]): Promise<Map<number, number>> {
+  const ids = [...new Set(rows.map((r) => r.signal_id).filter((x): x is number => x !== null))];
+  if (ids.length === 0) return new Map();
+  const found = await db.selectFrom('signals').select(['id', 'price']).where('id', 'in', ids).execute();
+  return new Map(found.filter((r) => r.price !== null).map((r) => [r.id, r.price as number]));
+}
+
 /** Something the dispatcher logs. */
 export interface DispatchLog {
   warn(obj: object, msg: string): void;
@@ -58,6 +66,7 @@ function message(e: unknown): string {
 export class OrderDispatcher {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  private soon: NodeJS.Timeout | null = null;
   private again = false;
   private stopped = false;
   /** Intents being worked right now (a pass and an API call never work the same intent at once). */
@@ -69,6 +78,8 @@ export class OrderDispatcher {
     private readonly clock: Clock,
     private readonly policy: DispatchPolicy = DEFAULT_DISPATCH_POLICY,
     private readonly log?: DispatchLog,
+    /** How long a wake-up waits to gather more intents into its pass (ms). */
+    private readonly batchDelayMs = 20,
   ) {}
 
   /** Asks for a pass soon (after new intents were written). */
@@ -78,15 +89,22 @@ export class OrderDispatcher {
       this.again = true;
       return;
     }
-    this.running = this.loop().finally(() => {
-      this.running = null;
-    });
+    if (this.soon) return;
+    // A short wait gathers the intents of a burst into one pass (one transaction for the sim, one snapshot).
+    this.soon = setTimeout(() => {
+      this.soon = null;
+      if (this.stopped) return;
+      this.running = this.loop().finally(() => {
+        this.running = null;
+      });
+    }, this.batchDelayMs);
   }
 
   /** Stops scheduling and waits for the pass in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.soon) clearTimeout(this.soon);
     await this.running;
   }
 
@@ -146,16 +164,21 @@ export class OrderDispatcher {
       return due.length;
     }
     return this.inScope(venue, async (db) => {
+      // In-process: the pass is one transaction, so the rows read here cannot move under it, and the
+      // signal prices the sim fills at come in one query.
+      const inProcess = venue instanceof SimVenue;
+      const rows = inProcess ? await liveIntents(db, first.user_id, first.target_key) : list;
+      const prices = inProcess ? await signalPrices(db, rows) : undefined;
       const blocked = new Set<string>();
       let worked = 0;
-      for (const i of list) {
+      for (const i of rows) {
         if (blocked.has(i.group_key)) continue;
         const due = i.status === 'sending' || i.next_attempt_at === null || i.next_attempt_at <= now;
         if (!due || this.inFlight.has(i.id)) {
           blocked.add(i.group_key);
           continue;
         }
-        const after = await this.work(db, venue, i);
+        const after = await this.work(db, venue, i, prices);
         worked += 1;
         if (after.status === 'pending' || after.status === 'sending') blocked.add(i.group_key);
       }
@@ -174,16 +197,17 @@ export class OrderDispatcher {
 
   /** Keeps passing while there is due work; schedules the next retry. */
   private async loop(): Promise<void> {
-    do {
-      this.again = false;
-      try {
-        while ((await this.runOnce()) > 0 && !this.stopped) {
-          /* intents freed by this pass (the next in a group) go out at once */
-        }
-      } catch (e) {
-        this.log?.warn({ err: message(e) }, 'order dispatch pass failed');
-      }
-    } while (this.again && !this.stopped);
+    this.again = false;
+    try {
+      await this.runOnce(); // a pass works whole groups: what it leaves is waiting for a retry time
+    } catch (e) {
+      this.log?.warn({ err: message(e) }, 'order dispatch pass failed');
+    }
+    if (this.again && !this.stopped) {
+      // Intents written during the pass: the next pass, after the batching wait.
+      setImmediate(() => this.wake());
+      return;
+    }
     await this.scheduleNext();
   }
 
@@ -197,14 +221,15 @@ export class OrderDispatcher {
     this.timer.unref();
   }
 
-  private async work(db: Kysely<Database>, venue: Venue, i: IntentRow): Promise<IntentRow> {
+  /** Works one intent; `prices` (signal id → price) means the rows were read inside this pass's transaction. */
+  private async work(db: Kysely<Database>, venue: Venue, i: IntentRow, prices?: ReadonlyMap<number, number>): Promise<IntentRow> {
     if (this.inFlight.has(i.id)) return i;
     this.inFlight.add(i.id);
     try {
       // The row may have moved since it was listed (an API call worked it): work what is stored now.
-      const fresh = await intentById(db, i.id);
+      const fresh = prices ? i : await intentById(db, i.id);
       if (!fresh || (fresh.status !== 'pending' && fresh.status !== 'sending')) return fresh ?? i;
-      return await this.workUnlocked(db, venue, fresh);
+      return await this.workUnlocked(db, venue, fresh, prices);
     } catch (e) {
       return this.fail(db, i, e);
     } finally {
@@ -212,13 +237,13 @@ export class OrderDispatcher {
     }
   }
 
-  private async workUnlocked(db: Kysely<Database>, venue: Venue, i: IntentRow): Promise<IntentRow> {
+  private async workUnlocked(db: Kysely<Database>, venue: Venue, i: IntentRow, prices?: ReadonlyMap<number, number>): Promise<IntentRow> {
     if (i.action === 'cancel') return this.cancel(db, venue, i);
     const inProcess = venue instanceof SimVenue;
     if (inProcess && i.signal_id !== null) {
       // The simulated exchange fills at the signal's price: it is the market the signal saw.
-      const s = await db.selectFrom('signals').select('price').where('id', '=', i.signal_id).executeTakeFirst();
-      if (s?.price != null) await venue.setPrice(i.symbol, s.price);
+      const price = prices ? prices.get(i.signal_id) : (await signalPrices(db, [i])).get(i.signal_id);
+      if (price !== undefined) await venue.setPrice(i.symbol, price);
     }
     if (i.status === 'sending' || i.attempts > 0) {
       const landed = await venue.fetchOrderByClientId(i.client_id, i.symbol);

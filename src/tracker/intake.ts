@@ -13,7 +13,7 @@ import type { NormalizedSignal } from './signal.ts';
 import { SignalBook, type EffectiveSignal } from './signal-ledger.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { bookIdPrefix, writeSignalEffect } from './book-writes.ts';
-import { insertIntents } from '../store/order-intents.ts';
+import { writeIntents } from '../store/order-intents.ts';
 import { legsOf, planSignalOrders, type ExecutionLink } from './signal-orders.ts';
 
 /** An open position of the signal's ticker after a delivery (hedge mode lists both legs). */
@@ -129,7 +129,7 @@ export class SignalIntake {
         await writeSignalEffect(trx, rec, book, effect, receivedAt, signalId);
         const intents = planSignalOrders({ userId: rec.user_id, recorderId: rec.id, signalId, ticker: s.ticker, before, after, links });
         planned = intents.length;
-        if (planned > 0) await insertIntents(trx, intents, receivedAt);
+        if (planned > 0) await writeIntents(trx, intents, receivedAt);
         return signalId;
       });
       if (planned > 0) this.onIntents();

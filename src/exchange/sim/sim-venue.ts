@@ -48,6 +48,8 @@ export class SimVenue implements Venue {
   private generation = 0;
   private orderSeq = 0;
   private readonly orders = new Map<string, SimOrder>();
+  /** The orders resting in the book (a subset of `orders`), so price updates never walk the history. */
+  private readonly resting = new Map<string, SimOrder>();
   private readonly byClientId = new Map<string, SimOrder>();
   private readonly marks = new Map<string, number>();
   /** Wallet balance: deposit + realized PnL − fees (quote). */
@@ -75,7 +77,7 @@ export class SimVenue implements Venue {
   async setPrice(symbol: string, price: number): Promise<void> {
     if (!(price > 0) || !Number.isFinite(price)) throw new HalyardError('invalid_input', `sim: price must be > 0, got ${price}`, { symbol });
     this.marks.set(symbol, price);
-    for (const o of [...this.orders.values()]) {
+    for (const o of [...this.resting.values()]) {
       if (o.symbol !== symbol || !isResting(o)) continue;
       const at = executionPrice(o, price);
       if (at === null) continue;
@@ -91,7 +93,7 @@ export class SimVenue implements Venue {
   async setPositionMode(mode: PositionMode): Promise<void> {
     if (mode === this.ledger.mode) return;
     if (this.ledger.open.length > 0) throw new HalyardError('venue_rejected', 'sim: the position mode cannot change while positions are open');
-    if ([...this.orders.values()].some(isResting)) throw new HalyardError('venue_rejected', 'sim: the position mode cannot change while orders are open');
+    if (this.resting.size > 0) throw new HalyardError('venue_rejected', 'sim: the position mode cannot change while orders are open');
     this.generation += 1;
     this.ledger = new Ledger({ mode, idPrefix: `simpos${this.generation}-` });
   }
@@ -135,6 +137,7 @@ export class SimVenue implements Venue {
     this.orders.set(o.id, o);
     this.byClientId.set(o.clientId, o);
     move(o, 'accept', now);
+    this.track(o);
     if (o.type === 'market') this.execute(o, this.slipped(o.side, mark), this.takerFee);
     else if (o.type === 'limit' && executionPrice(o, mark) !== null) this.execute(o, mark, this.takerFee);
     return toVenueOrder(o);
@@ -144,6 +147,7 @@ export class SimVenue implements Venue {
     const o = this.orders.get(id);
     if (!o || o.symbol !== symbol || !isResting(o)) throw new HalyardError('not_found', `sim: no open order ${id} on ${symbol}`, { id, symbol });
     move(o, 'cancel', this.clock.now(), 'canceled by user');
+    this.track(o);
     return toVenueOrder(o);
   }
 
@@ -153,7 +157,7 @@ export class SimVenue implements Venue {
   }
 
   async fetchOpenOrders(symbol?: string): Promise<VenueOrder[]> {
-    return [...this.orders.values()].filter((o) => isResting(o) && (symbol === undefined || o.symbol === symbol)).map(toVenueOrder);
+    return [...this.resting.values()].filter((o) => symbol === undefined || o.symbol === symbol).map(toVenueOrder);
   }
 
   async fetchPositions(symbols?: readonly string[]): Promise<VenuePosition[]> {
@@ -216,8 +220,8 @@ export class SimVenue implements Venue {
   private usedMargin(): number {
     let used = 0;
     for (const p of this.ledger.open) used += (p.qty * (this.marks.get(p.symbol) ?? p.entryPrice)) / this.leverage;
-    for (const o of this.orders.values()) {
-      if (isResting(o) && !o.reduceOnly && o.type === 'limit' && o.price !== null) used += ((o.qty - o.filledQty) * o.price) / this.leverage;
+    for (const o of this.resting.values()) {
+      if (!o.reduceOnly && o.type === 'limit' && o.price !== null) used += ((o.qty - o.filledQty) * o.price) / this.leverage;
     }
     return used;
   }
@@ -234,6 +238,7 @@ export class SimVenue implements Venue {
     const want = o.qty - o.filledQty;
     if (o.reduceOnly && !this.reduces(o, o.positionSide ?? undefined)) {
       move(o, 'cancel', now, 'reduce-only order with no position left to reduce');
+      this.track(o);
       return;
     }
     const fee = want * px * feeRate;
@@ -258,15 +263,24 @@ export class SimVenue implements Venue {
     o.fee += paid;
     if (filled > 0) move(o, 'fill', now);
     else move(o, 'cancel', now, 'reduce-only order with no position left to reduce');
+    this.track(o);
     this.cancelOrphanedReduceOnly(o.symbol, now);
   }
 
   /** One-cancels-other: reduce-only orders whose leg is flat can only be stale brackets. */
   private cancelOrphanedReduceOnly(symbol: string, now: number): void {
-    for (const r of this.orders.values()) {
-      if (r.symbol !== symbol || !r.reduceOnly || !isResting(r)) continue;
-      if (!this.reduces(r, r.positionSide ?? undefined)) move(r, 'cancel', now, 'position closed');
+    for (const r of [...this.resting.values()]) {
+      if (r.symbol !== symbol || !r.reduceOnly) continue;
+      if (this.reduces(r, r.positionSide ?? undefined)) continue;
+      move(r, 'cancel', now, 'position closed');
+      this.track(r);
     }
+  }
+
+  /** Keeps `resting` in step with an order's status. */
+  private track(o: SimOrder): void {
+    if (isResting(o)) this.resting.set(o.id, o);
+    else this.resting.delete(o.id);
   }
 
   private toVenuePosition(p: Position): VenuePosition {

@@ -46,6 +46,7 @@ export function executionMigration(dialect: Dialect): Migration {
       await db.schema.createIndex('order_intents_client').on('order_intents').columns(['target_key', 'client_id']).unique().execute();
       await db.schema.createIndex('order_intents_due').on('order_intents').columns(['status', 'next_attempt_at']).execute();
       await db.schema.createIndex('order_intents_user').on('order_intents').columns(['user_id', 'id']).execute();
+      await db.schema.createIndex('order_intents_target').on('order_intents').columns(['user_id', 'target_key', 'status']).execute();
       await db.schema.createIndex('order_intents_group').on('order_intents').columns(['group_key', 'id']).execute();
       await db.schema
         .createTable('venue_positions')
