@@ -7,7 +7,7 @@ import type { Gap } from '../core/candles.ts';
 import { HalyardError } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
 import { parseTimeframe, TIMEFRAME_MS } from '../core/timeframe.ts';
-import { createMarketDataExchange, fetchHistory, importCsv, listCache, type CacheEntry, type FetchSummary, type ImportCsvResult } from '../data/index.ts';
+import { importCsv, listCache, type CacheEntry, type FetchSummary, type ImportCsvResult } from '../data/index.ts';
 import { parseTime } from './backtest.ts';
 
 /**
@@ -225,6 +225,8 @@ export function registerDataCommands(program: Command, deps: DataCommandDeps): v
       const to = o.to ? parseTime(o.to, '--to') : clock.now();
       const cacheRoot = o.cacheDir ?? deps.cacheRoot();
       const urls = (deps.exchangeUrl ?? exchangeUrlOverride)(o.exchange);
+      // ccxt is large: loaded only by the commands that talk to exchanges.
+      const [{ createMarketDataExchange }, { fetchHistory }] = await Promise.all([import('../data/ccxt-exchange.ts'), import('../data/fetch.ts')]);
       const exchange = createMarketDataExchange(o.exchange, urls === undefined ? {} : { urls });
       const bar = !o.json && process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'fetch [{bar}] {percentage}% | {value}/{total} candles', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
       let started = false;

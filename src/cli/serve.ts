@@ -2,9 +2,7 @@ import type { Command } from 'commander';
 import { SystemClock } from '../clock.ts';
 import { HalyardError } from '../core/errors.ts';
 import { exchangeUrlOverride, type Settings } from '../config.ts';
-import { createCcxtVenue } from '../exchange/ccxt/index.ts';
 import { createLogger } from '../log.ts';
-import { buildServer } from '../server/app.ts';
 import { SecretBox } from '../store/secrets.ts';
 import { publicUrl, storeFromSettings } from './store.ts';
 
@@ -26,6 +24,8 @@ export function registerServeCommand(program: Command, settings: () => Settings)
       const s = settings();
       const port = parsePort(o.port);
       const logger = createLogger(s.LOG_LEVEL);
+      // The server (and ccxt with it) loads only for `serve`, so other commands start fast and small.
+      const [{ buildServer }, { createCcxtVenue }] = await Promise.all([import('../server/app.ts'), import('../exchange/ccxt/index.ts')]);
       const store = await storeFromSettings(s);
       const { app } = await buildServer({
         store,
