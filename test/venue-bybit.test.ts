@@ -1,37 +1,21 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { isHalyardError, type HalyardError } from '../src/core/errors.ts';
 import { createCcxtVenue, type CcxtVenue } from '../src/exchange/ccxt/index.ts';
 import type { RetryPolicy } from '../src/exchange/retry.ts';
 import { startBybitStub } from './stubs/bybit-trade.ts';
 import type { TradeStub } from './stubs/trade-shared.ts';
 import { describeVenueContract } from './venue-contract.ts';
+import { failure, quickRetry, stubSettings } from './venue-helpers.ts';
 
 const BTC = 'BTC/USDT:USDT';
 const KEY = 'bybit-key';
-
-function quickRetry(waits: number[] = []): Partial<RetryPolicy> {
-  return { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 2_000, rng: () => 0.5, sleep: async (ms) => void waits.push(ms) };
-}
 
 function venueFor(stub: TradeStub, extra: { apiKey?: string; retry?: Partial<RetryPolicy>; timeoutMs?: number } = {}): CcxtVenue {
   return createCcxtVenue({
     exchange: 'bybit',
     env: 'paper',
     credentials: { apiKey: extra.apiKey ?? KEY, secret: 'bybit-secret' },
-    urlOverride: stub.url,
-    enableRateLimit: false,
-    timeoutMs: extra.timeoutMs ?? 2_000,
-    retry: extra.retry ?? quickRetry(),
+    ...stubSettings(stub.url, extra),
   });
-}
-
-async function failure(p: Promise<unknown>): Promise<HalyardError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  if (!isHalyardError(e)) throw new Error(`expected a HalyardError, got ${String(e)}`);
-  return e;
 }
 
 describeVenueContract('bybit (ccxt → stub)', async () => {

@@ -1,35 +1,19 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { isHalyardError, type HalyardError } from '../src/core/errors.ts';
 import { createCcxtVenue, hyperliquidCloid, type CcxtVenue } from '../src/exchange/ccxt/index.ts';
 import type { RetryPolicy } from '../src/exchange/retry.ts';
 import { HYPERLIQUID_TEST_KEY, startHyperliquidStub, type HyperliquidStub } from './stubs/hyperliquid-trade.ts';
 import { describeVenueContract } from './venue-contract.ts';
+import { failure, quickRetry, stubSettings } from './venue-helpers.ts';
 
 const BTC = 'BTC/USDC:USDC';
-
-function quickRetry(waits: number[] = []): Partial<RetryPolicy> {
-  return { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 2_000, rng: () => 0.5, sleep: async (ms) => void waits.push(ms) };
-}
 
 function venueFor(stub: HyperliquidStub, extra: { secret?: string; retry?: Partial<RetryPolicy>; timeoutMs?: number } = {}): CcxtVenue {
   return createCcxtVenue({
     exchange: 'hyperliquid',
     env: 'paper',
     credentials: { apiKey: '', secret: extra.secret ?? HYPERLIQUID_TEST_KEY, password: stub.walletAddress },
-    urlOverride: stub.url,
-    enableRateLimit: false,
-    timeoutMs: extra.timeoutMs ?? 2_000,
-    retry: extra.retry ?? quickRetry(),
+    ...stubSettings(stub.url, extra),
   });
-}
-
-async function failure(p: Promise<unknown>): Promise<HalyardError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  if (!isHalyardError(e)) throw new Error(`expected a HalyardError, got ${String(e)}`);
-  return e;
 }
 
 describeVenueContract('hyperliquid (ccxt → stub)', async () => {

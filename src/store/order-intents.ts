@@ -1,6 +1,7 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import { HalyardError } from '../core/errors.ts';
-import type { VenuePosition } from '../core/venue.ts';
+import type { Side } from '../core/types.ts';
+import type { VenueOrderRequest, VenueOrderType, VenuePosition } from '../core/venue.ts';
 import type { Database, OrderIntentsTable, VenuePositionsTable } from './schema.ts';
 
 /** An order intent row. */
@@ -13,6 +14,21 @@ export type NewIntent = Omit<Insertable<OrderIntentsTable>, 'status' | 'attempts
 export const LIVE_INTENT_STATUSES = ['pending', 'sending'] as const;
 /** Intent statuses whose order may still rest at the venue. */
 export const OPEN_INTENT_STATUSES = ['open'] as const;
+
+/** The venue request an intent stands for. */
+export function venueRequestOf(i: IntentRow): VenueOrderRequest {
+  return {
+    clientId: i.client_id,
+    symbol: i.symbol,
+    side: i.side === 'sell' ? 'sell' : 'buy',
+    type: i.type as VenueOrderType,
+    qty: i.qty,
+    ...(i.price !== null ? { price: i.price } : {}),
+    ...(i.trigger_price !== null ? { triggerPrice: i.trigger_price } : {}),
+    ...(i.position_side !== null ? { positionSide: i.position_side as Side } : {}),
+    ...(i.reduce_only === 1 ? { reduceOnly: true } : {}),
+  };
+}
 
 /** Writes intents in one statement (inside the caller's transaction when given one); ids are not read back. */
 export async function writeIntents(db: Kysely<Database>, intents: readonly NewIntent[], now: number): Promise<void> {

@@ -1,11 +1,10 @@
 import type { Kysely } from 'kysely';
 import { isHalyardError } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
-import type { Side } from '../core/types.ts';
-import type { Venue, VenueOrder, VenueOrderType } from '../core/venue.ts';
+import type { Venue, VenueOrder } from '../core/venue.ts';
 import { backoffMs } from '../exchange/retry.ts';
 import { SimVenue } from '../exchange/sim/index.ts';
-import { intentById, liveIntents, openBracketIntents, saveVenuePositions, targetIntents, updateIntent, type IntentRow } from '../store/order-intents.ts';
+import { intentById, liveIntents, openBracketIntents, saveVenuePositions, targetIntents, updateIntent, venueRequestOf, type IntentRow } from '../store/order-intents.ts';
 import type { Database } from '../store/schema.ts';
 import type { VenueRegistry } from './venue-registry.ts';
 
@@ -255,17 +254,7 @@ export class OrderDispatcher {
     const patch = { status: 'sending', attempts: i.attempts + 1, next_attempt_at: null };
     const sending = inProcess ? { ...i, ...patch } : await updateIntent(db, i.id, patch, this.clock.now());
     try {
-      const order = await venue.createOrder({
-        clientId: i.client_id,
-        symbol: i.symbol,
-        side: i.side === 'sell' ? 'sell' : 'buy',
-        type: i.type as VenueOrderType,
-        qty: i.qty,
-        ...(i.price !== null ? { price: i.price } : {}),
-        ...(i.trigger_price !== null ? { triggerPrice: i.trigger_price } : {}),
-        ...(i.position_side !== null ? { positionSide: i.position_side as Side } : {}),
-        ...(i.reduce_only === 1 ? { reduceOnly: true } : {}),
-      });
+      const order = await venue.createOrder(venueRequestOf(i));
       return await this.record(db, sending, order);
     } catch (e) {
       if (isHalyardError(e, 'conflict')) {

@@ -1,8 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Side } from '../core/types.ts';
-import type { VenueOrderType } from '../core/venue.ts';
 import type { SimVenue } from '../exchange/sim/index.ts';
-import { targetIntents } from '../store/order-intents.ts';
+import { targetIntents, venueRequestOf } from '../store/order-intents.ts';
 import type { Database } from '../store/schema.ts';
 
 /**
@@ -28,17 +27,7 @@ export async function restoreSimVenue(db: Kysely<Database>, userId: number, targ
   }
   for (const i of await targetIntents(db, userId, targetKey, ['open'])) {
     await venue
-      .createOrder({
-        clientId: i.client_id,
-        symbol: i.symbol,
-        side: i.side === 'sell' ? 'sell' : 'buy',
-        type: i.type as VenueOrderType,
-        qty: i.qty,
-        ...(i.price !== null ? { price: i.price } : {}),
-        ...(i.trigger_price !== null ? { triggerPrice: i.trigger_price } : {}),
-        ...(i.position_side !== null ? { positionSide: i.position_side as Side } : {}),
-        ...(i.reduce_only === 1 ? { reduceOnly: true } : {}),
-      })
+      .createOrder(venueRequestOf(i))
       .catch(() => undefined); // refused now (its position is gone): the next snapshot records it as gone
   }
 }
