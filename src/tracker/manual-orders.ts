@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { ERROR_CODES, HalyardError, type ErrorCode } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
 import type { OrderSide, Side } from '../core/types.ts';
-import type { VenueOrderType } from '../core/venue.ts';
+import type { VenueOrderRequest, VenueOrderType } from '../core/venue.ts';
 import { clientOrderId } from '../exchange/client-id.ts';
 import { venueSymbol } from '../exchange/symbols.ts';
 import { parseTargetKey } from '../exchange/targets.ts';
@@ -12,19 +12,9 @@ import type { Database } from '../store/schema.ts';
 import type { OrderDispatcher } from './dispatcher.ts';
 import type { VenueRegistry } from './venue-registry.ts';
 
-/** An order a user places from the API or the dashboard. */
-export interface ManualOrder {
+/** An order a user places from the API or the dashboard: a venue request without its client id. */
+export interface ManualOrder extends Omit<VenueOrderRequest, 'clientId'> {
   readonly targetKey: string;
-  /** Ticker or ccxt symbol (`BTCUSDT`, `BTC/USDT:USDT`). */
-  readonly symbol: string;
-  readonly side: OrderSide;
-  readonly type: VenueOrderType;
-  /** Quantity (base units). */
-  readonly qty: number;
-  readonly price?: number;
-  readonly triggerPrice?: number;
-  readonly positionSide?: Side;
-  readonly reduceOnly?: boolean;
   /** The caller's idempotency key: the same key places one order, however often it is sent. */
   readonly clientKey?: string;
 }

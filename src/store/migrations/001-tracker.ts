@@ -1,15 +1,12 @@
-import { sql, type CreateTableBuilder, type Kysely, type Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
+import { MONEY, withId as idColumn } from './columns.ts';
 import { ALL_TARGETS } from '../../exchange/targets.ts';
 import type { Dialect } from '../dialect.ts';
 
 /** The first schema: users, tokens, targets, accounts, recorders, signals, positions, trades, equity. */
 export function trackerMigration(dialect: Dialect): Migration {
-  // Integer keys: SQLite's rowid alias and PostgreSQL's identity, the only difference between dialects.
-  const withId = <T extends string>(t: CreateTableBuilder<T, never>): CreateTableBuilder<T, 'id'> =>
-    dialect === 'postgres'
-      ? t.addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
-      : t.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
-  const money = 'double precision';
+  const withId = idColumn(dialect);
+  const money = MONEY;
   return {
     async up(db: Kysely<unknown>): Promise<void> {
       await withId(db.schema.createTable('users'))

@@ -1,13 +1,11 @@
-import type { CreateTableBuilder, Kysely, Migration } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
+import { MONEY, withId as idColumn } from './columns.ts';
 import type { Dialect } from '../dialect.ts';
 
 /** Execution: order intents written before anything is sent, and the latest positions each venue reported. */
 export function executionMigration(dialect: Dialect): Migration {
-  const withId = <T extends string>(t: CreateTableBuilder<T, never>): CreateTableBuilder<T, 'id'> =>
-    dialect === 'postgres'
-      ? t.addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
-      : t.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
-  const money = 'double precision';
+  const withId = idColumn(dialect);
+  const money = MONEY;
   return {
     async up(db: Kysely<unknown>): Promise<void> {
       await withId(db.schema.createTable('order_intents'))
