@@ -60,3 +60,8 @@ export class HalyardError extends Error {
 export function isHalyardError(e: unknown, code?: ErrorCode): e is HalyardError {
   return e instanceof HalyardError && (code === undefined || e.code === code);
 }
+
+/** The message of anything thrown (an Error's message, else its text). */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

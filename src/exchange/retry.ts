@@ -1,5 +1,5 @@
 import { errors as ccxtErrors } from 'ccxt';
-import { HalyardError, isHalyardError } from '../core/errors.ts';
+import { HalyardError, isHalyardError, errorMessage } from '../core/errors.ts';
 
 /** How `withRetry` retries transient failures: exponential backoff with full jitter, capped. */
 export interface RetryPolicy {
@@ -62,10 +62,6 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
 
 const timerSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /**
  * Runs `fn` (given the attempt number, 1-based) until it succeeds, a non-transient error is thrown (passed
  * through unchanged), or `maxAttempts` transient failures have happened: then a HalyardError
@@ -89,5 +85,5 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, policy: 
     }
   }
   const what = policy.label ?? 'the venue request';
-  throw new HalyardError('venue_unavailable', `${what} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${messageOf(last)}`, { attempts, label: policy.label }, last);
+  throw new HalyardError('venue_unavailable', `${what} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${errorMessage(last)}`, { attempts, label: policy.label }, last);
 }

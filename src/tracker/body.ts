@@ -1,3 +1,4 @@
+import { errorMessage } from '../core/errors.ts';
 import { isObject, KNOWN_KEYS } from './formats.ts';
 import { reject } from './parse-values.ts';
 
@@ -32,7 +33,7 @@ function parseJson(body: string): unknown {
   } catch (err) {
     const placeholder = /\{\{[^{}]*\}\}/.exec(body)?.[0];
     const hint = placeholder === undefined ? '' : ` (the body still holds the placeholder ${placeholder}: TradingView did not expand it)`;
-    return reject(`invalid JSON: ${err instanceof Error ? err.message : String(err)}${hint}`);
+    return reject(`invalid JSON: ${errorMessage(err)}${hint}`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { errorMessage } from '../core/errors.ts';
 import type { Ledger } from '../core/ledger.ts';
 import { sideSign, type OrderSide, type Side } from '../core/types.ts';
 import { clientOrderId } from '../exchange/client-id.ts';
@@ -57,7 +58,7 @@ export function planSignalOrders(input: SignalOrderInput): NewIntent[] {
     try {
       symbol = venueSymbol(input.ticker, target.exchange);
     } catch (e) {
-      intents.push(refusal(input, link.targetKey, input.ticker, e instanceof Error ? e.message : String(e)));
+      intents.push(refusal(input, link.targetKey, input.ticker, errorMessage(e)));
       continue;
     }
     for (const leg of [...legKeys].sort()) {

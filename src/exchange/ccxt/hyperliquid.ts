@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { errors, hyperliquid, type Exchange, type Order } from 'ccxt';
-import { HalyardError } from '../../core/errors.ts';
+import { HalyardError, errorMessage } from '../../core/errors.ts';
 import type { PositionMode } from '../../core/types.ts';
 import type { VenueOrderRequest, VenueOrderType } from '../../core/venue.ts';
 import type { Env } from '../targets.ts';
@@ -99,7 +99,7 @@ export function hyperliquidProfile(): CcxtProfile {
     orderLeg: () => null,
     positionLeg: () => null,
     classify(err: unknown): HalyardError | undefined {
-      const msg = err instanceof Error ? err.message : String(err);
+      const msg = errorMessage(err);
       // ccxt files "User or API Wallet 0x… does not exist." under InvalidOrder: it is the signing key
       if (msg.includes('User or API Wallet')) {
         const hint = "Check the API wallet's private key (secret) and that it is approved for the account (password = account address).";

@@ -1,5 +1,5 @@
 import type { Exchange } from 'ccxt';
-import { HalyardError } from '../../core/errors.ts';
+import { HalyardError, errorMessage } from '../../core/errors.ts';
 import type { Clock } from '../../core/ports.ts';
 import type { PositionMode } from '../../core/types.ts';
 import { SystemClock } from '../../clock.ts';
@@ -90,7 +90,7 @@ export function createCcxtExchange(options: CcxtVenueOptions): { readonly exchan
   try {
     profile.selectEnv(exchange, options.env);
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
+    const why = errorMessage(e);
     throw new HalyardError('invalid_config', `${options.exchange} has no ${options.env} environment in ccxt: ${why}`, { exchange: options.exchange, env: options.env }, e);
   }
   if (options.urlOverride !== undefined) {
