@@ -2,6 +2,7 @@ import type { Insertable, Kysely, Selectable } from 'kysely';
 import { HalyardError } from '../core/errors.ts';
 import type { Side } from '../core/types.ts';
 import type { VenueOrderRequest, VenueOrderType, VenuePosition } from '../core/venue.ts';
+import { pageOf, type Page } from './paging.ts';
 import type { Database, OrderIntentsTable, VenuePositionsTable } from './schema.ts';
 
 /** An order intent row. */
@@ -69,6 +70,11 @@ export async function intentById(db: Kysely<Database>, id: number): Promise<Inte
   return db.selectFrom('order_intents').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** The intent with a client id on a target (client ids are unique per target), if any. */
+export async function intentByClientId(db: Kysely<Database>, targetKey: string, clientId: string): Promise<IntentRow | undefined> {
+  return db.selectFrom('order_intents').selectAll().where('target_key', '=', targetKey).where('client_id', '=', clientId).executeTakeFirst();
+}
+
 /** One of the user's intents; another user's id is not_found. */
 export async function userIntent(db: Kysely<Database>, userId: number, id: number): Promise<IntentRow> {
   const row = await db.selectFrom('order_intents').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
@@ -126,16 +132,13 @@ export interface IntentQuery {
 }
 
 /** The user's intents, newest first, with the cursor of the next page. */
-export async function listIntents(db: Kysely<Database>, q: IntentQuery): Promise<{ items: IntentRow[]; next: number | null }> {
+export async function listIntents(db: Kysely<Database>, q: IntentQuery): Promise<Page<IntentRow>> {
   let s = db.selectFrom('order_intents').selectAll().where('user_id', '=', q.userId);
   if (q.status !== undefined) s = s.where('status', '=', q.status);
   if (q.targetKey !== undefined) s = s.where('target_key', '=', q.targetKey);
   if (q.recorderId !== undefined) s = s.where('recorder_id', '=', q.recorderId);
   if (q.before !== undefined) s = s.where('id', '<', q.before);
-  const items = await s.orderBy('id', 'desc').limit(q.limit + 1).execute();
-  const more = items.length > q.limit;
-  if (more) items.pop();
-  return { items, next: more ? (items[items.length - 1]?.id ?? null) : null };
+  return pageOf(await s.orderBy('id', 'desc').limit(q.limit + 1).execute(), q.limit);
 }
 
 /** A venue position row. */
@@ -160,7 +163,6 @@ export async function saveVenuePositions(trx: Kysely<Database>, userId: number, 
         raw: JSON.stringify(p.raw ?? null),
         fetched_at: now,
       })
-      .onConflict((oc) => oc.columns(['user_id', 'target_key', 'symbol', 'side']).doUpdateSet({ qty: p.qty, entry_price: p.entryPrice, fetched_at: now }))
       .execute();
   }
   await trx

@@ -1,4 +1,5 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
+import { pageOf, type Page } from './paging.ts';
 import type { Database, SignalsTable } from './schema.ts';
 
 /** A stored signal delivery. */
@@ -37,16 +38,14 @@ export interface SignalQuery {
 }
 
 /** One page of a user's signal log, newest first, and the cursor of the next page. */
-export async function listSignals(db: Kysely<Database>, q: SignalQuery): Promise<{ items: SignalRow[]; next: number | null }> {
+export async function listSignals(db: Kysely<Database>, q: SignalQuery): Promise<Page<SignalRow>> {
   let query = db.selectFrom('signals').selectAll().where('user_id', '=', q.userId);
   if (q.recorderId !== undefined) query = query.where('recorder_id', '=', q.recorderId);
   if (q.ticker !== undefined) query = query.where('ticker', '=', q.ticker);
   if (q.outcome !== undefined) query = query.where('outcome', '=', q.outcome);
   if (q.action !== undefined) query = query.where('action', '=', q.action);
   if (q.before !== undefined) query = query.where('id', '<', q.before);
-  const rows = await query.orderBy('id', 'desc').limit(q.limit + 1).execute();
-  const items = rows.slice(0, q.limit);
-  return { items, next: rows.length > q.limit ? (items[items.length - 1]?.id ?? null) : null };
+  return pageOf(await query.orderBy('id', 'desc').limit(q.limit + 1).execute(), q.limit);
 }
 
 /** A recorder's accepted signals in arrival order, a page at a time (for rebuilds). */

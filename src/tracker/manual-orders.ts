@@ -7,7 +7,7 @@ import type { VenueOrderRequest, VenueOrderType } from '../core/venue.ts';
 import { clientOrderId } from '../exchange/client-id.ts';
 import { venueSymbol } from '../exchange/symbols.ts';
 import { parseTargetKey } from '../exchange/targets.ts';
-import { insertIntents, userIntent, type IntentRow, type NewIntent } from '../store/order-intents.ts';
+import { insertIntents, intentByClientId, userIntent, type IntentRow, type NewIntent } from '../store/order-intents.ts';
 import type { Database } from '../store/schema.ts';
 import type { OrderDispatcher } from './dispatcher.ts';
 import type { VenueRegistry } from './venue-registry.ts';
@@ -50,7 +50,7 @@ export class ManualOrders {
     if (o.type === 'limit' && o.price === undefined) throw new HalyardError('invalid_input', 'a limit order needs price');
     if ((o.type === 'stop' || o.type === 'take_profit') && o.triggerPrice === undefined) throw new HalyardError('invalid_input', `a ${o.type} order needs trigger_price`);
     const clientId = clientOrderId([userId, target.key, 'api', o.clientKey ?? `${this.clock.now()}-${randomBytes(8).toString('hex')}`]);
-    const existing = await this.db.selectFrom('order_intents').selectAll().where('target_key', '=', target.key).where('client_id', '=', clientId).executeTakeFirst();
+    const existing = await intentByClientId(this.db, target.key, clientId);
     if (existing) {
       if (existing.user_id !== userId) throw new HalyardError('conflict', 'this client order id is taken');
       return { intent: existing, created: false };
