@@ -10,6 +10,7 @@ import { isHalyardError } from '../src/core/errors.ts';
 import { cachePath, mergeCandles, readCacheMeta, readCandles, writeCandles } from '../src/data/cache.ts';
 import { exchangeUrlOverride } from '../src/config.ts';
 import { createMarketDataExchange } from '../src/data/ccxt-exchange.ts';
+import { backoffDelay } from '../src/data/retry.ts';
 import { fetchHistory, type FetchHistoryOptions, type FetchSummary } from '../src/data/fetch.ts';
 import { SeededRandom } from '../src/core/rng.ts';
 import { runHalyard } from './cli-run.ts';
@@ -168,10 +169,10 @@ describe('fetchHistory (binance USDⓈ-M stub)', () => {
     const s = await fetch({ to: T0 + 500 * M, openInterest: false, backoff: { attempts: 4, baseMs: 100, maxMs: 5_000 } });
     expect(stub.count(KLINES)).toBe(3);
     expect(s).toMatchObject({ rowsFetched: 500, requests: { candles: 3, openInterest: 0, retries: 2 } });
-    // Backoff up to 100 ms then 200 ms (full jitter), the first stretched to the 2 s Retry-After.
+    // Backoff up to 100 ms then up to 200 ms (full jitter, seeded), the first stretched to the 2 s Retry-After.
     expect(sleeps[0]).toBe(2000);
-    expect(sleeps[1]).toBeGreaterThanOrEqual(0);
-    expect(sleeps[1]).toBeLessThanOrEqual(200);
+    expect(sleeps[1]).toBe(backoffDelay({ attempts: 4, baseMs: 100, maxMs: 5_000 }, 2, () => new SeededRandom(3).next()));
+    expect(sleeps[1]).toBeLessThan(200);
     expect(s.openInterest.status).toBe('skipped');
   });
 

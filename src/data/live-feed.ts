@@ -2,7 +2,8 @@ import type { Exchange, OHLCV } from 'ccxt';
 import { HalyardError } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
 import { TIMEFRAME_MS, type Timeframe } from '../core/timeframe.ts';
-import { backoffDelay, isRetryable, notRetried, realSleep, withRetry, type BackoffPolicy } from './retry.ts';
+import { isTransient } from '../exchange/retry.ts';
+import { backoffDelay, notRetried, realSleep, withRetry, type BackoffPolicy } from './retry.ts';
 
 /** One closed candle: open time epoch ms (UTC), prices in quote currency, volume in base units. */
 export interface LiveCandle {
@@ -125,7 +126,7 @@ export class LiveCandleFeed implements AsyncIterable<LiveCandle> {
         } catch (e) {
           pending = undefined;
           if (this.closed) break;
-          if (!isRetryable(e)) throw notRetried(exchange.id, `the ${symbol} ${timeframe} candle stream`, e);
+          if (!isTransient(e)) throw notRetried(exchange.id, `the ${symbol} ${timeframe} candle stream`, e);
           failures++;
           if (failures >= this.backoff.attempts) {
             throw new HalyardError('venue_error', `${exchange.id} ${symbol} ${timeframe} stream: gave up after ${failures} reconnects: ${(e as Error).message}`, { exchange: exchange.id }, e);

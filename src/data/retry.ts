@@ -1,6 +1,6 @@
 import { AuthenticationError, BadSymbol, DDoSProtection, PermissionDenied, type Exchange } from 'ccxt';
 import { HalyardError, isHalyardError } from '../core/errors.ts';
-import { backoffMs, isTransient, withRetry as retry, type RetryPolicy } from '../exchange/retry.ts';
+import { backoffMs, parseRetryAfter, withRetry as retry, type RetryPolicy } from '../exchange/retry.ts';
 
 /** Exponential backoff: `baseMs` doubling per attempt up to `maxMs`, at most `attempts` tries in all. */
 export interface BackoffPolicy {
@@ -39,11 +39,6 @@ function asRetryPolicy(policy: BackoffPolicy): RetryPolicy {
   return { maxAttempts: policy.attempts, baseDelayMs: policy.baseMs, maxDelayMs: policy.maxMs };
 }
 
-/** True for the ccxt errors worth retrying: the one classification of exchange/retry.ts (`isTransient`). */
-export function isRetryable(e: unknown): boolean {
-  return isTransient(e);
-}
-
 /** A ccxt error that will not go away by retrying, as a HalyardError that says so. */
 export function notRetried(exchangeId: string, what: string, e: unknown): HalyardError {
   const msg = e instanceof Error ? e.message : String(e);
@@ -57,12 +52,7 @@ export function notRetried(exchangeId: string, what: string, e: unknown): Halyar
 
 /** Retry-After of the exchange's last response in ms (seconds or an HTTP date), when it sent one. */
 function retryAfterMs(exchange: Exchange, now: number): number | undefined {
-  const h = exchange.last_response_headers?.['Retry-After'];
-  if (h === undefined || h === '') return undefined;
-  const s = Number(h);
-  if (Number.isFinite(s)) return Math.max(0, s * 1000);
-  const t = Date.parse(h);
-  return Number.isFinite(t) ? Math.max(0, t - now) : undefined;
+  return parseRetryAfter(exchange.last_response_headers?.['Retry-After'], now);
 }
 
 /** What a retried call reports: the attempt that failed, the error and the wait before the next try (ms). */
