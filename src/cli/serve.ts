@@ -25,7 +25,7 @@ export function registerServeCommand(program: Command, settings: () => Settings)
       const port = parsePort(o.port);
       const logger = createLogger(s.LOG_LEVEL);
       // The server (and ccxt with it) loads only for `serve`, so other commands start fast and small.
-      const [{ buildServer }, { createCcxtVenue }] = await Promise.all([import('../server/app.ts'), import('../exchange/ccxt/index.ts')]);
+      const [{ buildServer }, { ccxtOpener }] = await Promise.all([import('../server/app.ts'), import('../tracker/venue-registry.ts')]);
       const store = await storeFromSettings(s);
       const { app } = await buildServer({
         store,
@@ -34,10 +34,7 @@ export function registerServeCommand(program: Command, settings: () => Settings)
         publicUrl: publicUrl(s, o.host, port),
         box: s.ENCRYPTION_KEY ? new SecretBox(s.ENCRYPTION_KEY) : undefined,
         sim: { balance: s.SIM_BALANCE, leverage: s.SIM_LEVERAGE },
-        openCcxt: async (target, credentials) => {
-          const urlOverride = exchangeUrlOverride(target.exchange);
-          return createCcxtVenue({ exchange: target.exchange, env: target.env, credentials, ...(urlOverride ? { urlOverride } : {}) });
-        },
+        openCcxt: ccxtOpener((exchange) => exchangeUrlOverride(exchange)),
       });
       let address: string;
       try {

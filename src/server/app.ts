@@ -4,20 +4,16 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Clock } from '../core/ports.ts';
-import { createCcxtVenue } from '../exchange/ccxt/index.ts';
 import type { Store } from '../store/db.ts';
 import type { SecretBox } from '../store/secrets.ts';
 import { SignalIntake } from '../tracker/intake.ts';
 import { DEFAULT_DISPATCH_POLICY, OrderDispatcher, type DispatchPolicy } from '../tracker/dispatcher.ts';
 import { ManualOrders } from '../tracker/manual-orders.ts';
-import { serverVenueOpener, VenueRegistry, type CcxtOpener } from '../tracker/venue-registry.ts';
+import { ccxtOpener, serverVenueOpener, VenueRegistry, type CcxtOpener } from '../tracker/venue-registry.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { installErrorHandling } from './errors.ts';
 import { apiRoutes } from './routes/api.ts';
 import { hookRoutes } from './routes/hooks.ts';
-
-/** ccxt venues at the exchanges' own endpoints (demo / testnet for paper, mainnet for live). */
-export const defaultCcxtOpener: CcxtOpener = async (target, credentials) => createCcxtVenue({ exchange: target.exchange, env: target.env, credentials });
 
 /** Limits of the server (requests per minute, bytes). */
 export interface ServerLimits {
@@ -83,7 +79,16 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const intake = new SignalIntake(deps.store.db, deps.clock, deps.store.dialect === 'sqlite' ? 1 : 4);
-  const venues = new VenueRegistry(serverVenueOpener({ db: deps.store.db, box: deps.box ?? null, clock: deps.clock, openCcxt: deps.openCcxt === undefined ? defaultCcxtOpener : deps.openCcxt, sim: { balance: deps.sim?.balance ?? 100_000, leverage: deps.sim?.leverage ?? 10 } }));
+  const venues = new VenueRegistry(
+    serverVenueOpener({
+      db: deps.store.db,
+      box: deps.box ?? null,
+      clock: deps.clock,
+      openCcxt: deps.openCcxt === undefined ? ccxtOpener() : deps.openCcxt,
+      // The defaults of SIM_BALANCE and SIM_LEVERAGE, for servers built without settings (tests, embedding).
+      sim: { balance: deps.sim?.balance ?? 100_000, leverage: deps.sim?.leverage ?? 10 },
+    }),
+  );
   const dispatcher = new OrderDispatcher(deps.store.db, venues, deps.clock, deps.dispatchPolicy ?? DEFAULT_DISPATCH_POLICY, deps.logger);
   intake.onIntents = () => dispatcher.wake();
   const orders = new ManualOrders(deps.store.db, venues, dispatcher, deps.clock);

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { HalyardError } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
 import type { Venue } from '../core/venue.ts';
+import { createCcxtVenue } from '../exchange/ccxt/index.ts';
 import { SimVenue, type SimVenueOptions } from '../exchange/sim/index.ts';
 import { parseTargetKey, type Target } from '../exchange/targets.ts';
 import { credentialsFor, type Credentials } from '../store/accounts.ts';
@@ -14,6 +15,17 @@ export type VenueOpener = (userId: number, target: Target) => Promise<Venue>;
 
 /** Opens a ccxt venue for a target with the user's credentials. */
 export type CcxtOpener = (target: Target, credentials: Credentials) => Promise<Venue>;
+
+/**
+ * Opens ccxt venues at the exchanges' own endpoints (demo / testnet for paper, mainnet for live), or at
+ * the base URL `urlOverrideOf` names for an exchange (a proxy, or a local stub in tests).
+ */
+export function ccxtOpener(urlOverrideOf: (exchange: string) => string | undefined = () => undefined): CcxtOpener {
+  return async (target, credentials) => {
+    const urlOverride = urlOverrideOf(target.exchange);
+    return createCcxtVenue({ exchange: target.exchange, env: target.env, credentials, ...(urlOverride ? { urlOverride } : {}) });
+  };
+}
 
 /** One venue per user and target, opened on first use and kept (a failed open is retried next time). */
 export class VenueRegistry {
