@@ -1,20 +1,16 @@
 import { nextOrderStatus, type OrderEvent, type OrderStatus } from '../../core/orders.ts';
-import type { OrderSide, Side } from '../../core/types.ts';
+import type { OrderSide } from '../../core/types.ts';
 import type { VenueOrder, VenueOrderType } from '../../core/venue.ts';
 
-/** An order held by the simulated exchange (mutable while it lives). */
-export interface SimOrder {
-  readonly id: string;
+/** The fields of a venue order that change while it lives. */
+type Changing = 'status' | 'filledQty' | 'avgFillPrice' | 'fee';
+
+/**
+ * An order held by the simulated exchange: the venue order's fields (mutable where the order moves),
+ * plus when it last moved and why it was canceled. `toVenueOrder` is a frozen copy of it.
+ */
+export interface SimOrder extends Omit<VenueOrder, Changing | 'clientId' | 'raw'> {
   readonly clientId: string;
-  readonly symbol: string;
-  readonly side: OrderSide;
-  readonly type: VenueOrderType;
-  /** Ordered quantity after lot rounding (base units). */
-  readonly qty: number;
-  readonly price: number | null;
-  readonly triggerPrice: number | null;
-  readonly positionSide: Side | null;
-  readonly reduceOnly: boolean;
   status: OrderStatus;
   /** Filled quantity (base units). */
   filledQty: number;
@@ -22,8 +18,6 @@ export interface SimOrder {
   avgFillPrice: number | null;
   /** Fee paid (quote). */
   fee: number;
-  /** Epoch ms. */
-  readonly createdAt: number;
   /** Epoch ms. */
   updatedAt: number;
   /** Why it was canceled or expired. */
@@ -44,25 +38,8 @@ export function isResting(o: SimOrder): boolean {
 
 /** A frozen, normalised copy for callers (the raw payload is the sim's own record). */
 export function toVenueOrder(o: SimOrder): VenueOrder {
-  const raw = Object.freeze({ ...o });
-  return Object.freeze({
-    id: o.id,
-    clientId: o.clientId,
-    symbol: o.symbol,
-    side: o.side,
-    type: o.type,
-    qty: o.qty,
-    price: o.price,
-    triggerPrice: o.triggerPrice,
-    positionSide: o.positionSide,
-    reduceOnly: o.reduceOnly,
-    status: o.status,
-    filledQty: o.filledQty,
-    avgFillPrice: o.avgFillPrice,
-    fee: o.fee,
-    createdAt: o.createdAt,
-    raw,
-  });
+  const { updatedAt: _updatedAt, reason: _reason, ...fields } = o;
+  return Object.freeze({ ...fields, raw: Object.freeze({ ...o }) });
 }
 
 /**

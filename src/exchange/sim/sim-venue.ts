@@ -165,12 +165,9 @@ export class SimVenue implements Venue {
   }
 
   async fetchBalance(): Promise<VenueBalance[]> {
-    let unrealized = 0;
-    for (const p of this.ledger.open) unrealized += unrealizedPnl(p, this.marks.get(p.symbol) ?? p.entryPrice);
-    const used = this.usedMargin();
-    const total = this.wallet + unrealized;
-    const raw = Object.freeze({ wallet: this.wallet, unrealized, used });
-    return [Object.freeze({ currency: this.currency, total, free: Math.max(0, total - used), used, raw })];
+    const a = this.account();
+    const raw = Object.freeze({ wallet: this.wallet, unrealized: a.unrealized, used: a.used });
+    return [Object.freeze({ currency: this.currency, total: a.total, free: Math.max(0, a.free), used: a.used, raw })];
   }
 
   async close(): Promise<void> {}
@@ -199,7 +196,7 @@ export class SimVenue implements Venue {
   }
 
   private checkMargin(req: VenueOrderRequest, qty: number, price: number): void {
-    const [balance] = this.balanceNow();
+    const balance = this.account().free;
     const need = (qty * price) / this.leverage + qty * price * this.takerFee;
     if (need > balance) {
       throw new HalyardError('venue_rejected', `sim: margin is insufficient: ${req.side} ${qty} ${req.symbol} needs ${need.toFixed(2)} ${this.currency}, ${balance.toFixed(2)} available`, {
@@ -208,12 +205,13 @@ export class SimVenue implements Venue {
     }
   }
 
-  /** [free, used] margin now (quote). */
-  private balanceNow(): [number, number] {
+  /** The account now (quote): unrealized PnL at the marks, equity (`total`), margin held, and what is left. */
+  private account(): { unrealized: number; total: number; used: number; free: number } {
     let unrealized = 0;
     for (const p of this.ledger.open) unrealized += unrealizedPnl(p, this.marks.get(p.symbol) ?? p.entryPrice);
     const used = this.usedMargin();
-    return [this.wallet + unrealized - used, used];
+    const total = this.wallet + unrealized;
+    return { unrealized, total, used, free: total - used };
   }
 
   /** Margin held by positions and by resting opening orders (quote). */
