@@ -4,7 +4,7 @@ import type { RetryPolicy } from '../src/exchange/retry.ts';
 import { startBybitStub } from './stubs/bybit-trade.ts';
 import type { TradeStub } from './stubs/trade-shared.ts';
 import { describeVenueContract } from './venue-contract.ts';
-import { failure, quickRetry, stubSettings } from './venue-helpers.ts';
+import { failure, quickRetry, stubHarness, stubSettings } from './venue-helpers.ts';
 
 const BTC = 'BTC/USDT:USDT';
 const KEY = 'bybit-key';
@@ -20,8 +20,7 @@ function venueFor(stub: TradeStub, extra: { apiKey?: string; retry?: Partial<Ret
 
 describeVenueContract('bybit (ccxt → stub)', async () => {
   const stub = await startBybitStub();
-  const venue = venueFor(stub);
-  return { venue, setPrice: (s, p) => stub.setPrice(s, p), requestCount: () => stub.requestCount(), close: async () => (await venue.close(), await stub.close()) };
+  return stubHarness(stub, venueFor(stub));
 });
 
 describe('bybit adapter specifics', () => {

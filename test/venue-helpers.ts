@@ -1,6 +1,8 @@
 import { isHalyardError, type HalyardError } from '../src/core/errors.ts';
 import type { CcxtVenueOptions } from '../src/exchange/ccxt/index.ts';
 import type { RetryPolicy } from '../src/exchange/retry.ts';
+import type { Venue } from '../src/core/venue.ts';
+import type { VenueHarness } from './venue-contract.ts';
 
 /** Fast retries for tests: no real waiting, the waits recorded. */
 export function quickRetry(waits: number[] = []): Partial<RetryPolicy> {
@@ -20,4 +22,17 @@ export async function failure(p: Promise<unknown>): Promise<HalyardError> {
   );
   if (!isHalyardError(e)) throw new Error(`expected a HalyardError, got ${String(e)}`);
   return e;
+}
+
+/** The contract harness of a ccxt venue and the stub it talks to (prices move on the stub). */
+export function stubHarness(stub: { setPrice(symbol: string, price: number): Promise<void>; requestCount(): number; close(): Promise<void> }, venue: Venue): VenueHarness {
+  return {
+    venue,
+    setPrice: (symbol, price) => stub.setPrice(symbol, price),
+    requestCount: () => stub.requestCount(),
+    close: async () => {
+      await venue.close();
+      await stub.close();
+    },
+  };
 }

@@ -3,7 +3,7 @@ import { createCcxtVenue, hyperliquidCloid, type CcxtVenue } from '../src/exchan
 import type { RetryPolicy } from '../src/exchange/retry.ts';
 import { HYPERLIQUID_TEST_KEY, startHyperliquidStub, type HyperliquidStub } from './stubs/hyperliquid-trade.ts';
 import { describeVenueContract } from './venue-contract.ts';
-import { failure, quickRetry, stubSettings } from './venue-helpers.ts';
+import { failure, quickRetry, stubHarness, stubSettings } from './venue-helpers.ts';
 
 const BTC = 'BTC/USDC:USDC';
 
@@ -18,13 +18,7 @@ function venueFor(stub: HyperliquidStub, extra: { secret?: string; retry?: Parti
 
 describeVenueContract('hyperliquid (ccxt → stub)', async () => {
   const stub = await startHyperliquidStub();
-  const venue = venueFor(stub);
-  return {
-    venue,
-    setPrice: (s, p) => stub.setPrice(s, p),
-    requestCount: () => stub.requestCount(),
-    close: async () => (await venue.close(), await stub.close()),
-  };
+  return stubHarness(stub, venueFor(stub));
 }, { symbol: BTC, currency: 'USDC' });
 
 describe('hyperliquid adapter specifics', () => {
