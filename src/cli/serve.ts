@@ -17,7 +17,7 @@ export function parsePort(v: string): number {
 export function registerServeCommand(program: Command, settings: () => Settings): void {
   program
     .command('serve')
-    .description('Run the tracking server: signal webhooks, the JSON API and its OpenAPI document at /docs')
+    .description('Run the tracking server: signal webhooks, orders on linked targets (sim, or exchanges with stored keys), the JSON API and its OpenAPI document at /docs')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--port <port>', 'TCP port (0 picks a free one)', '8080')
     .action(async (o: { host: string; port: string }) => {

@@ -59,7 +59,7 @@ export function registerTrackerCommands(program: Command, settings: () => Settin
     .description('Create a recorder and print its secret webhook URL')
     .requiredOption('--user <name>', 'owner')
     .requiredOption('--name <name>', 'what the stream is, e.g. "BTC trend"')
-    .option('--target <exchange:env...>', 'targets its positions belong to (default sim:paper); add *N for a size multiplier, e.g. bybit:paper*0.5')
+    .option('--target <exchange:env...>', 'targets its signals trade on and its positions show on (default sim:paper); add *N for a size multiplier, e.g. bybit:paper*0.5')
     .addOption(new Option('--mode <mode>', 'position mode').choices(['oneway', 'hedge']).default('oneway'))
     .option('--max-lag <seconds>', 'reject signals older than this', positiveNumber('--max-lag'))
     .option('--default-qty <qty>', 'quantity when a signal carries none', positiveNumber('--default-qty'))
