@@ -3,17 +3,11 @@ import { HalyardError } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
 import { TIMEFRAME_MS, type Timeframe } from '../core/timeframe.ts';
 import { isTransient } from '../exchange/retry.ts';
+import type { Bar } from './ohlcv-source.ts';
 import { backoffDelay, notRetried, realSleep, withRetry, type BackoffPolicy } from './retry.ts';
 
 /** One closed candle: open time epoch ms (UTC), prices in quote currency, volume in base units. */
-export interface LiveCandle {
-  readonly ts: number;
-  readonly open: number;
-  readonly high: number;
-  readonly low: number;
-  readonly close: number;
-  readonly volume: number;
-}
+export type LiveCandle = Omit<Bar, 'takerBuy'>;
 
 /** What the feed went through, for logs and tests: a reconnect after a drop, or a REST backfill. */
 export type LiveFeedEvent =
