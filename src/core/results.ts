@@ -39,7 +39,7 @@ export interface RejectionRecord {
   readonly symbol: string;
   /** Side of the refused open, or the leg of a refused close (null: a close of every position). */
   readonly side: Side | null;
-  readonly reason: 'insufficient_margin' | 'zero_quantity' | 'hedge_mode_required' | 'no_position' | 'invalid_levels';
+  readonly reason: 'insufficient_margin' | 'zero_quantity' | 'hedge_mode_required' | 'no_position' | 'invalid_levels' | 'venue_rejected';
   readonly detail: string;
 }
 

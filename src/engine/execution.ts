@@ -16,6 +16,29 @@ export interface ExecutionCosts {
   readonly lot: number;
 }
 
+/**
+ * One fill the executor decided on: what to trade and at which price. `reference` is the market price
+ * before slippage, `price` the price the backtest fills at. `opens` is the side an entry opens (with its
+ * levels), null for exits; `position` the position an exit closes.
+ */
+export interface FillPlan {
+  readonly side: OrderSide;
+  /** Base units. */
+  readonly qty: number;
+  readonly positionSide: Side | null;
+  readonly reduceOnly: boolean;
+  readonly reference: number;
+  readonly price: number;
+  /** Maker fee (a resting limit) rather than taker. */
+  readonly maker: boolean;
+  /** Exit reason of any position this fill closes. */
+  readonly reason: ExitReason;
+  readonly position: Position | null;
+  readonly opens: Side | null;
+  readonly stopLoss: number | null;
+  readonly takeProfit: number | null;
+}
+
 /** Turns signals and level hits into fills on a portfolio, and records trades and refusals. */
 export class Executor {
   readonly trades: TradeRecord[] = [];
@@ -40,9 +63,22 @@ export class Executor {
     return (qty * price * (maker ? this.costs.makerFeeBps : this.costs.takerFeeBps)) / 10_000;
   }
 
+  /** Fee of a fill (quote): qty × price × the maker or taker rate. */
+  feeOf(qty: number, price: number, maker: boolean): number {
+    return this.fee(qty, price, maker);
+  }
+
   /** Executes a strategy signal as a market order at `price` (before slippage) at time `ts`. */
   execute(sig: Signal, price: number, ts: number): void {
-    if (sig.kind === 'close') return this.executeClose(sig.positionId, sig.positionSide, price, ts);
+    for (const plan of this.plan(sig, price, ts)) this.apply(plan, plan.price, this.fee(plan.qty, plan.price, plan.maker), plan.qty, ts);
+  }
+
+  /**
+   * What a signal asks for at market price `price`: the fills to make (none when refused; the refusal is
+   * recorded). The backtest applies each at once; the paper runtime sends each to its venue first.
+   */
+  plan(sig: Signal, price: number, ts: number): FillPlan[] {
+    if (sig.kind === 'close') return this.planClose(sig.positionId, sig.positionSide, price, ts);
     const leg: Side | null = this.mode === 'hedge' ? (sig.positionSide ?? sig.side) : null;
     if (this.mode === 'oneway' && sig.positionSide) return this.reject(ts, sig.side, 'hedge_mode_required', 'positionSide needs positionMode = "hedge" in the strategy');
     if (leg !== null && leg !== sig.side) return this.reject(ts, sig.side, 'hedge_mode_required', `open${sig.side === 'long' ? 'Long' : 'Short'} cannot act on the ${leg} leg; use close() to reduce a leg`);
@@ -74,35 +110,74 @@ export class Executor {
       // Refused for margin; a flip's closing part is not executed either (the order is one order).
       return this.reject(ts, sig.side, 'insufficient_margin', `needs ${need.toFixed(2)} margin + fee, ${available.toFixed(2)} available`);
     }
-    const r = this.book.fill({ symbol: this.symbol, side, qty: qty + flipQty, price: fillPrice, ts, fee, positionSide: leg ?? undefined, strategy: this.strategy });
-    this.record(r.changes, 'flip');
-    const pos = leg ? this.book.ledger.find(this.symbol, leg) : this.book.ledger.find(this.symbol);
-    if (pos) {
-      if (sig.stopLoss !== null) pos.stopLoss = roundPrice(sig.stopLoss, this.costs.tick);
-      if (sig.takeProfit !== null) pos.takeProfit = roundPrice(sig.takeProfit, this.costs.tick);
-    }
+    const stopLoss = sig.stopLoss !== null ? roundPrice(sig.stopLoss, this.costs.tick) : null;
+    const takeProfit = sig.takeProfit !== null ? roundPrice(sig.takeProfit, this.costs.tick) : null;
+    return [{ side, qty: qty + flipQty, positionSide: leg, reduceOnly: false, reference: price, price: fillPrice, maker: false, reason: 'flip', position: null, opens: sig.side, stopLoss, takeProfit }];
   }
 
-  private executeClose(id: string | null, leg: Side | null, price: number, ts: number): void {
+  private planClose(id: string | null, leg: Side | null, price: number, ts: number): FillPlan[] {
     const targets = this.book.positions.filter((p) => p.symbol === this.symbol && (id === null || p.id === id) && (leg === null || p.side === leg));
     if (targets.length === 0) return this.reject(ts, leg, 'no_position', id ? `no open position ${id}` : 'close() with no open position');
-    for (const p of targets) this.exit(p, this.slipped(price, p.side === 'long' ? 'sell' : 'buy'), ts, 'signal', false);
+    return targets.map((p) => this.exitPlan(p, price, 'signal', false, true));
+  }
+
+  /**
+   * The fill that closes a whole position for `reason`, at market price `reference`: slipped against the
+   * trader when `slip` (market and stop fills), at the reference itself otherwise (take-profit limits and
+   * liquidations).
+   */
+  exitPlan(p: Position, reference: number, reason: ExitReason, maker: boolean, slip: boolean): FillPlan {
+    const side: OrderSide = p.side === 'long' ? 'sell' : 'buy';
+    const price = slip ? this.slipped(reference, side) : reference;
+    return { side, qty: p.qty, positionSide: p.positionSide, reduceOnly: true, reference, price, maker, reason, position: p, opens: null, stopLoss: null, takeProfit: null };
+  }
+
+  /**
+   * Books a plan's fill of `qty` at `price` with `fee` (quote) at `ts`: the backtest passes the plan's own
+   * price and fee, the paper runtime what its venue reported.
+   */
+  apply(plan: FillPlan, price: number, fee: number, qty: number, ts: number): readonly PositionChange[] {
+    if (!(qty > 0)) return [];
+    const r = this.book.fill({
+      symbol: this.symbol,
+      side: plan.side,
+      qty,
+      price,
+      ts,
+      fee,
+      positionSide: plan.positionSide ?? undefined,
+      ...(plan.reduceOnly ? { reduceOnly: true } : { strategy: this.strategy }),
+    });
+    if (plan.reason === 'liquidation') this.liquidations++;
+    this.record(r.changes, plan.reason);
+    if (plan.opens !== null) {
+      const pos = plan.positionSide ? this.book.ledger.find(this.symbol, plan.positionSide) : this.book.ledger.find(this.symbol);
+      if (pos) {
+        if (plan.stopLoss !== null) pos.stopLoss = plan.stopLoss;
+        if (plan.takeProfit !== null) pos.takeProfit = plan.takeProfit;
+      }
+    }
+    return r.changes;
   }
 
   /** Closes a whole position at `price` (already slipped where it applies) for `reason`. */
   exit(p: Position, price: number, ts: number, reason: ExitReason, maker: boolean): void {
-    const side: OrderSide = p.side === 'long' ? 'sell' : 'buy';
-    const r = this.book.fill({ symbol: p.symbol, side, qty: p.qty, price, ts, fee: this.fee(p.qty, price, maker), positionSide: p.positionSide ?? undefined, reduceOnly: true });
-    if (reason === 'liquidation') this.liquidations++;
-    this.record(r.changes, reason);
+    const plan = this.exitPlan(p, price, reason, maker, false);
+    this.apply(plan, price, this.fee(plan.qty, price, maker), plan.qty, ts);
   }
 
   private record(changes: readonly PositionChange[], reason: ExitReason): void {
     for (const ch of changes) if (ch.kind === 'closed') this.trades.push(toTrade(ch.position, reason));
   }
 
-  private reject(ts: number, side: Side | null, reason: RejectionRecord['reason'], detail: string): void {
+  private reject(ts: number, side: Side | null, reason: RejectionRecord['reason'], detail: string): FillPlan[] {
     this.rejections.push({ ts, symbol: this.symbol, side, reason, detail });
+    return [];
+  }
+
+  /** Records a refusal that came from outside the executor (the paper runtime's venue). */
+  rejectExternal(ts: number, side: Side | null, detail: string): void {
+    this.rejections.push({ ts, symbol: this.symbol, side, reason: 'venue_rejected', detail });
   }
 }
 

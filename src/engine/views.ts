@@ -2,6 +2,7 @@ import type { CandleColumns } from '../core/candles.ts';
 import { TIMEFRAME_MS, bucketStart, type Timeframe } from '../core/timeframe.ts';
 import type { Indicator } from '../strategy/indicators.ts';
 import type { CandleView } from '../strategy/context.ts';
+import { CandleBuffer } from './candle-buffer.ts';
 
 type Field = 'open' | 'high' | 'low' | 'close' | 'volume';
 
@@ -15,8 +16,13 @@ export class BaseView implements CandleView {
 
   constructor(
     readonly timeframe: Timeframe,
-    private readonly c: CandleColumns,
+    private c: CandleColumns,
   ) {}
+
+  /** Points the view at new columns (a live buffer that grew); the cursor stays. */
+  rebind(c: CandleColumns): void {
+    this.c = c;
+  }
 
   get length(): number {
     return this.i + 1;
@@ -76,12 +82,21 @@ export class HigherView implements CandleView {
   readonly indicators: Indicator[] = [];
   private readonly ms: number;
 
+  /** Live: finished buckets are appended here as they complete (a backtest aggregates in advance). */
+  private live: CandleBuffer | null = null;
+
   constructor(
     readonly timeframe: Timeframe,
-    private readonly agg: CandleColumns,
+    private agg: CandleColumns,
     private readonly baseMs: number,
   ) {
     this.ms = TIMEFRAME_MS[timeframe];
+  }
+
+  /** Builds older buckets from the base candles as they arrive instead of from an aggregation made in advance. */
+  goLive(): void {
+    this.live = new CandleBuffer();
+    this.agg = this.live.columns;
   }
 
   /** Folds base candle (t, o, h, l, c, v, oi, cvd) into the current bucket; feeds indicators on completion. */
@@ -89,6 +104,10 @@ export class HigherView implements CandleView {
     if (t >= this.end) {
       // The previous bucket ended without its last base candle (a gap): it is complete now.
       if (this.idx >= 0 && !this.fed) this.feedCurrent();
+      if (this.idx >= 0 && this.live) {
+        this.live.push(this.bucket, this.pOpen, this.pHigh, this.pLow, this.pClose, this.pVolume, this.pOi, this.pCvd);
+        this.agg = this.live.columns;
+      }
       this.idx++;
       this.bucket = bucketStart(t, this.timeframe);
       this.end = this.bucket + this.ms;

@@ -133,6 +133,10 @@ function positionRow(p: Position, o: PositionOwner, lastPrice: number | null, ts
     avg_exit_price: p.avgExitPrice,
     exited_qty: p.exitedQty,
     updated_at: ts,
+    external_id: null,
+    engine_source_id: null,
+    close_reason: null,
+    strategy_id: null,
   };
 }
 

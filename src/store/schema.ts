@@ -118,6 +118,14 @@ export interface PositionsTable {
   avg_exit_price: number | null;
   exited_qty: number;
   updated_at: number;
+  /** The engine's own position id (engine positions) or the exchange's key (adopted orphans). */
+  external_id: string | null;
+  /** The engine source that reported this position (engine positions). */
+  engine_source_id: string | null;
+  /** Why a position closed when not by its own source (`closed_externally`, ...). */
+  close_reason: string | null;
+  /** The strategy it is assigned to (strategies.id). */
+  strategy_id: number | null;
 }
 
 /** Every change of a position's size: open, add, reduce, close. */
@@ -241,6 +249,251 @@ export interface VenueSnapshotsTable {
   positions: number;
 }
 
+/** A forward-test (paper) run of a strategy: what it runs and how far it got. */
+export interface PaperRunsTable {
+  /** Run name, chosen by the user or derived from strategy, symbol and target. */
+  id: string;
+  strategy: string;
+  strategy_path: string;
+  symbol: string;
+  target_key: string;
+  timeframe: string;
+  /** `live` (live candle feed) or `replay` (from the Parquet cache). */
+  mode: string;
+  /** The run's settings (JSON): balance, leverage, fees, replay range, ... */
+  config: string;
+  /** `running`, `stopped`, `finished` or `failed`. */
+  status: string;
+  /** Open time (epoch ms) of the last base candle fully processed, or null before the first. */
+  cursor_ts: number | null;
+  /** Base candles processed. */
+  candles: number;
+  /** Sequence of engine events issued (for ordering them on the server). */
+  seq: number;
+  started_at: number;
+  updated_at: number;
+  stopped_at: number | null;
+  stop_reason: string | null;
+}
+
+/** A run's wallet (one row per run). */
+export interface PortfolioTable {
+  run_id: string;
+  initial_balance: number;
+  balance: number;
+  fees_paid: number;
+  funding_net: number;
+  /** Equity at the latest close (quote). */
+  equity: number;
+  updated_at: number;
+}
+
+/** The strategy's own state (`strategy.vars`), as JSON, per run. */
+export interface StrategyStateTable {
+  run_id: string;
+  state_json: string;
+  updated_at: number;
+}
+
+/** A run's positions (open and closed) with the full core `Position` as JSON in `data`. */
+export interface RunPositionsTable {
+  run_id: string;
+  position_id: string;
+  status: string;
+  symbol: string;
+  side: string;
+  qty: number;
+  entry_price: number;
+  data: string;
+  opened_at: number;
+  closed_at: number | null;
+  updated_at: number;
+}
+
+/** A run's closed trades (the backtest's `TradeRecord` as JSON in `data`). */
+export interface RunTradesTable {
+  run_id: string;
+  position_id: string;
+  exit_reason: string;
+  pnl: number;
+  data: string;
+  closed_at: number;
+}
+
+/** Orders a run sent to its venue, keyed by deterministic client id. */
+export interface RunOrdersTable {
+  run_id: string;
+  client_id: string;
+  /** Open time of the candle that produced the order (epoch ms). */
+  candle_ts: number;
+  /** Order of the order within its candle. */
+  seq: number;
+  symbol: string;
+  side: string;
+  type: string;
+  qty: number;
+  position_side: string | null;
+  reduce_only: number;
+  /** Why the order exists: `signal`, `stop_loss`, `take_profit`, `liquidation`, `flip`, ... */
+  reason: string;
+  /** Market price the order was decided at (quote, before slippage). */
+  reference: number;
+  /** Limit price of a limit order (quote). */
+  limit_price: number | null;
+  /** 1 when the order rested before the price reached it (a maker take-profit). */
+  maker: number;
+  /** `sending`, `filled`, `rejected`, `failed`. */
+  status: string;
+  filled_qty: number;
+  fill_price: number | null;
+  fee: number | null;
+  venue_order_id: string | null;
+  error: string | null;
+  raw: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Engine events waiting for (or done with) delivery to the tracking server. */
+export interface OutboxTable {
+  id: Generated<number>;
+  run_id: string;
+  /** Standard Webhooks `webhook-id`: the receiver's idempotency key. */
+  webhook_id: string;
+  event_type: string;
+  /** The JSON body, exactly as it will be signed and sent. */
+  payload: string;
+  /** `pending`, `delivered` or `dead` (refused for good). */
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
+/** An engine that posts position events to `/hooks/engine?source=<id>`, signed with `secret`. */
+export interface EngineSourcesTable {
+  /** Public id (`es_…`), named in the webhook URL. */
+  id: string;
+  user_id: number;
+  name: string;
+  /** Standard Webhooks secret, `whsec_<base64>`. */
+  secret: string;
+  /** Target assumed when an event names none. */
+  target_key: string | null;
+  /** The engine's positions API (the paper runtime's), polled when events stop arriving. */
+  poll_url: string | null;
+  /** Bearer token for `poll_url`, encrypted like account credentials. */
+  poll_token_enc: string | null;
+  last_event_at: number | null;
+  last_poll_at: number | null;
+  created_at: number;
+  deleted_at: number | null;
+}
+
+/** Engine events as received (raw body kept), deduplicated per source on `webhook-id`. */
+export interface EngineEventsTable {
+  id: Generated<number>;
+  user_id: number;
+  source_id: string;
+  webhook_id: string;
+  event_type: string;
+  position_id: string;
+  target_key: string | null;
+  symbol: string;
+  strategy: string | null;
+  /** The event's own time (epoch ms). */
+  event_ts: number;
+  received_at: number;
+  raw_body: string;
+  /** `received`, `processed`, `ignored` (older than the state already applied) or `failed`. */
+  status: string;
+  error: string | null;
+  processed_at: number | null;
+}
+
+/** The durable work queue of the server (engine events to process, snapshots to take, ...). */
+export interface JobsTable {
+  id: Generated<number>;
+  kind: string;
+  payload: string;
+  /** `queued`, `running`, `done` or `failed`. */
+  status: string;
+  attempts: number;
+  /** Epoch ms; not before. */
+  run_at: number;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Strategies a user's positions are assigned to (created from engine events' strategy names). */
+export interface StrategiesTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  created_at: number;
+}
+
+/** Exchange snapshots of a user's target: the equity history (scheduled, event-driven or manual). */
+export interface SnapshotsTable {
+  id: Generated<number>;
+  user_id: number;
+  target_key: string;
+  ts: number;
+  /** `scheduled`, `event`, `monitor` or `manual`. */
+  trigger: string;
+  /** `ok` or `failed`. */
+  status: string;
+  balance: number | null;
+  equity: number | null;
+  unrealized_pnl: number | null;
+  positions: number | null;
+  error: string | null;
+}
+
+/** A difference between the ledger and the exchange: orphan, ghost or conflict. */
+export interface ReconciliationIssuesTable {
+  id: Generated<number>;
+  user_id: number;
+  target_key: string;
+  symbol: string;
+  /** The leg (`long` / `short`) or, in one-way mode, the side held. */
+  side: string;
+  /** `orphan`, `ghost` or `conflict`. */
+  kind: string;
+  /** `open`, `resolved`, `adopted` or `closed_externally`. */
+  status: string;
+  ledger_qty: number | null;
+  ledger_price: number | null;
+  exchange_qty: number | null;
+  exchange_price: number | null;
+  /** Ledger positions involved (JSON array of ids). */
+  position_ids: string | null;
+  /** Consecutive checks with an explicit flat report (ghosts). */
+  flat_checks: number;
+  detail: string | null;
+  first_seen: number;
+  last_seen: number;
+  resolved_at: number | null;
+  resolution: string | null;
+}
+
+/** Every change of a position with its source. */
+export interface AuditLogTable {
+  id: Generated<number>;
+  user_id: number;
+  position_id: string;
+  /** `signal`, `engine`, `webapp`, `exchange`, `reconciler`, ... */
+  source: string;
+  /** `opened`, `updated`, `closed`, `closed_externally`, `adopted`, `conflict`, ... */
+  action: string;
+  /** JSON with before / after values or the event. */
+  detail: string | null;
+  ts: number;
+}
+
 /** The whole relational schema as Kysely sees it. */
 export interface Database {
   users: UsersTable;
@@ -257,4 +510,18 @@ export interface Database {
   order_intents: OrderIntentsTable;
   venue_positions: VenuePositionsTable;
   venue_snapshots: VenueSnapshotsTable;
+  paper_runs: PaperRunsTable;
+  portfolio: PortfolioTable;
+  strategy_state: StrategyStateTable;
+  run_positions: RunPositionsTable;
+  run_trades: RunTradesTable;
+  run_orders: RunOrdersTable;
+  outbox: OutboxTable;
+  engine_sources: EngineSourcesTable;
+  engine_events: EngineEventsTable;
+  jobs: JobsTable;
+  strategies: StrategiesTable;
+  snapshots: SnapshotsTable;
+  reconciliation_issues: ReconciliationIssuesTable;
+  audit_log: AuditLogTable;
 }

@@ -39,6 +39,7 @@ export class SimVenue implements Venue {
   readonly supportsHedge = true;
   private readonly clock: Clock;
   private readonly currency: string;
+  /** Fees in basis points. */
   private readonly makerFee: number;
   private readonly takerFee: number;
   private readonly slippage: number;
@@ -60,8 +61,8 @@ export class SimVenue implements Venue {
     this.target = options.target ?? 'sim:paper';
     this.currency = options.currency ?? 'USDT';
     this.wallet = options.balance ?? 10_000;
-    this.makerFee = (options.makerFeeBps ?? 2) / 10_000;
-    this.takerFee = (options.takerFeeBps ?? 5) / 10_000;
+    this.makerFee = options.makerFeeBps ?? 2;
+    this.takerFee = options.takerFeeBps ?? 5;
     this.slippage = (options.slippageBps ?? 0) / 10_000;
     this.leverage = options.leverage ?? 10;
     this.instruments = options.instruments ?? DEFAULT_SIM_INSTRUMENTS;
@@ -197,7 +198,7 @@ export class SimVenue implements Venue {
 
   private checkMargin(req: VenueOrderRequest, qty: number, price: number): void {
     const balance = this.account().free;
-    const need = (qty * price) / this.leverage + qty * price * this.takerFee;
+    const need = (qty * price) / this.leverage + (qty * price * this.takerFee) / 10_000;
     if (need > balance) {
       throw new HalyardError('venue_rejected', `sim: margin is insufficient: ${req.side} ${qty} ${req.symbol} needs ${need.toFixed(2)} ${this.currency}, ${balance.toFixed(2)} available`, {
         symbol: req.symbol,
@@ -229,7 +230,7 @@ export class SimVenue implements Venue {
   }
 
   /** Fills the rest of `o` at `price` through the ledger, then cancels reduce-only orders of legs gone flat. */
-  private execute(o: SimOrder, price: number, feeRate: number): void {
+  private execute(o: SimOrder, price: number, feeBps: number): void {
     const now = this.clock.now();
     const inst = instrumentOf(this.instruments, o.symbol);
     const px = roundPrice(price, inst.tick);
@@ -239,7 +240,8 @@ export class SimVenue implements Venue {
       this.track(o);
       return;
     }
-    const fee = want * px * feeRate;
+    // The engine's formula, so a paper run on the sim books the very fee its backtest does.
+    const fee = (want * px * feeBps) / 10_000;
     const result = this.ledger.apply({
       symbol: o.symbol,
       side: o.side,
@@ -256,7 +258,8 @@ export class SimVenue implements Venue {
     let realized = 0;
     for (const c of result.changes) if (c.kind === 'reduced' || c.kind === 'closed') realized += c.realizedPnl;
     this.wallet += realized - paid;
-    o.avgFillPrice = filled > 0 ? ((o.avgFillPrice ?? 0) * o.filledQty + px * filled) / (o.filledQty + filled) : o.avgFillPrice;
+    // A first fill reports its own price exactly (a weighted mean of one price can drift in the last bit).
+    if (filled > 0) o.avgFillPrice = o.filledQty === 0 ? px : ((o.avgFillPrice ?? 0) * o.filledQty + px * filled) / (o.filledQty + filled);
     o.filledQty += filled;
     o.fee += paid;
     if (filled > 0) move(o, 'fill', now);

@@ -2,12 +2,13 @@ import type { Migration, MigrationProvider } from 'kysely';
 import type { Dialect } from '../dialect.ts';
 import { trackerMigration } from './001-tracker.ts';
 import { executionMigration } from './002-execution.ts';
+import { engineMigration } from './003-engine.ts';
 
 /** Every migration in order; names sort in the order they run. Never edit one that has shipped: add the next. */
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
     async getMigrations(): Promise<Record<string, Migration>> {
-      return { '001-tracker': trackerMigration(dialect), '002-execution': executionMigration(dialect) };
+      return { '001-tracker': trackerMigration(dialect), '002-execution': executionMigration(dialect), '003-engine': engineMigration(dialect) };
     },
   };
 }

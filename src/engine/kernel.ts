@@ -1,0 +1,211 @@
+import { lowerBound, type CandleColumns } from '../core/candles.ts';
+import { HalyardError } from '../core/errors.ts';
+import type { Position } from '../core/ledger.ts';
+import { liquidationFactor } from '../core/margin.ts';
+import { Portfolio } from '../core/portfolio.ts';
+import { Hit, newResolution, resolveCandle, type FinerSeries, type Levels } from '../core/sltp.ts';
+import type { Signal } from '../core/signals.ts';
+import { TIMEFRAME_MS, type Timeframe } from '../core/timeframe.ts';
+import type { Strategy } from '../strategy/strategy.ts';
+import { EngineContext } from './context.ts';
+import { Executor, type ExecutionCosts, type FillPlan } from './execution.ts';
+import type { FillModel, SlTpPolicy } from './result.ts';
+import { BaseView, HigherView } from './views.ts';
+
+const FUNDING_MS = 8 * 3_600_000;
+
+/** Funding: a constant rate per 8 h interval, or a series of (time, rate) sorted by time. */
+export type FundingInput = number | { readonly ts: Float64Array; readonly rate: Float64Array };
+
+/** The rate in force at `t` in a sorted (time, rate) series (0 before its first point). */
+function rateAt(series: { readonly ts: Float64Array; readonly rate: Float64Array }, t: number): number {
+  const i = lowerBound(series.ts, t + 1) - 1;
+  return i >= 0 ? (series.rate[i] as number) : 0;
+}
+
+/** What the kernel is built from: the strategy, the market and the rules of execution. */
+export interface KernelOptions {
+  readonly strategy: Strategy;
+  readonly strategyName: string;
+  readonly symbol: string;
+  /** Base timeframe: the candles the loop walks. */
+  readonly base: Timeframe;
+  /** Base candles (a backtest's whole series; live: a growing buffer the runtime appends to). */
+  readonly candles: CandleColumns;
+  /** Aggregated candles of each declared higher timeframe (live: growing buffers). */
+  readonly higher: ReadonlyMap<Timeframe, CandleColumns>;
+  readonly initialBalance: number;
+  readonly leverage: number;
+  readonly maintenanceMarginRate: number;
+  readonly costs: ExecutionCosts;
+  readonly fill: FillModel;
+  readonly slTpPolicy: SlTpPolicy;
+  readonly funding: FundingInput;
+  /** Finer series for the SL/TP drill-down, coarsest first. */
+  readonly finer: readonly FinerSeries[];
+}
+
+/** The timeframes a strategy runs on with `base` data, checked. */
+export function declaredTimeframes(strategy: Strategy, base: Timeframe): readonly Timeframe[] {
+  // A single-timeframe strategy runs on whatever base it is given (`--timeframe`); a multi-timeframe one
+  // must get the base it declared first.
+  const declared: readonly Timeframe[] = strategy.timeframes.length <= 1 ? [base] : strategy.timeframes;
+  if (declared[0] !== base) {
+    throw new HalyardError('invalid_input', `the strategy's base timeframe is ${declared[0]} (first of ${declared.join(', ')}), the data is ${base}`, { strategy: declared[0], data: base });
+  }
+  const baseMs = TIMEFRAME_MS[base];
+  for (const tf of declared) {
+    if (TIMEFRAME_MS[tf] % baseMs !== 0) throw new HalyardError('invalid_input', `timeframe ${tf} is not a multiple of the base ${base}`);
+  }
+  return declared;
+}
+
+export function asSignals(out: unknown): readonly Signal[] | undefined {
+  if (out === undefined || out === null) return undefined;
+  return Array.isArray(out) ? (out as Signal[]) : [out as Signal];
+}
+
+/**
+ * The per-candle logic shared by the backtest loop and the paper runtime: funding, stop-loss /
+ * take-profit / liquidation of open positions, the higher-timeframe views and the strategy call. It does
+ * not walk candles itself: the backtest calls it from its tight loop, the paper runtime once per closed
+ * candle. Exits are applied at once, or, with `deferExits`, handed back as plans (the paper runtime sends
+ * them to its venue first).
+ */
+export class Kernel {
+  readonly book: Portfolio;
+  readonly exec: Executor;
+  readonly ctx: EngineContext;
+  readonly baseView: BaseView;
+  readonly higherList: readonly HigherView[];
+  readonly baseMs: number;
+  /** Candles where stop and take-profit were both hit and the policy decided / a finer series decided. */
+  ambiguous = 0;
+  drilled = 0;
+  /** Exits found by `levels` when deferring (cleared by the caller). */
+  readonly deferred: FillPlan[] = [];
+  deferExits = false;
+  /** Next funding time (epoch ms); the loop checks it before calling `fund`. */
+  nextFunding = Number.NEGATIVE_INFINITY;
+  private readonly strategy: Strategy;
+  private readonly finer: readonly FinerSeries[];
+  private readonly policy: SlTpPolicy;
+  private readonly res = newResolution();
+  private readonly lv: { side: 'long' | 'short'; stop: number; take: number } = { side: 'long', stop: Number.NaN, take: Number.NaN };
+  private readonly liqLong: number;
+  private readonly liqShort: number;
+
+  constructor(private readonly o: KernelOptions) {
+    const strategy = o.strategy;
+    this.strategy = strategy;
+    this.finer = o.finer;
+    this.policy = o.slTpPolicy;
+    this.baseMs = TIMEFRAME_MS[o.base];
+    if (!(o.leverage >= 1)) throw new HalyardError('invalid_input', `leverage must be >= 1, got ${o.leverage}`);
+    if (!(o.initialBalance > 0)) throw new HalyardError('invalid_input', `balance must be > 0, got ${o.initialBalance}`);
+    this.book = new Portfolio({ initialBalance: o.initialBalance, leverage: o.leverage, mode: strategy.positionMode, maintenanceMarginRate: o.maintenanceMarginRate, lot: o.costs.lot });
+    this.exec = new Executor(this.book, o.costs, o.symbol, strategy.positionMode, o.strategyName);
+    this.baseView = new BaseView(o.base, o.candles);
+    const higher = new Map<Timeframe, HigherView>();
+    for (const [tf, agg] of o.higher) higher.set(tf, new HigherView(tf, agg, this.baseMs));
+    this.higherList = [...higher.values()];
+    this.ctx = new EngineContext(o.symbol, strategy.positionMode, this.baseView, higher, this.book);
+    strategy.onInit?.(this.ctx);
+    this.ctx.initializing = false;
+    this.liqLong = liquidationFactor('long', o.leverage, o.maintenanceMarginRate);
+    this.liqShort = liquidationFactor('short', o.leverage, o.maintenanceMarginRate);
+  }
+
+  /** Pays funding at open `o` when a funding time (00/08/16 UTC) passed at or before candle time `t`. */
+  fund(t: number, o: number, first: boolean): void {
+    if (t < this.nextFunding) return;
+    this.payFunding(t, o, first);
+  }
+
+  /** Pays the funding due at candle time `t` (the caller checked `nextFunding`). */
+  payFunding(t: number, o: number, first: boolean): void {
+    // The first candle at or after a funding time pays it (so a gap in the data still pays once).
+    if (this.book.ledger.open.length > 0 && !first) {
+      const f = this.o.funding;
+      const rate = typeof f === 'number' ? f : rateAt(f, t);
+      if (rate !== 0) this.book.fund(o, rate);
+    }
+    this.nextFunding = (Math.floor(t / FUNDING_MS) + 1) * FUNDING_MS;
+  }
+
+  /** Resumes funding after a restart: the next funding time after candle time `t`. */
+  resumeFunding(t: number): void {
+    this.nextFunding = (Math.floor(t / FUNDING_MS) + 1) * FUNDING_MS;
+  }
+
+  /**
+   * Stop-loss, take-profit and liquidation of open positions on candle (t, o, h, l, c); what stays open
+   * gets its max adverse excursion. Returns the unrealized PnL at the close of what stays open. Missing
+   * levels are ±Infinity so one range test skips the candles that touch nothing.
+   */
+  levels(t: number, o: number, h: number, l: number, cl: number): number {
+    const positions = this.book.ledger.open;
+    let unrealized = 0;
+    // Backwards: exits remove entries.
+    for (let k = positions.length - 1; k >= 0; k--) {
+      const p = positions[k]!;
+      const entry = p.entryPrice;
+      const qty = p.qty;
+      if (p.side === 'long') {
+        const liq = entry * this.liqLong; // NaN when a long cannot be liquidated: then `liq > sl` is false
+        const sl = p.stopLoss ?? Number.NEGATIVE_INFINITY;
+        const stop = liq > sl ? liq : sl;
+        if ((l <= stop || h >= (p.takeProfit ?? Number.POSITIVE_INFINITY)) && this.hit(p, liq > sl, stop, t, o, h, l, cl)) continue;
+        const worst = (entry - l) * qty;
+        if (worst > p.maxAdverse) p.maxAdverse = worst;
+        unrealized += (cl - entry) * qty;
+      } else {
+        const liq = entry * this.liqShort;
+        const sl = p.stopLoss ?? Number.POSITIVE_INFINITY;
+        const stop = liq < sl ? liq : sl;
+        if ((h >= stop || l <= (p.takeProfit ?? Number.NEGATIVE_INFINITY)) && this.hit(p, liq < sl, stop, t, o, h, l, cl)) continue;
+        const worst = (h - entry) * qty;
+        if (worst > p.maxAdverse) p.maxAdverse = worst;
+        unrealized += (entry - cl) * qty;
+      }
+    }
+    return unrealized;
+  }
+
+  /** A candle touched a level of `p`: resolves which was hit first and exits; false when none was. */
+  private hit(p: Position, liqFirst: boolean, stop: number, t: number, o: number, h: number, l: number, cl: number): boolean {
+    const lv = this.lv;
+    const res = this.res;
+    lv.side = p.side;
+    lv.stop = stop;
+    lv.take = p.takeProfit ?? (p.side === 'long' ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY);
+    resolveCandle(lv as Levels, o, h, l, cl, t, this.baseMs, this.finer, this.policy, res);
+    if (res.hit === Hit.None) return false;
+    if (res.ambiguous) this.ambiguous++;
+    else if (res.drilled) this.drilled++;
+    if (res.hit === Hit.Take) this.exit(p, res.price, t, 'take_profit', !res.gap, false);
+    else if (liqFirst) this.exit(p, stop, t, 'liquidation', false, false);
+    else this.exit(p, res.price, t, 'stop_loss', false, true);
+    return true;
+  }
+
+  private exit(p: Position, reference: number, t: number, reason: 'take_profit' | 'liquidation' | 'stop_loss', maker: boolean, slip: boolean): void {
+    const plan = this.exec.exitPlan(p, reference, reason, maker, slip);
+    if (this.deferExits) this.deferred.push(plan);
+    else this.exec.apply(plan, plan.price, this.exec.feeOf(plan.qty, plan.price, maker), plan.qty, t);
+  }
+
+  /**
+   * Folds the closed base candle into the higher timeframes, moves the strategy's clock and mark, and
+   * calls the strategy. Returns its signals (undefined when none). The base view's cursor is the caller's
+   * (the backtest sets it; the live runtime appends the candle).
+   */
+  decide(t: number, o: number, h: number, l: number, cl: number, v: number, oi: number, cvd: number): readonly Signal[] | undefined {
+    const hl = this.higherList;
+    for (let k = 0; k < hl.length; k++) hl[k]!.update(t, o, h, l, cl, v, oi, cvd);
+    const ctx = this.ctx;
+    ctx.time = t + this.baseMs;
+    ctx.markPrice = cl;
+    return asSignals(this.strategy.onCandle(ctx));
+  }
+}
