@@ -1,9 +1,14 @@
+import type { Kysely } from 'kysely';
 import { pino } from 'pino';
 import { ManualClock } from '../src/core/ports.ts';
 import { buildServer, type ServerDeps, type ServerLimits } from '../src/server/app.ts';
 import type { OrderDispatcher } from '../src/tracker/dispatcher.ts';
+import type { Monitor } from '../src/tracker/monitor.ts';
+import type { EnginePoller } from '../src/tracker/engine-poller.ts';
+import type { JobWorker } from '../src/tracker/jobs.ts';
 import type { VenueRegistry } from '../src/tracker/venue-registry.ts';
 import type { Store } from '../src/store/db.ts';
+import type { Database } from '../src/store/schema.ts';
 import { createRecorder, type NewRecorder } from '../src/store/recorders.ts';
 import { SecretBox } from '../src/store/secrets.ts';
 import { createUser } from '../src/store/users.ts';
@@ -17,6 +22,11 @@ export interface Running {
   readonly clock: ManualClock;
   readonly dispatcher: OrderDispatcher;
   readonly venues: VenueRegistry;
+  /** The server's monitor (its loop is off unless `extra.monitor.loop` says so: tests call runOnce). */
+  readonly monitor: Monitor;
+  /** The durable job worker (tests call `drain()` to wait for queued jobs). */
+  readonly jobs: JobWorker;
+  readonly enginePoller: EnginePoller;
   stop(): Promise<void>;
 }
 
@@ -25,10 +35,11 @@ export async function startServer(
   store: Store,
   limits: Partial<ServerLimits> = {},
   clock = new ManualClock(NOW),
-  extra: Pick<ServerDeps, 'openCcxt' | 'dispatchPolicy'> = {},
+  extra: Pick<ServerDeps, 'openCcxt' | 'dispatchPolicy' | 'monitor' | 'refresher' | 'enginePollIntervalS'> = {},
 ): Promise<Running> {
-  const { app, dispatcher, venues } = await buildServer({
+  const { app, dispatcher, venues, monitor, jobs, enginePoller } = await buildServer({
     ...extra,
+    monitor: { loop: false, ...extra.monitor },
     store,
     clock,
     logger: pino({ level: 'silent' }),
@@ -37,7 +48,7 @@ export async function startServer(
     limits,
   });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { base, clock, dispatcher, venues, stop: () => app.close() };
+  return { base, clock, dispatcher, venues, monitor, jobs, enginePoller, stop: () => app.close() };
 }
 
 /** A user with a token and a recorder, made through the store. */
@@ -58,4 +69,20 @@ export async function api<T = unknown>(base: string, token: string, path: string
   const res = await fetch(`${base}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...init.headers } });
   const text = await res.text();
   return { status: res.status, json: (text ? JSON.parse(text) : null) as T };
+}
+
+/** An engine position row on a target, as the engine-event processor writes them. */
+export async function insertEnginePosition(
+  db: Kysely<Database>,
+  p: { id: string; userId: number; target: string; symbol: string; side: 'long' | 'short'; qty: number; price: number; openedAt: number; positionSide?: 'long' | 'short'; source?: 'engine' | 'exchange' },
+): Promise<void> {
+  await db
+    .insertInto('positions')
+    .values({
+      id: p.id, user_id: p.userId, recorder_id: null, target_key: p.target, source: p.source ?? 'engine', opened_by: p.source ?? 'engine', strategy: 'sma', symbol: p.symbol, side: p.side,
+      position_side: p.positionSide ?? null, status: 'open', qty: p.qty, max_qty: p.qty, entry_price: p.price, realized_pnl: 0, fees: 0, funding: 0, max_adverse: 0,
+      stop_loss: null, take_profit: null, last_price: null, opened_at: p.openedAt, closed_at: null, exit_price: null, avg_exit_price: null, exited_qty: 0,
+      updated_at: p.openedAt, external_id: p.id, engine_source_id: 'es_test', close_reason: null, strategy_id: null,
+    })
+    .execute();
 }

@@ -96,6 +96,7 @@ for (const d of DIALECTS) {
           expect(infos.map((m) => [m.name, m.executedAt instanceof Date])).toEqual([
             ['001-tracker', true],
             ['002-execution', true],
+            ['003-engine', true],
           ]);
           expect((await userByName(again.db, 'migrant')).trading_mode).toBe('both');
           const n = await again.db.selectFrom('targets').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

@@ -5,6 +5,8 @@ import { registerBacktestCommand } from './backtest.ts';
 import { registerDataCommands } from './data.ts';
 import { registerServeCommand } from './serve.ts';
 import { registerTrackerCommands } from './tracker.ts';
+import { registerEngineCommands } from './engines.ts';
+import { registerPaperCommand } from './paper.ts';
 
 /** Builds the `halyard` program (exported for tests). */
 export function buildProgram(settings: () => Settings): Command {
@@ -16,6 +18,8 @@ export function buildProgram(settings: () => Settings): Command {
   registerDataCommands(program, { cacheRoot: () => settings().CACHE_PATH });
   registerServeCommand(program, settings);
   registerTrackerCommands(program, settings);
+  registerEngineCommands(program, settings);
+  registerPaperCommand(program, settings);
   return program;
 }
 

@@ -35,6 +35,13 @@ export function registerServeCommand(program: Command, settings: () => Settings)
         box: s.ENCRYPTION_KEY ? new SecretBox(s.ENCRYPTION_KEY) : undefined,
         sim: { balance: s.SIM_BALANCE, leverage: s.SIM_LEVERAGE },
         openCcxt: ccxtOpener((exchange) => exchangeUrlOverride(exchange)),
+        monitor: {
+          intervalMs: s.MONITOR_INTERVAL_S * 1000,
+          snapshotIntervalMs: s.SNAPSHOT_INTERVAL_MIN * 60_000,
+          ghostFlatChecks: s.GHOST_FLAT_CHECKS,
+          graceMs: s.RECONCILE_GRACE_S * 1000,
+        },
+        enginePollIntervalS: s.ENGINE_POLL_INTERVAL_S,
       });
       let address: string;
       try {

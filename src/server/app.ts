@@ -9,11 +9,18 @@ import type { SecretBox } from '../store/secrets.ts';
 import { SignalIntake } from '../tracker/intake.ts';
 import { DEFAULT_DISPATCH_POLICY, OrderDispatcher, type DispatchPolicy } from '../tracker/dispatcher.ts';
 import { ManualOrders } from '../tracker/manual-orders.ts';
+import { EngineIntake } from '../tracker/engine-intake.ts';
+import { EnginePoller } from '../tracker/engine-poller.ts';
+import { JobWorker } from '../tracker/jobs.ts';
+import type { TargetRefresher } from '../tracker/refresh-port.ts';
+import { Monitor, type MonitorPolicy } from '../tracker/monitor.ts';
 import { ccxtOpener, serverVenueOpener, VenueRegistry, type CcxtOpener } from '../tracker/venue-registry.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { installErrorHandling } from './errors.ts';
 import { apiRoutes } from './routes/api.ts';
 import { hookRoutes } from './routes/hooks.ts';
+import { engineRoutes } from './routes/engine.ts';
+import { reconcileRoutes } from './routes/reconcile.ts';
 
 /** Limits of the server (requests per minute, bytes). */
 export interface ServerLimits {
@@ -43,6 +50,12 @@ export interface ServerDeps {
   readonly sim?: { readonly balance?: number; readonly leverage?: number };
   /** How orders the venue could not take are retried. */
   readonly dispatchPolicy?: DispatchPolicy;
+  /** Snapshots, reconciliation and the monitor loop (intervals, ghost checks, grace; `loop: false` in tests). */
+  readonly monitor?: Partial<MonitorPolicy>;
+  /** Snapshots and reconciles a target after an engine event or poll changed a position (optional). */
+  readonly refresher?: TargetRefresher;
+  /** Seconds between engine polls, and how long a source must be quiet before it is polled (ENGINE_POLL_INTERVAL_S; default 60). */
+  readonly enginePollIntervalS?: number;
 }
 
 /** The server and the intake it feeds. */
@@ -52,6 +65,14 @@ export interface Server {
   /** Sends order intents to the venues (signal orders and API orders). */
   readonly dispatcher: OrderDispatcher;
   readonly venues: VenueRegistry;
+  /** Snapshots and reconciles targets (on its loop, after engine events, on request). */
+  readonly monitor: Monitor;
+  /** The durable job queue worker (engine events, engine polls, ...). */
+  readonly jobs: JobWorker;
+  /** Takes signed engine events. */
+  readonly engineIntake: EngineIntake;
+  /** Polls engines whose events stopped arriving. */
+  readonly enginePoller: EnginePoller;
 }
 
 /** Builds the HTTP app: signal webhooks, the JSON API, its OpenAPI document at /docs, /healthz. */
@@ -92,9 +113,28 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
   const dispatcher = new OrderDispatcher(deps.store.db, venues, deps.clock, deps.dispatchPolicy ?? DEFAULT_DISPATCH_POLICY, deps.logger);
   intake.onIntents = () => dispatcher.wake();
   const orders = new ManualOrders(deps.store.db, venues, dispatcher, deps.clock);
+  const monitor = new Monitor(deps.store.db, venues, deps.clock, deps.monitor, deps.logger);
+  // Engine events and polls refresh their target through the monitor unless the embedder brings its own.
+  const refresher = deps.refresher ?? monitor;
+  const jobs = new JobWorker(deps.store.db, deps.clock, undefined, deps.logger);
+  const engineIntake = new EngineIntake(deps.store.db, deps.clock, refresher, deps.logger);
+  engineIntake.register(jobs);
+  engineIntake.onEnqueued = () => jobs.wake();
+  const enginePoller = new EnginePoller(deps.store.db, deps.clock, deps.box, deps.enginePollIntervalS ?? 60, jobs, refresher, deps.logger);
+  enginePoller.register();
+  // Jobs left running by a dead process are re-queued; quiet engines get their first poll.
+  app.addHook('onReady', async () => {
+    await jobs.start();
+    enginePoller.start();
+  });
   // Intents left pending or mid-send by an earlier run go out once the server is up.
   app.addHook('onReady', async () => dispatcher.wake());
+  app.addHook('onReady', async () => monitor.start());
   app.addHook('onClose', async () => {
+    // Jobs first: an engine event in flight may still ask the monitor for a snapshot.
+    enginePoller.stop();
+    await jobs.stop();
+    await monitor.stop();
     await dispatcher.stop();
     await venues.closeAll();
   });
@@ -105,5 +145,7 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
   await app.register(hookRoutes, { intake, bodyLimit: limits.bodyLimit, perRecorderPerMinute: limits.perRecorderPerMinute });
   await app.register(apiRoutes, { db: deps.store.db, clock: deps.clock, publicUrl: deps.publicUrl, box: deps.box });
   await app.register(orderRoutes, { db: deps.store.db, orders });
-  return { app, intake, dispatcher, venues };
+  await app.register(engineRoutes, { db: deps.store.db, clock: deps.clock, intake: engineIntake, publicUrl: deps.publicUrl, box: deps.box, bodyLimit: limits.bodyLimit });
+  await app.register(reconcileRoutes, { db: deps.store.db, clock: deps.clock, monitor });
+  return { app, intake, dispatcher, venues, monitor, jobs, engineIntake, enginePoller };
 }

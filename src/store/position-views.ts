@@ -88,7 +88,9 @@ export async function listPositionViews(db: Kysely<Database>, f: PositionFilter)
     const size = r.qty * m;
     const mark = r.last_price ?? r.entry_price;
     const side = r.side as Side;
-    const held = r.status === 'open' ? broker(t.key, t.exchange, r.symbol, (r.position_side as Side | null) ?? null) : null;
+    // An engine's positions on a sim target are in the engine's own simulated exchange, not the server's.
+    const ownSim = r.source === 'engine' && t.exchange === 'sim';
+    const held = r.status === 'open' && !ownSim ? broker(t.key, t.exchange, r.symbol, (r.position_side as Side | null) ?? null) : null;
     const brokerSigned = held ? held.signed : null;
     out.push({
       id: r.id,

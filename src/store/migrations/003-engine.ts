@@ -149,6 +149,7 @@ export function engineMigration(dialect: Dialect): Migration {
         .addUniqueConstraint('engine_events_webhook', ['source_id', 'webhook_id'])
         .execute();
       await db.schema.createIndex('engine_events_user').on('engine_events').columns(['user_id', 'id']).execute();
+      await db.schema.createIndex('engine_events_position').on('engine_events').columns(['source_id', 'position_id']).execute();
       await withId(db.schema.createTable('jobs'))
         .addColumn('kind', 'text', (c) => c.notNull())
         .addColumn('payload', 'text', (c) => c.notNull())
