@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { SystemClock } from '../clock.ts';
 import type { Settings } from '../config.ts';
-import { engineSourceView } from '../server/routes/engine.ts';
 import { createEngineSource, listEngineSources } from '../store/engine-sources.ts';
 import { SecretBox } from '../store/secrets.ts';
 import { userByName } from '../store/users.ts';
@@ -32,6 +31,8 @@ export function registerEngineCommands(program: Command, settings: () => Setting
         const user = await userByName(st.db, userName);
         return createEngineSource(st.db, box, { userId: user.id, name: o.name, targetKey: o.target ?? null, pollUrl: o.pollUrl ?? null, pollToken: o.pollToken ?? null }, clock.now());
       });
+      // The route module (Fastify) loads only when this command runs.
+      const { engineSourceView } = await import('../server/routes/engine.ts');
       const view = engineSourceView(src, publicUrl(s), true);
       if (o.json) return print(JSON.stringify(view));
       print(
@@ -50,6 +51,7 @@ export function registerEngineCommands(program: Command, settings: () => Setting
     .action(async (userName: string, o: { json?: boolean }) => {
       const s = settings();
       const list = await withStore(s, async (st) => listEngineSources(st.db, (await userByName(st.db, userName)).id));
+      const { engineSourceView } = await import('../server/routes/engine.ts');
       const views = list.map((r) => engineSourceView(r, publicUrl(s)));
       if (o.json) return print(JSON.stringify(views));
       print(

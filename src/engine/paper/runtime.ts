@@ -6,6 +6,7 @@ import type { TradeRecord } from '../../core/results.ts';
 import type { Signal } from '../../core/signals.ts';
 import type { Timeframe } from '../../core/timeframe.ts';
 import type { Venue } from '../../core/venue.ts';
+import type { LiveCandle } from '../../data/live-feed.ts';
 import { createPaperRun, loadRunState, paperRun, saveRunEvent, setRunStatus, type PaperRunRow } from '../../store/paper-runs.ts';
 import type { Database, RunOrdersTable, RunPositionsTable, RunTradesTable } from '../../store/schema.ts';
 import type { Strategy } from '../../strategy/strategy.ts';
@@ -16,17 +17,8 @@ import type { FillModel, SlTpPolicy } from '../result.ts';
 import { engineEvents, type PositionMark } from './events.ts';
 import { PaperOrders, type MarketDriver } from './orders.ts';
 
-/** A closed candle as the runtime takes it (epoch ms; prices quote; volume, open interest, CVD base units). */
-export interface RuntimeCandle {
-  readonly ts: number;
-  readonly open: number;
-  readonly high: number;
-  readonly low: number;
-  readonly close: number;
-  readonly volume: number;
-  readonly openInterest: number;
-  readonly cvd: number;
-}
+/** A closed candle as the runtime takes it: a live candle plus open interest and CVD (base units, NaN when unknown). */
+export type RuntimeCandle = LiveCandle & { readonly openInterest: number; readonly cvd: number };
 
 /** What a paper run is: the strategy, the market, the rules of execution. Fees and slippage in bps. */
 export interface PaperSettings {
