@@ -17,24 +17,12 @@ import { loadFundingCsv } from '../data/funding.ts';
 import { serializeResults, writeRun } from '../report/index.ts';
 import { loadStrategyFile } from '../strategy/load.ts';
 import { parseParams } from '../strategy/strategy.ts';
+import { nonNegative, parseTime } from './options.ts';
 import { summaryTable } from './summary.ts';
 
 /** Default synthetic range: 90 days from 2024-01-01 UTC (fixed, so runs repeat exactly). */
 const SYNTHETIC_FROM = Date.UTC(2024, 0, 1);
 const SYNTHETIC_DAYS = 90;
-
-/** Parses a UTC date or date-time (`2023-06-27`, `2023-06-27T12:00`) or epoch ms into epoch ms. */
-export function parseTime(s: string, flag: string): number {
-  if (/^\d{10,13}$/.test(s)) return Number(s.length === 10 ? Number(s) * 1000 : s);
-  const bad = () => new HalyardError('invalid_input', `${flag}: cannot read "${s}" as a UTC date (use 2023-06-27 or 2023-06-27T12:00)`);
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?(Z|[+-]\d\d:?\d\d)?$/.exec(s.trim());
-  if (!m) throw bad();
-  const t = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4] ?? '00'}:${m[5] ?? '00'}:${m[6] ?? '00'}${m[7] ?? 'Z'}`);
-  // Date.parse rolls impossible dates over (2023-02-30 → March 2); refuse them instead.
-  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  if (Number.isNaN(t) || d.getUTCMonth() !== Number(m[2]) - 1 || d.getUTCDate() !== Number(m[3]) || Number(m[4] ?? 0) > 23 || Number(m[5] ?? 0) > 59) throw bad();
-  return t;
-}
 
 /** Parses a seed: a whole number from 0 to 2^32 − 1. */
 function parseSeed(v: string): number {
@@ -62,14 +50,6 @@ async function claimRunDir(root: string, strategy: string): Promise<string> {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
   }
-}
-
-function positive(name: string): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new HalyardError('invalid_input', `${name} must be a number >= 0, got "${v}"`);
-    return n;
-  };
 }
 
 interface BacktestOptions {
@@ -144,7 +124,7 @@ export function registerBacktestCommand(program: Command, settings: () => Settin
     .argument('<strategy>', 'strategy file (.ts or .js) exporting a Strategy class')
     .option('--synthetic', 'use built-in seeded synthetic 1m candles (works offline, no import needed)')
     .option('--seed <n>', 'seed of the synthetic data (whole number)', parseSeed, 42)
-    .option('--days <n>', 'synthetic data length in days when --to is not given (default 90)', positive('--days'))
+    .option('--days <n>', 'synthetic data length in days when --to is not given (default 90)', nonNegative('--days'))
     .option('--exchange <name>', 'exchange of the cached candles (default: EXCHANGE)')
     .option('--symbol <symbol>', 'ccxt unified symbol, e.g. BTC/USDT:USDT (default: SYMBOL)')
     .option('--timeframe <tf>', "base timeframe the loop walks (default: the strategy's first timeframe)")
@@ -153,13 +133,13 @@ export function registerBacktestCommand(program: Command, settings: () => Settin
     .addOption(new Option('--fill <model>', 'how signals fill').choices(['close', 'next-open']).default('close'))
     .addOption(new Option('--sltp <policy>', 'SL and TP both hit in the finest candle').choices(['conservative', 'candle-direction']).default('conservative'))
     .option('--param <name=value>', 'strategy parameter (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--balance <quote>', 'initial balance (default: INITIAL_BALANCE)', positive('--balance'))
-    .option('--leverage <x>', 'leverage, isolated margin (default: LEVERAGE)', positive('--leverage'))
-    .option('--maker-fee <bps>', 'maker fee in basis points (default: MAKER_FEE_BPS)', positive('--maker-fee'))
-    .option('--taker-fee <bps>', 'taker fee in basis points (default: TAKER_FEE_BPS)', positive('--taker-fee'))
-    .option('--slippage <bps>', 'slippage on market and stop fills in basis points (default: SLIPPAGE_BPS)', positive('--slippage'))
+    .option('--balance <quote>', 'initial balance (default: INITIAL_BALANCE)', nonNegative('--balance'))
+    .option('--leverage <x>', 'leverage, isolated margin (default: LEVERAGE)', nonNegative('--leverage'))
+    .option('--maker-fee <bps>', 'maker fee in basis points (default: MAKER_FEE_BPS)', nonNegative('--maker-fee'))
+    .option('--taker-fee <bps>', 'taker fee in basis points (default: TAKER_FEE_BPS)', nonNegative('--taker-fee'))
+    .option('--slippage <bps>', 'slippage on market and stop fills in basis points (default: SLIPPAGE_BPS)', nonNegative('--slippage'))
     .option('--funding <rate|file>', 'funding rate per 8 h (e.g. 0.0001) or a CSV of timestamp,rate')
-    .option('--mmr <rate>', 'maintenance margin rate for liquidation prices', positive('--mmr'), 0.005)
+    .option('--mmr <rate>', 'maintenance margin rate for liquidation prices', nonNegative('--mmr'), 0.005)
     .option('--out <dir>', 'run folder (default: OUTPUT_PATH/<run-id>)')
     .option('--json', 'print only the results JSON on stdout')
     .option('--no-report', 'do not write the run folder')

@@ -8,7 +8,7 @@ import { HalyardError } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
 import { parseTimeframe, TIMEFRAME_MS } from '../core/timeframe.ts';
 import { importCsv, listCache, type CacheEntry, type FetchSummary, type ImportCsvResult } from '../data/index.ts';
-import { parseTime } from './backtest.ts';
+import { parseTime } from './options.ts';
 
 /**
  * What the data commands need from the program: where the candle cache lives, and for `data fetch` the

@@ -17,8 +17,7 @@ import { alertsFromSettings } from '../notify/alerts.ts';
 import { outboxSenderFromSettings } from '../notify/outbox-sender.ts';
 import { loadStrategyFile } from '../strategy/load.ts';
 import { parseParams } from '../strategy/strategy.ts';
-import { parseTime } from './backtest.ts';
-import { parsePort } from './serve.ts';
+import { nonNegative, parsePort, parseTime } from './options.ts';
 import { storeFromSettings } from './store.ts';
 
 /** The options of `halyard paper`. */
@@ -42,15 +41,6 @@ export interface PaperOptions {
   apiPort?: string;
   apiHost: string;
   apiToken?: string;
-}
-
-/** A number option that must be >= 0. */
-export function nonNegative(flag: string): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new HalyardError('invalid_input', `${flag} must be a number >= 0, got "${v}"`);
-    return n;
-  };
 }
 
 /** `2024-01-01..2024-01-08` → [from, to) in epoch ms. */

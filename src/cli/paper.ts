@@ -1,15 +1,7 @@
 import { Option, type Command } from 'commander';
-import { HalyardError } from '../core/errors.ts';
 import type { Settings } from '../config.ts';
+import { nonNegative } from './options.ts';
 import type { PaperOptions } from './paper-run.ts';
-
-function num(flag: string): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new HalyardError('invalid_input', `${flag} must be a number >= 0, got "${v}"`);
-    return n;
-  };
-}
 
 /** `halyard paper`: forward-test a strategy on live candles (or a cached range) against a target. */
 export function registerPaperCommand(program: Command, settings: () => Settings): void {
@@ -26,11 +18,11 @@ export function registerPaperCommand(program: Command, settings: () => Settings)
     .option('--speed <n>', 'replay speed: candles arrive n × faster than real time (0: as fast as possible)', '60')
     .option('--warmup <n>', 'live: recent candles fetched to warm indicators up before trading', '500')
     .option('--param <name=value>', 'strategy parameter (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--balance <quote>', 'starting balance (default: INITIAL_BALANCE)', num('--balance'))
-    .option('--leverage <x>', 'leverage (default: LEVERAGE)', num('--leverage'))
-    .option('--maker-fee <bps>', 'maker fee (default: MAKER_FEE_BPS)', num('--maker-fee'))
-    .option('--taker-fee <bps>', 'taker fee (default: TAKER_FEE_BPS)', num('--taker-fee'))
-    .option('--slippage <bps>', 'slippage on market and stop fills of the sim (default: SLIPPAGE_BPS)', num('--slippage'))
+    .option('--balance <quote>', 'starting balance (default: INITIAL_BALANCE)', nonNegative('--balance'))
+    .option('--leverage <x>', 'leverage (default: LEVERAGE)', nonNegative('--leverage'))
+    .option('--maker-fee <bps>', 'maker fee (default: MAKER_FEE_BPS)', nonNegative('--maker-fee'))
+    .option('--taker-fee <bps>', 'taker fee (default: TAKER_FEE_BPS)', nonNegative('--taker-fee'))
+    .option('--slippage <bps>', 'slippage on market and stop fills of the sim (default: SLIPPAGE_BPS)', nonNegative('--slippage'))
     .addOption(new Option('--fill <model>', 'how signals fill').choices(['close', 'next-open']).default('close'))
     .addOption(new Option('--sltp <policy>', 'SL and TP both hit in one candle').choices(['conservative', 'candle-direction']).default('conservative'))
     .option('--api-port <port>', 'serve the run\'s positions API on this port (for the tracking server to poll)')

@@ -4,14 +4,8 @@ import { HalyardError } from '../core/errors.ts';
 import { exchangeUrlOverride, type Settings } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { SecretBox } from '../store/secrets.ts';
+import { parsePort } from './options.ts';
 import { publicUrl, storeFromSettings } from './store.ts';
-
-/** Parses a TCP port option. */
-export function parsePort(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new HalyardError('invalid_input', `--port must be an integer 0-65535, got '${v}'`);
-  return n;
-}
 
 /** `halyard serve`: the tracking server (webhooks, API, OpenAPI at /docs). */
 export function registerServeCommand(program: Command, settings: () => Settings): void {
