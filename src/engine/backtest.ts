@@ -140,6 +140,8 @@ export function runBacktest(input: BacktestInput): BacktestResult {
     }
     let unrealized = positions.length > 0 ? kernel.levels(t, o, h, l, cl) : 0;
     baseView.i = i; // base indicators were precomputed: moving the cursor is their update
+    // `Kernel.decide`, written out: calling the strategy from the loop itself lets V8 inline it (measured,
+    // bench/compare.ts); the paper runtime calls `decide`.
     for (let k = 0; k < higherList.length; k++) higherList[k]!.update(t, o, h, l, cl, cVolume[i] as number, cOi[i] as number, cCvd[i] as number);
     ctx.time = t + baseMs;
     ctx.markPrice = cl;

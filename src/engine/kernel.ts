@@ -85,7 +85,7 @@ export class Kernel {
   /** Exits found by `levels` when deferring (cleared by the caller). */
   readonly deferred: FillPlan[] = [];
   deferExits = false;
-  /** Next funding time (epoch ms); the loop checks it before calling `fund`. */
+  /** Next funding time (epoch ms); the loop checks it before calling `payFunding` (a call per candle costs). */
   nextFunding = Number.NEGATIVE_INFINITY;
   private readonly strategy: Strategy;
   private readonly finer: readonly FinerSeries[];
@@ -116,15 +116,11 @@ export class Kernel {
     this.liqShort = liquidationFactor('short', o.leverage, o.maintenanceMarginRate);
   }
 
-  /** Pays funding at open `o` when a funding time (00/08/16 UTC) passed at or before candle time `t`. */
-  fund(t: number, o: number, first: boolean): void {
-    if (t < this.nextFunding) return;
-    this.payFunding(t, o, first);
-  }
-
-  /** Pays the funding due at candle time `t` (the caller checked `nextFunding`). */
+  /**
+   * Pays the funding due at candle time `t` at open `o` (the caller checked `nextFunding`): the first
+   * candle at or after a funding time pays it, so a gap in the data still pays once.
+   */
   payFunding(t: number, o: number, first: boolean): void {
-    // The first candle at or after a funding time pays it (so a gap in the data still pays once).
     if (this.book.ledger.open.length > 0 && !first) {
       const f = this.o.funding;
       const rate = typeof f === 'number' ? f : rateAt(f, t);

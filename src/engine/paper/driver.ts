@@ -55,6 +55,22 @@ export async function drive(
     for (const c of seen) if (cursor !== null && c.ts <= cursor) rt.warm(c);
   };
   let failing = false;
+  /**
+   * Processes `x` (on a run reopened from the store when `reopen`): null when done, a result when the
+   * error is critical, 'recoverable' otherwise (reported, with `last` when no try is left).
+   */
+  const attempt = async (x: RuntimeCandle, reopen: boolean, last: boolean): Promise<DriverResult | 'recoverable' | null> => {
+    try {
+      if (reopen) await rewarm();
+      await rt.process(x);
+      hooks.onProcessed?.(x, rt);
+      return null;
+    } catch (e) {
+      if (categorize(e) === 'critical') return end('failed', errorMessage(e), e);
+      hooks.onRecoverable(e, last);
+      return 'recoverable';
+    }
+  };
   try {
     for await (const c of candles) {
       if (signal.aborted) return end('stopped', String(signal.reason ?? 'stop requested'));
@@ -63,26 +79,16 @@ export async function drive(
       // Candles after the one that failed are processed only once it went through.
       const todo = failing ? seen.filter((x) => cursor === null || x.ts > cursor) : [c];
       for (const x of todo) {
-        try {
-          if (failing) await rewarm();
-          await rt.process(x);
+        let r = await attempt(x, failing, false);
+        // A recoverable failure: once more, on a run reopened from the store (nothing half-applied stays).
+        if (r === 'recoverable') r = await attempt(x, true, true);
+        if (r === null) {
           failing = false;
-          hooks.onProcessed?.(x, rt);
-        } catch (e) {
-          if (categorize(e) === 'critical') return end('failed', errorMessage(e), e);
-          hooks.onRecoverable(e, false);
-          try {
-            await rewarm();
-            await rt.process(x);
-            failing = false;
-            hooks.onProcessed?.(x, rt);
-          } catch (e2) {
-            if (categorize(e2) === 'critical') return end('failed', errorMessage(e2), e2);
-            hooks.onRecoverable(e2, true);
-            failing = true;
-            break;
-          }
+          continue;
         }
+        if (r !== 'recoverable') return r;
+        failing = true;
+        break;
       }
       if (signal.aborted) return end('stopped', String(signal.reason ?? 'stop requested'));
     }

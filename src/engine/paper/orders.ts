@@ -116,7 +116,7 @@ export class PaperOrders {
       return await this.settle(await venue.createOrder(req));
     } catch (e) {
       // Recoverable: the venue stayed unreachable through its own retries. Look the order up and try once more.
-      if (!(e instanceof HalyardError && e.code === 'venue_unavailable') && !(!(e instanceof HalyardError) && isTransient(e))) throw e;
+      if (!isTransient(e)) throw e;
       this.o.onRetry?.(e);
       const found = await venue.fetchOrderByClientId(req.clientId, req.symbol).catch(() => null);
       if (found) return this.settle(found);

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { HalyardError } from '../../core/errors.ts';
-import type { Position, PositionChange } from '../../core/ledger.ts';
+import type { Position } from '../../core/ledger.ts';
 import type { Clock } from '../../core/ports.ts';
 import type { TradeRecord } from '../../core/results.ts';
 import type { Signal } from '../../core/signals.ts';
@@ -103,16 +103,15 @@ export class PaperRuntime {
     run: PaperRunRow,
   ) {
     const s = settings;
-    declaredTimeframes(s.strategy, s.timeframe);
-    const higher = new Map<Timeframe, CandleBuffer>();
-    for (const tf of s.strategy.timeframes.length <= 1 ? [] : s.strategy.timeframes.slice(1)) higher.set(tf, new CandleBuffer());
+    // Higher timeframes start empty and grow from the base candles as they close (`goLive` below).
+    const higher = new Map(declaredTimeframes(s.strategy, s.timeframe).slice(1).map((tf) => [tf, new CandleBuffer().columns]));
     this.kernel = new Kernel({
       strategy: s.strategy,
       strategyName: s.strategyName,
       symbol: s.symbol,
       base: s.timeframe,
       candles: this.buffer.columns,
-      higher: new Map([...higher].map(([tf, b]) => [tf, b.columns])),
+      higher,
       initialBalance: s.initialBalance,
       leverage: s.leverage,
       maintenanceMarginRate: s.maintenanceMarginRate,
@@ -278,7 +277,7 @@ export class PaperRuntime {
         return;
       }
       const fee = out.fee ?? k.exec.feeOf(out.qty, out.price, plan.maker);
-      for (const ch of k.exec.apply(plan, out.price, fee, out.qty, ts) as readonly PositionChange[]) changed.set(ch.position.id, ch.position);
+      for (const ch of k.exec.apply(plan, out.price, fee, out.qty, ts)) changed.set(ch.position.id, ch.position);
     };
 
     this.append(c);
