@@ -15,6 +15,7 @@ import type { RefreshTrigger } from '../src/tracker/refresh-port.ts';
 import { runHalyard } from './cli-run.ts';
 import { DIALECTS } from './db.ts';
 import { NOW, api, startServer, type Running } from './server-helpers.ts';
+import { enginePosition } from './engine-fixtures.ts';
 
 interface Pos {
   id: string;
@@ -45,27 +46,7 @@ interface Audit {
   detail: { before: { qty: number; entry_price: number } | null; after: { qty: number; entry_price: number; status: string } };
 }
 
-const data = (o: Partial<EnginePositionData> = {}): EnginePositionData => ({
-  id: 'p1',
-  symbol: 'BTCUSDT',
-  side: 'long',
-  position_side: null,
-  status: 'open',
-  qty: 1,
-  max_qty: 1,
-  entry_price: 100,
-  entries: [],
-  realized_pnl: 0,
-  fees: 0,
-  funding: 0,
-  stop_loss: null,
-  take_profit: null,
-  opened_at: NOW,
-  closed_at: null,
-  exit_price: null,
-  exit_reason: null,
-  ...o,
-});
+const data = (o: Partial<EnginePositionData> = {}): EnginePositionData => enginePosition(NOW, o);
 
 type EventType = 'position_opened' | 'position_updated' | 'position_closed';
 const event = (type: EventType, d: EnginePositionData, extra: Record<string, unknown> = {}): Record<string, unknown> => ({

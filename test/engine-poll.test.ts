@@ -13,6 +13,7 @@ import { ENGINE_POLL_JOB } from '../src/tracker/engine-poller.ts';
 import type { RefreshTrigger } from '../src/tracker/refresh-port.ts';
 import { DIALECTS } from './db.ts';
 import { NOW, api, startServer, type Running } from './server-helpers.ts';
+import { enginePosition } from './engine-fixtures.ts';
 
 /** A fake engine's positions API: what it lists, what it was asked, whether it is up. */
 interface EngineStub {
@@ -44,27 +45,7 @@ async function engineStub(token: string): Promise<EngineStub> {
   return Object.assign(stub, { base: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.close(() => r())) });
 }
 
-const pos = (o: Partial<EnginePositionData>): EnginePositionData => ({
-  id: 'p1',
-  symbol: 'BTCUSDT',
-  side: 'long',
-  position_side: null,
-  status: 'open',
-  qty: 1,
-  max_qty: 1,
-  entry_price: 100,
-  entries: [],
-  realized_pnl: 0,
-  fees: 0,
-  funding: 0,
-  stop_loss: null,
-  take_profit: null,
-  opened_at: NOW - 600_000,
-  closed_at: null,
-  exit_price: null,
-  exit_reason: null,
-  ...o,
-});
+const pos = (o: Partial<EnginePositionData> = {}): EnginePositionData => enginePosition(NOW - 600_000, o);
 
 interface Pos {
   id: string;

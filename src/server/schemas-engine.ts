@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PositionCoreSchema } from './schemas.ts';
 
 const num = z.number();
 const nnum = z.number().nullable();
@@ -57,27 +58,14 @@ export const StrategyStatsSchema = z.object({
 });
 
 /** A position of a strategy. */
-export const StrategyPositionSchema = z.object({
-  id: z.string(),
+export const StrategyPositionSchema = PositionCoreSchema.extend({
   external_id: z.string().nullable(),
   engine_source_id: z.string().nullable(),
   target: z.string().nullable(),
   source: z.string(),
   strategy: z.string().nullable(),
-  symbol: z.string(),
-  side: z.string(),
-  position_side: z.string().nullable(),
-  status: z.string(),
-  size: num,
-  max_size: num,
-  entry_price: num,
-  realized_pnl: num,
   fees: num,
   funding: num,
-  tp_price: nnum,
-  sl_price: nnum,
-  opened_at: num,
-  closed_at: nnum,
   exit_price: nnum,
   close_reason: z.string().nullable(),
 });

@@ -40,8 +40,8 @@ export const PositionSchema = z.object({
 /** One entry (open / add / reduce / close) of a signal position. */
 export const EntrySchema = z.object({ kind: z.string(), qty: num, price: num, realized_pnl: num, ts: num, signal_id: nnum });
 
-/** A recorder's signal position with its entries. */
-export const RecorderPositionSchema = z.object({
+/** The fields every view of a stored position shares (`positionCore` in the store). */
+export const PositionCoreSchema = z.object({
   id: z.string(),
   symbol: z.string(),
   side: z.string(),
@@ -50,14 +50,18 @@ export const RecorderPositionSchema = z.object({
   size: num,
   max_size: num,
   entry_price: num,
-  mark_price: num,
-  pnl: num,
   realized_pnl: num,
-  max_adverse: num,
   tp_price: nnum,
   sl_price: nnum,
   opened_at: num,
   closed_at: nnum,
+});
+
+/** A recorder's signal position with its entries. */
+export const RecorderPositionSchema = PositionCoreSchema.extend({
+  mark_price: num,
+  pnl: num,
+  max_adverse: num,
   exit_price: nnum,
   entries: z.array(EntrySchema),
 });

@@ -3,6 +3,7 @@ import { sideSign, type Side } from '../core/types.ts';
 import { venueSymbol } from '../exchange/symbols.ts';
 import { parseTargetKey } from '../exchange/targets.ts';
 import { listVenuePositions, snapshotTimes } from './order-intents.ts';
+import { positionCore } from './positions.ts';
 import type { Database } from './schema.ts';
 
 /** A position as the API shows it (the fields of the positions response, plus ids and PnL detail). */
@@ -168,22 +169,10 @@ export async function recorderPositions(db: Kysely<Database>, recorderId: number
   return rows.map((r) => {
     const mark = r.last_price ?? r.entry_price;
     return {
-      id: r.id,
-      symbol: r.symbol,
-      side: r.side,
-      position_side: r.position_side,
-      status: r.status,
-      size: r.qty,
-      max_size: r.max_qty,
-      entry_price: r.entry_price,
+      ...positionCore(r),
       mark_price: mark,
       pnl: r.status === 'open' ? (mark - r.entry_price) * r.qty * sideSign(r.side as Side) : 0,
-      realized_pnl: r.realized_pnl,
       max_adverse: r.max_adverse,
-      tp_price: r.take_profit,
-      sl_price: r.stop_loss,
-      opened_at: r.opened_at,
-      closed_at: r.closed_at,
       exit_price: r.avg_exit_price,
       entries: entries.filter((e) => e.position_id === r.id).map(({ position_id: _p, ...e }) => e),
     };

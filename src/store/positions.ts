@@ -212,3 +212,22 @@ export async function listTrades(db: Kysely<Database>, q: { userId: number; reco
   if (q.symbol !== undefined) query = query.where('symbol', '=', q.symbol);
   return query.orderBy('closed_at', 'desc').orderBy('id', 'desc').limit(q.limit).execute();
 }
+
+/** The fields every API view of a stored position shares (sizes in base units, prices in quote). */
+export function positionCore(r: Selectable<PositionsTable>) {
+  return {
+    id: r.id,
+    symbol: r.symbol,
+    side: r.side,
+    position_side: r.position_side,
+    status: r.status,
+    size: r.qty,
+    max_size: r.max_qty,
+    entry_price: r.entry_price,
+    realized_pnl: r.realized_pnl,
+    tp_price: r.take_profit,
+    sl_price: r.stop_loss,
+    opened_at: r.opened_at,
+    closed_at: r.closed_at,
+  };
+}

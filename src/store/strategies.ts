@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import { HalyardError } from '../core/errors.ts';
+import { positionCore } from './positions.ts';
 import type { Database, StrategiesTable } from './schema.ts';
 
 /** A stored strategy. */
@@ -88,26 +89,14 @@ export async function strategyPositions(db: Kysely<Database>, userId: number, st
   if (status !== 'all') q = q.where('status', '=', status);
   const rows = await q.orderBy('opened_at', 'desc').orderBy('id', 'desc').limit(500).execute();
   return rows.map((r) => ({
-    id: r.id,
+    ...positionCore(r),
     external_id: r.external_id,
     engine_source_id: r.engine_source_id,
     target: r.target_key,
     source: r.source,
     strategy: r.strategy,
-    symbol: r.symbol,
-    side: r.side,
-    position_side: r.position_side,
-    status: r.status,
-    size: r.qty,
-    max_size: r.max_qty,
-    entry_price: r.entry_price,
-    realized_pnl: r.realized_pnl,
     fees: r.fees,
     funding: r.funding,
-    tp_price: r.take_profit,
-    sl_price: r.stop_loss,
-    opened_at: r.opened_at,
-    closed_at: r.closed_at,
     exit_price: r.avg_exit_price ?? r.exit_price,
     close_reason: r.close_reason,
   }));
