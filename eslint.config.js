@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'output/', 'data/', 'coverage/', 'test-results/', 'dist/'] },
+  { ignores: ['node_modules/', 'output/', 'data/', 'coverage/', 'test-results/', 'dist/', 'web/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -53,7 +53,7 @@ export const IssueSchema = z.object({
   side: side.describe('the leg in hedge mode, else the side held'),
   kind: z.enum(['orphan', 'ghost', 'conflict']),
   label: z.enum(['untracked', 'ghost', 'conflict']).describe('untracked: the exchange holds it and the ledger does not (adoptable)'),
-  status: z.enum(['open', 'resolved', 'adopted', 'closed_externally']),
+  status: z.enum(['open', 'resolved', 'adopted', 'closed_externally', 'dismissed']),
   ledger_side: side.nullable(),
   ledger_qty: nnum,
   ledger_price: nnum,

@@ -1,0 +1,107 @@
+import type { z } from 'zod';
+import type { OrderSchema, PositionSchema, RecorderPositionSchema, RecorderSchema, SignalSchema, TargetSchema, TradeSchema, VenuePositionSchema } from '../../src/server/schemas.ts';
+import type { AuditSchema, StrategyPositionSchema, StrategyStatsSchema } from '../../src/server/schemas-engine.ts';
+import type { IssueSchema, TargetHistorySchema } from '../../src/server/schemas-reconcile.ts';
+import type { BacktestDetailSchema, BacktestRunSchema, ChartDataSchema, MarksSchema, MeSchema, TerminalRowSchema, TerminalSchema } from '../../src/server/schemas-web.ts';
+
+// The API's types come from the server's own schemas (type-only imports: nothing of the server is bundled).
+export type Me = z.infer<typeof MeSchema>;
+export type Position = z.infer<typeof PositionSchema>;
+export type Recorder = z.infer<typeof RecorderSchema>;
+export type RecorderPosition = z.infer<typeof RecorderPositionSchema>;
+export type Signal = z.infer<typeof SignalSchema>;
+export type Trade = z.infer<typeof TradeSchema>;
+export type Target = z.infer<typeof TargetSchema>;
+export type Order = z.infer<typeof OrderSchema>;
+export type VenuePosition = z.infer<typeof VenuePositionSchema>;
+export type StrategyStats = z.infer<typeof StrategyStatsSchema>;
+export type StrategyPosition = z.infer<typeof StrategyPositionSchema>;
+export type AuditEntry = z.infer<typeof AuditSchema>;
+export type Issue = z.infer<typeof IssueSchema>;
+export type TargetHistory = z.infer<typeof TargetHistorySchema>;
+export type Marks = z.infer<typeof MarksSchema>;
+export type Terminal = z.infer<typeof TerminalSchema>;
+export type TerminalRow = z.infer<typeof TerminalRowSchema>;
+export type BacktestRun = z.infer<typeof BacktestRunSchema>;
+export type BacktestDetail = z.infer<typeof BacktestDetailSchema>;
+export type ChartData = z.infer<typeof ChartDataSchema>;
+/** A point of a recorder's equity curve (GET /api/recorders/:id/equity). */
+export interface RecorderEquityPoint {
+  readonly ts: number;
+  readonly realized: number;
+  readonly unrealized: number;
+  readonly equity: number;
+  readonly drawdown: number;
+}
+
+const TOKEN_KEY = 'halyard.token';
+
+/** The API token of this browser's session (localStorage), or null when signed out. */
+export function savedToken(): string | null {
+  try {
+    return localStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+/** Keeps (or, with null, forgets) the session's API token. */
+export function saveToken(token: string | null): void {
+  if (token === null) localStorage.removeItem(TOKEN_KEY);
+  else localStorage.setItem(TOKEN_KEY, token);
+}
+
+/** An error answer of the API (or a network failure, status 0). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Called when the server answers 401: the shell signs out. */
+let onUnauthorized: () => void = () => {};
+
+/** Sets what a 401 answer does (the shell shows the sign-in page). */
+export function setUnauthorizedHandler(fn: () => void): void {
+  onUnauthorized = fn;
+}
+
+/** Calls the API with the session's bearer token; JSON in and out; errors become ApiError. */
+export async function api<T>(path: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<T> {
+  const token = init.token ?? savedToken();
+  const headers: Record<string, string> = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(path, { method: init.method ?? 'GET', headers, ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}) });
+  } catch (e) {
+    throw new ApiError(0, 'network', `the server did not answer (${(e as Error).message})`);
+  }
+  if (res.status === 204) return null as T;
+  const text = await res.text();
+  let data: unknown = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!res.ok) {
+    const err = (data as { error?: { code?: string; message?: string } } | null)?.error;
+    if (res.status === 401 && init.token === undefined) onUnauthorized();
+    throw new ApiError(res.status, err?.code ?? 'http_error', err?.message ?? `HTTP ${res.status}`);
+  }
+  return data as T;
+}
+
+/** A query string from the defined values (`?a=1&b=x`, or '' when none). */
+export function qs(params: Record<string, string | number | boolean | null | undefined>): string {
+  const u = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') u.set(k, String(v));
+  const s = u.toString();
+  return s ? `?${s}` : '';
+}
