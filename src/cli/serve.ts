@@ -4,7 +4,7 @@ import { HalyardError } from '../core/errors.ts';
 import { exchangeUrlOverride, type Settings } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { SecretBox } from '../store/secrets.ts';
-import { parsePort } from './options.ts';
+import { nonNegative, parsePort } from './options.ts';
 import { publicUrl, storeFromSettings } from './store.ts';
 
 /** `halyard serve`: the tracking server (webhooks, API, OpenAPI at /docs). */
@@ -14,9 +14,18 @@ export function registerServeCommand(program: Command, settings: () => Settings)
     .description('Run the tracking server: signal webhooks, orders on linked targets (sim, or exchanges with stored keys), the JSON API and its OpenAPI document at /docs')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--port <port>', 'TCP port (0 picks a free one)', '8080')
-    .action(async (o: { host: string; port: string }) => {
+    .option('--demo', 'start with a demo user, a paper strategy and a signal feed on sim:paper (fresh SQLite store in --demo-dir; offline)')
+    .option('--demo-dir <dir>', 'folder of the demo store and backtest output (wiped at every demo start)', 'data/demo')
+    .option('--demo-interval <ms>', 'milliseconds between two replayed 1m candles of the demo', '1000')
+    .action(async (o: { host: string; port: string; demo?: boolean; demoDir: string; demoInterval: string }) => {
       const s = settings();
       const port = parsePort(o.port);
+      await ensureDashboard();
+      if (o.demo) {
+        const { runDemo } = await import('./demo.ts');
+        await runDemo({ dir: o.demoDir, host: o.host, port, intervalMs: nonNegative('--demo-interval')(o.demoInterval) }, s);
+        return;
+      }
       const logger = createLogger(s.LOG_LEVEL);
       // The server (and ccxt with it) loads only for `serve`, so other commands start fast and small.
       const [{ buildServer }, { ccxtOpener }] = await Promise.all([import('../server/app.ts'), import('../tracker/venue-registry.ts')]);
@@ -36,6 +45,7 @@ export function registerServeCommand(program: Command, settings: () => Settings)
           graceMs: s.RECONCILE_GRACE_S * 1000,
         },
         enginePollIntervalS: s.ENGINE_POLL_INTERVAL_S,
+        outputDir: s.OUTPUT_PATH,
       });
       let address: string;
       try {
@@ -44,7 +54,7 @@ export function registerServeCommand(program: Command, settings: () => Settings)
         await store.close();
         throw new HalyardError('invalid_config', `cannot listen on ${o.host}:${port}: ${(e as Error).message}`, {}, e);
       }
-      process.stdout.write(`halyard serving on ${address} (store: ${store.dialect} ${store.where}; API docs at ${address}/docs)\n`);
+      process.stdout.write(`halyard serving on ${address} (store: ${store.dialect} ${store.where}; API docs at ${address}/docs)\ndashboard: ${address}/\n`);
       await new Promise<void>((resolve) => {
         const stop = (): void => {
           process.off('SIGINT', stop);
@@ -58,4 +68,17 @@ export function registerServeCommand(program: Command, settings: () => Settings)
         process.on('SIGTERM', stop);
       });
     });
+}
+
+/** Builds the dashboard (web/dist) when it is missing, e.g. after a checkout whose install skipped scripts. */
+async function ensureDashboard(): Promise<void> {
+  const { dashboardBuilt } = await import('../server/static.ts');
+  if (dashboardBuilt()) return;
+  process.stdout.write('building the dashboard (web/dist)…\n');
+  try {
+    const { build } = await import('vite');
+    await build({ configFile: new URL('../../web/vite.config.ts', import.meta.url).pathname, logLevel: 'warn' });
+  } catch (e) {
+    process.stderr.write(`could not build the dashboard (${(e as Error).message}); the API works, / says how to build it\n`);
+  }
 }

@@ -24,3 +24,9 @@ export function instrumentFor(symbol: string, override: Partial<Omit<Instrument,
   const known = KNOWN[symbol] ?? { tick: 0, lot: 0, contractSize: 1 };
   return { symbol, ...known, ...override };
 }
+
+/** The ticker of a symbol in any form: `BTC/USDT:USDT`, `BTCUSDT`, `BTC-USDT` → `BTCUSDT` (how signals name it). */
+export function tickerOf(symbol: string): string {
+  const base = symbol.split(':')[0] ?? symbol;
+  return base.replace(/[/\-_]/g, '').toUpperCase();
+}

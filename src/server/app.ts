@@ -21,6 +21,10 @@ import { apiRoutes } from './routes/api.ts';
 import { hookRoutes } from './routes/hooks.ts';
 import { engineRoutes } from './routes/engine.ts';
 import { reconcileRoutes } from './routes/reconcile.ts';
+import { webRoutes } from './routes/web.ts';
+import { LiveHub, type LiveTiming } from './live.ts';
+import { DASHBOARD_DIR, dashboardRoutes } from './static.ts';
+import { MarkBook } from '../tracker/marks.ts';
 
 /** Limits of the server (requests per minute, bytes). */
 export interface ServerLimits {
@@ -56,6 +60,14 @@ export interface ServerDeps {
   readonly refresher?: TargetRefresher;
   /** Seconds between engine polls, and how long a source must be quiet before it is polled (ENGINE_POLL_INTERVAL_S; default 60). */
   readonly enginePollIntervalS?: number;
+  /** The latest prices (shared with a demo feed; a new one by default). */
+  readonly marks?: MarkBook;
+  /** How often the live push looks for changes (default every second; a comment every 15 s). */
+  readonly live?: Partial<LiveTiming>;
+  /** The folder of backtest runs the dashboard lists (default `output`). */
+  readonly outputDir?: string;
+  /** The built dashboard served at `/` (default web/dist of this package). */
+  readonly dashboardDir?: string;
 }
 
 /** The server and the intake it feeds. */
@@ -73,6 +85,10 @@ export interface Server {
   readonly engineIntake: EngineIntake;
   /** Polls engines whose events stopped arriving. */
   readonly enginePoller: EnginePoller;
+  /** The latest price per ticker (signals, the demo feed). */
+  readonly marks: MarkBook;
+  /** The live push to the dashboard. */
+  readonly live: LiveHub;
 }
 
 /** Builds the HTTP app: signal webhooks, the JSON API, its OpenAPI document at /docs, /healthz. */
@@ -100,6 +116,11 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const intake = new SignalIntake(deps.store.db, deps.clock, deps.store.dialect === 'sqlite' ? 1 : 4);
+  const marks = deps.marks ?? new MarkBook();
+  intake.onPrice = (ticker, price, ts) => marks.set(ticker, price, ts);
+  const live = new LiveHub(deps.store.db, marks, { tickMs: deps.live?.tickMs ?? 1000, heartbeatMs: deps.live?.heartbeatMs ?? 15_000 }, deps.logger);
+  // Open event streams would keep close() waiting for ever.
+  app.addHook('preClose', async () => live.closeAll());
   const venues = new VenueRegistry(
     serverVenueOpener({
       db: deps.store.db,
@@ -143,9 +164,11 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
     return { ok: true, database: deps.store.dialect };
   });
   await app.register(hookRoutes, { intake, bodyLimit: limits.bodyLimit, perRecorderPerMinute: limits.perRecorderPerMinute });
-  await app.register(apiRoutes, { db: deps.store.db, clock: deps.clock, publicUrl: deps.publicUrl, box: deps.box });
+  await app.register(apiRoutes, { db: deps.store.db, clock: deps.clock, publicUrl: deps.publicUrl, box: deps.box, marks });
   await app.register(orderRoutes, { db: deps.store.db, orders });
   await app.register(engineRoutes, { db: deps.store.db, clock: deps.clock, intake: engineIntake, publicUrl: deps.publicUrl, box: deps.box, bodyLimit: limits.bodyLimit });
   await app.register(reconcileRoutes, { db: deps.store.db, clock: deps.clock, monitor });
-  return { app, intake, dispatcher, venues, monitor, jobs, engineIntake, enginePoller };
+  await app.register(webRoutes, { db: deps.store.db, clock: deps.clock, marks, live, outputDir: deps.outputDir ?? 'output' });
+  await app.register(dashboardRoutes, { dir: deps.dashboardDir ?? DASHBOARD_DIR });
+  return { app, intake, dispatcher, venues, monitor, jobs, engineIntake, enginePoller, marks, live };
 }

@@ -35,9 +35,9 @@ export const BacktestRunSchema = z.object({
   created_at: z.number().describe('epoch ms the results were written'),
   trades: z.number(),
   net_profit: z.number().describe('quote'),
-  return_pct: z.number().nullable(),
-  max_drawdown_pct: z.number().nullable(),
-  win_rate: z.number().nullable(),
+  return_pct: z.number().nullable().describe('percent'),
+  max_drawdown_pct: z.number().nullable().describe('percent, a positive depth'),
+  win_rate: z.number().nullable().describe('percent'),
   has_report: z.boolean(),
 });
 

@@ -219,6 +219,8 @@ export const NewOrderSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,64}$/)
     .optional()
     .describe('idempotency key: the same key places one order'),
+  stop_loss: z.number().positive().optional().describe('after the entry fills: a reduce-only stop for the filled quantity at this trigger price'),
+  take_profit: z.number().positive().optional().describe('after the entry fills: a reduce-only take-profit for the filled quantity at this trigger price'),
 });
 
 /** POST /api/positions/close. */

@@ -3,6 +3,7 @@ import { sideSign, type Side } from '../core/types.ts';
 import { venueSymbol } from '../exchange/symbols.ts';
 import { parseTargetKey } from '../exchange/targets.ts';
 import { listVenuePositions, snapshotTimes } from './order-intents.ts';
+import { tickerOf } from '../core/instrument.ts';
 import { positionCore } from './positions.ts';
 import type { Database } from './schema.ts';
 
@@ -81,6 +82,7 @@ export async function listPositionViews(db: Kysely<Database>, f: PositionFilter)
   const rows = await q.orderBy('p.opened_at').orderBy('p.id').execute();
   const broker = await brokerLookup(db, f.userId);
   const out: PositionView[] = [];
+  const groups = new Map<string, { broker: number; ours: number; rows: number[] }>();
   for (const r of rows) {
     const key = r.target_key ?? r.link_target;
     if (!key) continue;
@@ -119,8 +121,20 @@ export async function listPositionViews(db: Kysely<Database>, f: PositionFilter)
       closed_at: r.closed_at,
       broker_size: brokerSigned === null ? null : Math.abs(brokerSigned),
       broker_entry_price: held?.entry ?? null,
-      diverged: brokerSigned !== null && Math.abs(brokerSigned - sideSign(side) * size) > 1e-9 * Math.max(1, size),
+      diverged: false,
     });
+    if (brokerSigned !== null) {
+      // The venue nets every position of a symbol and leg: compare it with all of ours there, not with each.
+      const key = `${t.key}|${tickerOf(r.symbol)}|${r.position_side ?? ''}`;
+      const g = groups.get(key) ?? { broker: brokerSigned, ours: 0, rows: [] as number[] };
+      g.ours += sideSign(side) * size;
+      g.rows.push(out.length - 1);
+      groups.set(key, g);
+    }
+  }
+  for (const g of groups.values()) {
+    const diverged = Math.abs(g.broker - g.ours) > 1e-9 * Math.max(1, Math.abs(g.ours));
+    for (const i of g.rows) out[i] = { ...out[i]!, diverged };
   }
   return out;
 }

@@ -179,7 +179,8 @@ export async function loadRecorderSnapshot(db: Kysely<Database>, recorderId: num
   };
 }
 
-function toPosition(r: PositionRow, entries: readonly { price: number; qty: number; ts: number }[]): Position {
+/** A stored position (and its open / add entries) in ledger form. */
+export function toPosition(r: PositionRow, entries: readonly { price: number; qty: number; ts: number }[]): Position {
   return {
     id: r.id,
     symbol: r.symbol,
@@ -205,12 +206,44 @@ function toPosition(r: PositionRow, entries: readonly { price: number; qty: numb
   };
 }
 
-/** A user's closed trades, newest first, optionally of one recorder or symbol. */
-export async function listTrades(db: Kysely<Database>, q: { userId: number; recorderId?: number; symbol?: string; limit: number }): Promise<TradeRow[]> {
-  let query = db.selectFrom('trades').selectAll().where('user_id', '=', q.userId);
-  if (q.recorderId !== undefined) query = query.where('recorder_id', '=', q.recorderId);
-  if (q.symbol !== undefined) query = query.where('symbol', '=', q.symbol);
-  return query.orderBy('closed_at', 'desc').orderBy('id', 'desc').limit(q.limit).execute();
+/** Filters of a trades query (all optional but the user). */
+export interface TradeFilter {
+  readonly userId: number;
+  readonly recorderId?: number;
+  readonly symbol?: string;
+  /** Strategy name as shown on the trade. */
+  readonly strategy?: string;
+  /** Target key; signal trades count on their recorder's targets. */
+  readonly targetKey?: string;
+  readonly source?: string;
+  readonly side?: string;
+  /** Closed at or after (epoch ms). */
+  readonly from?: number;
+  /** Closed at or before (epoch ms). */
+  readonly to?: number;
+  readonly limit: number;
+}
+
+/** A user's closed trades, newest first, filtered. */
+export async function listTrades(db: Kysely<Database>, q: TradeFilter): Promise<TradeRow[]> {
+  let query = db.selectFrom('trades as t').selectAll('t').where('t.user_id', '=', q.userId);
+  if (q.recorderId !== undefined) query = query.where('t.recorder_id', '=', q.recorderId);
+  if (q.symbol !== undefined) query = query.where('t.symbol', '=', q.symbol);
+  if (q.strategy !== undefined) query = query.where('t.strategy', '=', q.strategy);
+  if (q.source !== undefined) query = query.where('t.source', '=', q.source);
+  if (q.side !== undefined) query = query.where('t.side', '=', q.side);
+  if (q.from !== undefined) query = query.where('t.closed_at', '>=', q.from);
+  if (q.to !== undefined) query = query.where('t.closed_at', '<=', q.to);
+  if (q.targetKey !== undefined) {
+    const key = q.targetKey;
+    query = query.where((eb) =>
+      eb.or([
+        eb('t.target_key', '=', key),
+        eb.and([eb('t.target_key', 'is', null), eb('t.recorder_id', 'in', eb.selectFrom('recorder_targets').select('recorder_id').where('target_key', '=', key))]),
+      ]),
+    );
+  }
+  return query.orderBy('t.closed_at', 'desc').orderBy('t.id', 'desc').limit(q.limit).execute();
 }
 
 /** The fields every API view of a stored position shares (sizes in base units, prices in quote). */

@@ -44,9 +44,9 @@ export async function ledgerRows(db: Kysely<Database>, userId: number, targetKey
   return [...signal.map(({ multiplier, ...r }) => ({ ...r, qty: r.qty * multiplier })), ...own].sort((a, b) => a.opened_at - b.opened_at || (a.id < b.id ? -1 : 1));
 }
 
-/** Open issues of one user's target. */
+/** Unresolved issues of one user's target: open ones and those the user dismissed (kept, so a dismissed difference stays dismissed). */
 export async function openIssues(db: Kysely<Database>, userId: number, targetKey: string): Promise<IssueRow[]> {
-  return db.selectFrom('reconciliation_issues').selectAll().where('user_id', '=', userId).where('target_key', '=', targetKey).where('status', '=', 'open').orderBy('id').execute();
+  return db.selectFrom('reconciliation_issues').selectAll().where('user_id', '=', userId).where('target_key', '=', targetKey).where('status', 'in', ['open', 'dismissed']).orderBy('id').execute();
 }
 
 /** Stores a new issue. */
@@ -62,7 +62,7 @@ export async function updateIssue(db: Kysely<Database>, id: number, patch: Updat
 /** Marks open issues `resolved` (their difference is gone). */
 export async function resolveIssues(db: Kysely<Database>, ids: readonly number[], now: number): Promise<void> {
   if (ids.length === 0) return;
-  await db.updateTable('reconciliation_issues').set({ status: 'resolved', resolved_at: now, resolution: 'matched', last_seen: now }).where('id', 'in', [...ids]).where('status', '=', 'open').execute();
+  await db.updateTable('reconciliation_issues').set({ status: 'resolved', resolved_at: now, resolution: 'matched', last_seen: now }).where('id', 'in', [...ids]).where('status', 'in', ['open', 'dismissed']).execute();
 }
 
 /** Writes one audit log row per position. */
@@ -87,7 +87,7 @@ export async function closeExternally(db: Kysely<Database>, userId: number, ids:
     .where('user_id', '=', userId)
     .where('id', 'in', [...ids])
     .where('status', '=', 'open')
-    .where('source', 'in', ['engine', 'exchange'])
+    .where('source', 'in', ['engine', 'exchange', 'webapp'])
     .returning('id')
     .execute();
   return rows.map((r) => r.id);
@@ -200,4 +200,14 @@ export async function adoptOrphan(db: Kysely<Database>, userId: number, issueId:
     const after = await trx.selectFrom('reconciliation_issues').selectAll().where('id', '=', issueId).executeTakeFirstOrThrow();
     return { issue: after, positionId };
   });
+}
+
+/** Dismisses an open issue: off the open list while the difference lasts (the reconciler keeps it dismissed); resolved when it goes away. */
+export async function dismissIssue(db: Kysely<Database>, userId: number, issueId: number, now: number): Promise<IssueRow> {
+  const issue = await db.selectFrom('reconciliation_issues').selectAll().where('id', '=', issueId).where('user_id', '=', userId).executeTakeFirst();
+  if (!issue) throw new HalyardError('not_found', `no reconciliation issue ${issueId}`);
+  if (issue.status !== 'open') throw new HalyardError('conflict', `issue ${issueId} is ${issue.status}, not open`);
+  await db.updateTable('reconciliation_issues').set({ status: 'dismissed', resolved_at: now, resolution: 'dismissed' }).where('id', '=', issueId).where('status', '=', 'open').execute();
+  await audit(db, userId, issue.position_ids ? (JSON.parse(issue.position_ids) as string[]) : [], 'webapp', 'issue_dismissed', { issue_id: issueId, kind: issue.kind, target: issue.target_key, symbol: issue.symbol }, now);
+  return db.selectFrom('reconciliation_issues').selectAll().where('id', '=', issueId).executeTakeFirstOrThrow();
 }

@@ -11,12 +11,17 @@ import { insertIntents, intentByClientId, userIntent, type IntentRow, type NewIn
 import type { Database } from '../store/schema.ts';
 import type { OrderDispatcher } from './dispatcher.ts';
 import type { VenueRegistry } from './venue-registry.ts';
+import { applyWebappFill } from './webapp-book.ts';
 
 /** An order a user places from the API or the dashboard: a venue request without its client id. */
 export interface ManualOrder extends Omit<VenueOrderRequest, 'clientId'> {
   readonly targetKey: string;
   /** The caller's idempotency key: the same key places one order, however often it is sent. */
   readonly clientKey?: string;
+  /** Places a reduce-only stop at this trigger price for the filled quantity after the entry fills. */
+  readonly stopLoss?: number;
+  /** Places a reduce-only take-profit at this trigger price for the filled quantity after the entry fills. */
+  readonly takeProfit?: number;
 }
 
 /** What placing or canceling led to: the intent row and whether it is new. */
@@ -55,7 +60,53 @@ export class ManualOrders {
       if (existing.user_id !== userId) throw new HalyardError('conflict', 'this client order id is taken');
       return { intent: existing, created: false };
     }
-    return { intent: await this.run(userId, { role: 'manual', clientId, targetKey: target.key, symbol, side: o.side, type: o.type, qty: o.qty, o }), created: true };
+    checkBracket(o);
+    const intent = await this.run(userId, { role: 'manual', clientId, targetKey: target.key, symbol, side: o.side, type: o.type, qty: o.qty, o });
+    if (intent.status === 'filled') await this.afterFill(userId, intent, o);
+    return { intent, created: true };
+  }
+
+  /** Books a filled order on the user's webapp position and, for an entry with levels, places its bracket. */
+  private async afterFill(userId: number, intent: IntentRow, o: ManualOrder): Promise<void> {
+    const price = intent.avg_fill_price;
+    const filled = intent.filled_qty > 0 ? intent.filled_qty : intent.qty;
+    if (price === null || !(filled > 0)) return;
+    const positionSide = (intent.position_side as Side | null) ?? null;
+    const reduceOnly = intent.reduce_only === 1 || (positionSide !== null && (positionSide === 'long') !== (intent.side === 'buy'));
+    await applyWebappFill(this.db, userId, {
+      targetKey: intent.target_key,
+      symbol: intent.symbol,
+      side: intent.side as OrderSide,
+      positionSide,
+      qty: filled,
+      price,
+      reduceOnly,
+      stopLoss: o.stopLoss ?? null,
+      takeProfit: o.takeProfit ?? null,
+      ts: this.clock.now(),
+    });
+    if (reduceOnly || (o.stopLoss === undefined && o.takeProfit === undefined)) return;
+    const exitSide: OrderSide = intent.side === 'buy' ? 'sell' : 'buy';
+    const legs: { role: string; type: VenueOrderType; trigger: number }[] = [];
+    if (o.stopLoss !== undefined) legs.push({ role: 'stop_loss', type: 'stop', trigger: o.stopLoss });
+    if (o.takeProfit !== undefined) legs.push({ role: 'take_profit', type: 'take_profit', trigger: o.takeProfit });
+    for (const leg of legs) {
+      const bracket: ManualOrder = {
+        targetKey: intent.target_key,
+        symbol: intent.symbol,
+        side: exitSide,
+        type: leg.type,
+        qty: filled,
+        triggerPrice: leg.trigger,
+        ...(positionSide ? { positionSide } : { reduceOnly: true }),
+      };
+      const clientId = clientOrderId([userId, intent.target_key, 'bracket', intent.client_id, leg.role]);
+      try {
+        await this.run(userId, { role: leg.role, clientId, targetKey: intent.target_key, symbol: intent.symbol, side: exitSide, type: leg.type, qty: filled, o: bracket });
+      } catch (e) {
+        throw new HalyardError('venue_rejected', `order ${intent.id} filled, but its ${leg.role.replace('_', '-')} was refused: ${(e as Error).message}`, { order_id: intent.id }, e);
+      }
+    }
   }
 
   /** Cancels one of the user's orders at its venue (recorded as a cancel intent of the user). */
@@ -97,7 +148,9 @@ export class ManualOrders {
     const hedge = p.positionSide !== null;
     const clientId = clientOrderId([userId, target.key, 'close', symbol, p.side, this.clock.now()]);
     const o: ManualOrder = { targetKey: target.key, symbol, side: p.side === 'long' ? 'sell' : 'buy', type: 'market', qty: p.qty, ...(hedge ? { positionSide: p.side } : { reduceOnly: true }) };
-    return { intent: await this.run(userId, { role: 'close', clientId, targetKey: target.key, symbol, side: o.side, type: 'market', qty: p.qty, o }), created: true };
+    const intent = await this.run(userId, { role: 'close', clientId, targetKey: target.key, symbol, side: o.side, type: 'market', qty: p.qty, o });
+    if (intent.status === 'filled') await this.afterFill(userId, intent, o);
+    return { intent, created: true };
   }
 
   private base(userId: number, targetKey: string, groupKey: string) {
@@ -132,3 +185,21 @@ export class ManualOrders {
   }
 }
 
+
+/** Levels that cannot work are refused before anything is sent: a long's stop under its take-profit, and the other way round. */
+function checkBracket(o: ManualOrder): void {
+  const { stopLoss: sl, takeProfit: tp } = o;
+  for (const [name, v] of [['stop_loss', sl], ['take_profit', tp]] as const) {
+    if (v !== undefined && !(v > 0 && Number.isFinite(v))) throw new HalyardError('invalid_input', `${name} must be a price > 0, got ${v}`);
+  }
+  if (o.reduceOnly && (sl !== undefined || tp !== undefined)) throw new HalyardError('invalid_input', 'a reduce-only order takes no stop_loss / take_profit');
+  const long = o.positionSide ? o.positionSide === 'long' : o.side === 'buy';
+  if (sl !== undefined && tp !== undefined && (long ? sl >= tp : sl <= tp)) {
+    throw new HalyardError('invalid_input', `a ${long ? 'long' : 'short'} needs stop_loss ${long ? 'below' : 'above'} take_profit (got ${sl} and ${tp})`);
+  }
+  const ref = o.type === 'limit' ? o.price : undefined;
+  if (ref !== undefined) {
+    if (sl !== undefined && (long ? sl >= ref : sl <= ref)) throw new HalyardError('invalid_input', `stop_loss ${sl} is on the wrong side of the limit price ${ref} for a ${long ? 'long' : 'short'}`);
+    if (tp !== undefined && (long ? tp <= ref : tp >= ref)) throw new HalyardError('invalid_input', `take_profit ${tp} is on the wrong side of the limit price ${ref} for a ${long ? 'long' : 'short'}`);
+  }
+}

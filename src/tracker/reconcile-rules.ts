@@ -111,7 +111,7 @@ export function differenceOf(ledger: Holding | null, exchange: Holding | null, l
   return null;
 }
 
-const CLOSABLE = new Set(['engine', 'exchange']);
+const CLOSABLE = new Set(['engine', 'exchange', 'webapp']);
 
 /**
  * Compares the ledger with the exchange on one target at `at` (epoch ms of the snapshot). Matching is by

@@ -83,6 +83,7 @@ export async function reconcileTarget(
       findings,
       policy.ghostFlatChecks,
     );
+    const dismissed = new Set(open.filter((i) => i.status === 'dismissed').map((i) => i.id));
     const closed: string[] = [];
     for (const s of plan.steps) {
       const f = s.finding;
@@ -95,7 +96,8 @@ export async function reconcileTarget(
         flat_checks: s.flatChecks,
         detail: JSON.stringify({ ledger_side: f.ledger?.side ?? null, exchange_side: f.exchange?.side ?? null, hedge: f.hedge }),
         last_seen: at,
-        status: s.status,
+        // A difference the user dismissed stays dismissed while it lasts.
+        status: s.status === 'open' && dismissed.has(s.issueId ?? -1) ? 'dismissed' : s.status,
         ...(s.status === 'closed_externally' ? { resolved_at: at, resolution: 'closed_externally' } : {}),
       };
       if (s.issueId === null) {

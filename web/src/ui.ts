@@ -185,8 +185,5 @@ export function download(filename: string, text: string, type = 'text/csv'): voi
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-/** The ticker of a symbol in any form: `BTC/USDT:USDT`, `BTCUSDT`, `BTC-USDT` → `BTCUSDT` (keys of the marks). */
-export function tickerOf(symbol: string): string {
-  const base = symbol.split(':')[0] ?? symbol;
-  return base.replace(/[/\-_]/g, '').toUpperCase();
-}
+/** The ticker of a symbol in any form (`BTC/USDT:USDT` → `BTCUSDT`): the keys of the marks (the server's own function). */
+export { tickerOf } from '../../src/core/instrument.ts';

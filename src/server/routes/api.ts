@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Clock } from '../../core/ports.ts';
-import { ALL_TARGETS, envsOf, resolveTarget, type TradingMode } from '../../exchange/targets.ts';
+import { ALL_TARGETS, envsOf, parseTargetKey, resolveTarget, type TradingMode } from '../../exchange/targets.ts';
 import { HalyardError } from '../../core/errors.ts';
 import { createAccount, deleteAccount, listAccounts } from '../../store/accounts.ts';
 import { listPositionViews, recorderEquity, recorderPositions } from '../../store/position-views.ts';
@@ -12,6 +12,8 @@ import { createRecorder, deleteRecorder, getRecorder, listRecorders, type Record
 import type { Database } from '../../store/schema.ts';
 import type { SecretBox } from '../../store/secrets.ts';
 import { listSignals } from '../../store/signals.ts';
+import type { MarkBook } from '../../tracker/marks.ts';
+import { marked } from '../../tracker/terminal.ts';
 import { requireUser, userOf } from '../auth.ts';
 import {
   AccountSchema,
@@ -35,6 +37,8 @@ export interface ApiOptions {
   readonly publicUrl: string;
   /** Encrypts account credentials; undefined when ENCRYPTION_KEY is not set (accounts then refused). */
   readonly box: SecretBox | undefined;
+  /** The server's latest prices: open positions are marked at them. */
+  readonly marks: MarkBook;
 }
 
 /** The recorder as the API shows it. */
@@ -89,13 +93,14 @@ export async function apiRoutes(root: FastifyInstance, opts: ApiOptions): Promis
       } else if (q.env || q.account_type) {
         throw new HalyardError('invalid_input', 'env / account_type need exchange too (e.g. ?exchange=bybit&env=paper)');
       }
-      return listPositionViews(db, {
+      const views = await listPositionViews(db, {
         userId: userOf(req).id,
         status: q.status,
         ...(targetKey ? { targetKey } : {}),
         ...(exchange ? { exchange } : {}),
         ...(q.symbol ? { symbol: q.symbol.toUpperCase() } : {}),
       });
+      return views.map((v) => marked(v, opts.marks));
     },
   );
 
@@ -208,7 +213,13 @@ export async function apiRoutes(root: FastifyInstance, opts: ApiOptions): Promis
         querystring: z.object({
           recorder_id: z.coerce.number().int().positive().optional(),
           symbol: z.string().optional(),
-          limit: z.coerce.number().int().min(1).max(1000).default(200),
+          strategy: z.string().optional(),
+          target: z.string().optional().describe('exchange:env'),
+          source: z.enum(['signal', 'engine', 'webapp', 'exchange']).optional(),
+          side: z.enum(['long', 'short']).optional(),
+          from: z.coerce.number().int().nonnegative().optional().describe('closed at or after (epoch ms)'),
+          to: z.coerce.number().int().nonnegative().optional().describe('closed at or before (epoch ms)'),
+          limit: z.coerce.number().int().min(1).max(5000).default(200),
         }),
         response: { 200: z.array(TradeSchema), ...errors },
       },
@@ -220,6 +231,12 @@ export async function apiRoutes(root: FastifyInstance, opts: ApiOptions): Promis
         limit: q.limit,
         ...(q.recorder_id !== undefined ? { recorderId: q.recorder_id } : {}),
         ...(q.symbol ? { symbol: q.symbol.toUpperCase() } : {}),
+        ...(q.strategy ? { strategy: q.strategy } : {}),
+        ...(q.target ? { targetKey: parseTargetKey(q.target).key } : {}),
+        ...(q.source ? { source: q.source } : {}),
+        ...(q.side ? { side: q.side } : {}),
+        ...(q.from !== undefined ? { from: q.from } : {}),
+        ...(q.to !== undefined ? { to: q.to } : {}),
       });
       return rows.map(({ user_id: _u, target_key, ...t }) => ({ ...t, target: target_key }));
     },

@@ -100,6 +100,8 @@ export async function orderRoutes(root: FastifyInstance, opts: OrderRouteOptions
         ...(b.position_side !== undefined ? { positionSide: b.position_side } : {}),
         ...(b.reduce_only !== undefined ? { reduceOnly: b.reduce_only } : {}),
         ...(b.client_order_id !== undefined ? { clientKey: b.client_order_id } : {}),
+        ...(b.stop_loss !== undefined ? { stopLoss: b.stop_loss } : {}),
+        ...(b.take_profit !== undefined ? { takeProfit: b.take_profit } : {}),
       });
       // 202: the venue is unreachable for now; the order is queued and retried per policy.
       return reply.code(!created ? 200 : intent.status === 'pending' ? 202 : 201).send(orderView(intent));

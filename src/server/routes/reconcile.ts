@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { HalyardError } from '../../core/errors.ts';
 import type { Clock } from '../../core/ports.ts';
 import { parseTargetKey, resolveTarget } from '../../exchange/targets.ts';
-import { adoptOrphan, issueDetail, listIssues, type IssueRow } from '../../store/reconciliation.ts';
+import { adoptOrphan, dismissIssue, issueDetail, listIssues, type IssueRow } from '../../store/reconciliation.ts';
 import type { Database } from '../../store/schema.ts';
 import { listSnapshots, type SnapshotRow } from '../../store/snapshots.ts';
 import type { Monitor } from '../../tracker/monitor.ts';
@@ -163,5 +163,19 @@ export async function reconcileRoutes(root: FastifyInstance, opts: ReconcileRout
       const { issue, positionId } = await adoptOrphan(db, userOf(req).id, req.params.id, 'webapp', clock.now());
       return reply.code(201).send({ issue: issueView(issue), position_id: positionId });
     },
+  );
+
+  app.post(
+    '/api/reconciliation/:id/dismiss',
+    {
+      schema: {
+        tags: ['reconciliation'],
+        security: auth,
+        summary: 'Dismiss an open issue: it leaves the open list and stays dismissed while the difference lasts',
+        params: IdParams,
+        response: { 200: IssueSchema, ...errors },
+      },
+    },
+    async (req) => issueView(await dismissIssue(db, userOf(req).id, req.params.id, clock.now())),
   );
 }

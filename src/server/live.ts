@@ -1,0 +1,106 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.ts';
+import type { MarkBook } from '../tracker/marks.ts';
+import { changedTopics, fingerprint } from './changes.ts';
+
+/** How often the hub looks for changes and new marks (ms), and how often a quiet stream gets a comment. */
+export interface LiveTiming {
+  readonly tickMs: number;
+  readonly heartbeatMs: number;
+}
+
+interface Stream {
+  readonly userId: number;
+  readonly res: ServerResponse;
+}
+
+/**
+ * The server's live push (GET /api/stream, server-sent events): `marks` when prices moved, `changed` with
+ * the topics whose data changed for that user. One loop serves every open stream; a user's data is
+ * looked at only while that user has a stream open.
+ */
+export class LiveHub {
+  private readonly streams = new Set<Stream>();
+  private readonly prints = new Map<number, Awaited<ReturnType<typeof fingerprint>>>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
+  private marksVersion = -1;
+  private busy = false;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly marks: MarkBook,
+    private readonly timing: LiveTiming,
+    private readonly logger: FastifyBaseLogger,
+  ) {}
+
+  /** Streams open now. */
+  get size(): number {
+    return this.streams.size;
+  }
+
+  /** Takes over a response as an event stream of `userId` until the client goes away. */
+  async open(userId: number, userName: string, res: ServerResponse): Promise<void> {
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    const s: Stream = { userId, res };
+    this.streams.add(s);
+    res.on('close', () => this.streams.delete(s));
+    send(res, 'hello', { user: userName });
+    send(res, 'marks', this.marks.all());
+    if (!this.prints.has(userId)) this.prints.set(userId, await fingerprint(this.db, userId));
+    this.start();
+  }
+
+  /** Ends every stream (the server is closing). */
+  closeAll(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.timer = this.heartbeat = null;
+    for (const s of this.streams) s.res.end();
+    this.streams.clear();
+  }
+
+  private start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.tick(), this.timing.tickMs);
+    this.heartbeat = setInterval(() => {
+      for (const s of this.streams) s.res.write(': ping\n\n');
+    }, this.timing.heartbeatMs);
+    this.timer.unref();
+    this.heartbeat.unref();
+  }
+
+  /** One look: new marks to everyone, changed topics to each user's streams. */
+  async tick(): Promise<void> {
+    if (this.busy || this.streams.size === 0) return;
+    this.busy = true;
+    try {
+      if (this.marks.version !== this.marksVersion) {
+        this.marksVersion = this.marks.version;
+        const all = this.marks.all();
+        for (const s of this.streams) send(s.res, 'marks', all);
+      }
+      const users = new Set([...this.streams].map((s) => s.userId));
+      for (const id of [...this.prints.keys()]) if (!users.has(id)) this.prints.delete(id);
+      for (const userId of users) {
+        const now = await fingerprint(this.db, userId);
+        const before = this.prints.get(userId);
+        this.prints.set(userId, now);
+        const topics = before ? changedTopics(before, now) : [];
+        if (topics.length === 0) continue;
+        for (const s of this.streams) if (s.userId === userId) send(s.res, 'changed', { topics });
+      }
+    } catch (e) {
+      // A failed look (database busy, closing) is retried on the next tick.
+      this.logger.warn({ err: e }, 'live push: looking for changes failed');
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+function send(res: ServerResponse, event: string, data: unknown): void {
+  res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+}
