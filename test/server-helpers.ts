@@ -1,3 +1,4 @@
+import type { MarkBook } from '../src/tracker/marks.ts';
 import type { Kysely } from 'kysely';
 import { pino } from 'pino';
 import { ManualClock } from '../src/core/ports.ts';
@@ -27,6 +28,8 @@ export interface Running {
   /** The durable job worker (tests call `drain()` to wait for queued jobs). */
   readonly jobs: JobWorker;
   readonly enginePoller: EnginePoller;
+  /** The server's latest prices (what positions are marked at). */
+  readonly marks: MarkBook;
   stop(): Promise<void>;
 }
 
@@ -35,9 +38,9 @@ export async function startServer(
   store: Store,
   limits: Partial<ServerLimits> = {},
   clock = new ManualClock(NOW),
-  extra: Pick<ServerDeps, 'openCcxt' | 'dispatchPolicy' | 'monitor' | 'refresher' | 'enginePollIntervalS'> = {},
+  extra: Pick<ServerDeps, 'openCcxt' | 'dispatchPolicy' | 'monitor' | 'refresher' | 'enginePollIntervalS' | 'outputDir' | 'live'> = {},
 ): Promise<Running> {
-  const { app, dispatcher, venues, monitor, jobs, enginePoller } = await buildServer({
+  const { app, dispatcher, venues, monitor, jobs, enginePoller, marks } = await buildServer({
     ...extra,
     monitor: { loop: false, ...extra.monitor },
     store,
@@ -48,7 +51,7 @@ export async function startServer(
     limits,
   });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { base, clock, dispatcher, venues, monitor, jobs, enginePoller, stop: () => app.close() };
+  return { base, clock, dispatcher, venues, monitor, jobs, enginePoller, marks, stop: () => app.close() };
 }
 
 /** A user with a token and a recorder, made through the store. */
