@@ -29,6 +29,7 @@ interface Row {
   issue_id: number | null;
   diverged: boolean;
   broker_size: number | null;
+  closable: boolean;
 }
 interface Terminal {
   target: string;
@@ -112,7 +113,7 @@ for (const d of DIALECTS) {
       expect(t.badge).toBe('DEMO');
       expect(t.rows).toHaveLength(1);
       const row = t.rows[0]!;
-      expect(row).toMatchObject({ kind: 'tracked', symbol: 'BTCUSDT', side: 'long', size: 0.5, source: 'webapp', opened_by: 'user', sl_price: 58_000, tp_price: 63_000, broker_size: 0.5, diverged: false });
+      expect(row).toMatchObject({ kind: 'tracked', symbol: 'BTCUSDT', side: 'long', size: 0.5, source: 'webapp', opened_by: 'user', sl_price: 58_000, tp_price: 63_000, broker_size: 0.5, diverged: false, closable: true });
       // Nobody else sees it.
       expect((await terminal(other.token)).rows).toEqual([]);
 
@@ -184,8 +185,14 @@ for (const d of DIALECTS) {
         srv.clock.set(t);
         await snapshot(token);
       }
+      // An engine's own simulated position is shown, but only the engine can close it.
+      await insertEnginePosition(store.db, { id: 'engine-1', userId: user.id, target: 'sim:paper', symbol: BTC, side: 'short', qty: 2, price: 61_000, openedAt: NOW });
       const rows = (await terminal(token)).rows;
-      expect(rows.map((r) => [r.id, r.kind])).toEqual([['adopted-1', 'closed_externally']]);
+      expect(rows.map((r) => [r.id, r.kind, r.closable])).toEqual([
+        ['engine-1', 'tracked', false],
+        ['adopted-1', 'closed_externally', false],
+      ]);
+      await store.db.deleteFrom('positions').where('id', '=', 'engine-1').execute();
       // A day later it has left the terminal (it stays in the position history).
       srv.clock.set(NOW + 2_000 + 86_400_001);
       expect((await terminal(token)).rows).toEqual([]);

@@ -11,6 +11,7 @@ export const MarksSchema = z.record(z.string().describe('ticker, e.g. BTCUSDT'),
 export const TerminalRowSchema = PositionSchema.extend({
   kind: z.enum(['tracked', 'untracked', 'closed_externally']).describe('untracked: the venue holds it and no ledger position explains it'),
   issue_id: z.number().nullable().describe('the open reconciliation issue of an untracked row (adopt / dismiss it)'),
+  closable: z.boolean().describe('the target\'s venue holds it, so POST /api/positions/close can close it (not an engine\'s own simulated position, not a closed row)'),
 });
 
 /** GET /api/terminal: one target's positions merged with the ledger. */

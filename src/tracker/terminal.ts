@@ -12,6 +12,8 @@ export interface TerminalRow extends PositionView {
   readonly kind: 'tracked' | 'untracked' | 'closed_externally';
   /** The open orphan issue of an untracked row (to adopt or dismiss), null otherwise. */
   readonly issue_id: number | null;
+  /** The target's venue holds it, so the terminal can close it there. */
+  readonly closable: boolean;
 }
 
 /** A target's positions as the terminal shows them. */
@@ -38,7 +40,8 @@ export const CLOSED_EXTERNALLY_SHOWN_MS = 24 * 3_600_000;
 export async function terminalView(db: Kysely<Database>, marks: MarkBook, userId: number, targetKey: string, now: number): Promise<TerminalView> {
   const t = parseTargetKey(targetKey);
   const open = await listPositionViews(db, { userId, targetKey: t.key, status: 'open' });
-  const rows: TerminalRow[] = open.map((p) => ({ ...marked(p, marks), kind: 'tracked', issue_id: null }));
+  // An engine's positions on a sim target are in the engine's own simulated exchange: only the engine closes them.
+  const rows: TerminalRow[] = open.map((p) => ({ ...marked(p, marks), kind: 'tracked', issue_id: null, closable: !(p.source === 'engine' && t.exchange === 'sim') }));
 
   const snapshotAt = (await snapshotTimes(db, userId)).get(t.key) ?? null;
   if (snapshotAt !== null) {
@@ -89,6 +92,7 @@ export async function terminalView(db: Kysely<Database>, marks: MarkBook, userId
         diverged: true,
         kind: 'untracked',
         issue_id: issue?.id ?? null,
+        closable: true,
       });
     }
   }
@@ -105,7 +109,7 @@ export async function terminalView(db: Kysely<Database>, marks: MarkBook, userId
     ).map((r) => r.id),
   );
   const gone = closedIds.size === 0 ? [] : await listPositionViews(db, { userId, targetKey: t.key, status: 'closed' });
-  for (const p of gone) if (closedIds.has(p.id)) rows.push({ ...p, kind: 'closed_externally', issue_id: null });
+  for (const p of gone) if (closedIds.has(p.id)) rows.push({ ...p, kind: 'closed_externally', issue_id: null, closable: false });
 
   return { target: t.key, exchange: t.exchange, env: t.env, account_type: t.accountType, badge: t.env === 'live' ? 'LIVE' : 'DEMO', snapshot_at: snapshotAt, rows };
 }
