@@ -5,6 +5,7 @@ import { exchangeUrlOverride, type Settings } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { SecretBox } from '../store/secrets.ts';
 import { nonNegative, parsePort } from './options.ts';
+import { concretePort } from './port.ts';
 import { publicUrl, storeFromSettings } from './store.ts';
 
 /** `halyard serve`: the tracking server (webhooks, API, OpenAPI at /docs). */
@@ -19,7 +20,7 @@ export function registerServeCommand(program: Command, settings: () => Settings)
     .option('--demo-interval <ms>', 'milliseconds between two replayed 1m candles of the demo', '1000')
     .action(async (o: { host: string; port: string; demo?: boolean; demoDir: string; demoInterval: string }) => {
       const s = settings();
-      const port = parsePort(o.port);
+      const port = await concretePort(o.host, parsePort(o.port));
       await ensureDashboard();
       if (o.demo) {
         const { runDemo } = await import('./demo.ts');
