@@ -30,7 +30,8 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { dir: string 
     root: opts.dir,
     prefix: '/',
     index: ['index.html'],
-    wildcard: false,
+    // Files are looked up per request, so a rebuild (new hashed assets) is served without a restart.
+    wildcard: true,
     setHeaders: (res, path) => {
       res.header('cache-control', path.includes(`${join('dist', 'assets')}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
     },

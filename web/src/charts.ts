@@ -192,7 +192,6 @@ export function equityChart(el: HTMLElement, points: readonly EquityPoint[], opt
   if (inside) {
     el.replaceChildren();
     Object.assign(el.style, { display: 'flex', flexDirection: 'column', gap: '4px' });
-    if (el.clientHeight < 120) el.style.height = '320px';
     eqEl = part(el, 'chart-part-equity', { flex: '3 1 0', minHeight: '120px' });
     ddEl = part(el, 'chart-part-drawdown', { flex: '1 1 0', minHeight: '70px' });
   }

@@ -128,8 +128,10 @@ export function qty(v: number | null | undefined): string {
 
 /** Signed money with a class for colour (pos / neg / flat). */
 export function pnl(v: number | null | undefined, digits = 2): HTMLElement {
-  const cls = v === null || v === undefined || v === 0 ? 'flat' : v > 0 ? 'pos' : 'neg';
-  const text = v === null || v === undefined ? '—' : `${v > 0 ? '+' : ''}${num(v, digits)}`;
+  // Rounded first, so -0.001 shows as a flat 0.00 rather than "-0.00".
+  const r = v === null || v === undefined || !Number.isFinite(v) ? null : Number(v.toFixed(digits)) || 0;
+  const cls = r === null || r === 0 ? 'flat' : r > 0 ? 'pos' : 'neg';
+  const text = r === null ? '—' : `${r > 0 ? '+' : ''}${num(r, digits)}`;
   return h('span', { class: `pnl ${cls}` }, text);
 }
 

@@ -47,7 +47,7 @@ function view(d: BacktestDetail, charts: { destroy(): void }[]): Node {
       if (priceEl.isConnected) charts.push(candleChart(priceEl, chart, { equityEl: eqEl }));
     });
   } else {
-    const why = chart ? 'The report of this run has no bars to draw.' : 'This run has no report.html, so there is no chart (run the backtest again without --no-report).';
+    const why = chart ? 'The report of this run has no bars to draw.' : 'This run has no report.html, so there is no chart to draw (its results.json still gives the metrics and trades).';
     priceEl.append(stateView('empty', why));
     eqEl.append(stateView('empty', 'No equity curve without the report.'));
   }

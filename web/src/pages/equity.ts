@@ -96,9 +96,9 @@ export const equityPage: Page = {
         (r) => ({ 'data-target': r.target, class: r.target === selected ? 'selected' : null, title: 'Show this target' }),
       );
 
+    // The chart of the curve on show, kept across live reloads so a zoom survives a new snapshot.
+    let drawn: { key: string; eqEl: HTMLElement; ddEl: HTMLElement } | null = null;
     const view = (d: EquityData): Node => {
-      chart?.destroy();
-      chart = null;
       const rows = rowsOf(d);
       filterBox.hidden = false;
       filter.replaceChildren(h('option', { value: '' }, 'All targets (total)'), ...rows.map((r) => h('option', { value: r.target }, r.target)));
@@ -107,8 +107,14 @@ export const equityPage: Page = {
       const one = rows.find((r) => r.target === selected);
       const points = one ? one.points : totalCurve(d.histories);
       const s = curveStats(points);
-      const eqEl = h('div', { class: 'chart equity-main', 'data-testid': 'equity-chart' });
-      const ddEl = h('div', { class: 'chart chart-small', 'data-testid': 'drawdown-chart' });
+      const keep = chart !== null && drawn !== null && drawn.key === selected && points.length > 0;
+      if (!keep) {
+        chart?.destroy();
+        chart = null;
+        drawn = null;
+      }
+      const eqEl = keep && drawn ? drawn.eqEl : h('div', { class: 'chart equity-main', 'data-testid': 'equity-chart' });
+      const ddEl = keep && drawn ? drawn.ddEl : h('div', { class: 'chart chart-small', 'data-testid': 'drawdown-chart' });
       const chartBody =
         points.length === 0
           ? stateView('empty', `No snapshots of ${selected || 'any target'} yet. The server snapshots each traded target every 30 minutes and after events.`)
@@ -120,7 +126,9 @@ export const equityPage: Page = {
               h('div', { class: 'equity-dd-label muted' }, 'Drawdown from the running peak'),
               ddEl,
             );
-      if (points.length > 0) {
+      if (keep) chart?.update(points);
+      else if (points.length > 0) {
+        drawn = { key: selected, eqEl, ddEl };
         // Draw once the boxes are in the page (loadInto attaches what this returns right away).
         queueMicrotask(() => {
           if (eqEl.isConnected) chart = equityChart(eqEl, points, { drawdown: ddEl });

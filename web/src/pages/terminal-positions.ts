@@ -93,8 +93,14 @@ export function positionsView(target: string, changed: () => void): PositionsVie
     }
   };
 
-  const kindBadge = (r: TerminalRow): HTMLElement | null =>
-    r.kind === 'untracked' ? badge('untracked') : r.kind === 'closed_externally' ? badge('closed externally', 'closed_externally') : r.diverged ? badge('diverged', 'conflict') : null;
+  const kindBadge = (r: TerminalRow): HTMLElement | null => {
+    if (r.kind === 'untracked') return badge('untracked');
+    if (r.kind === 'closed_externally') return badge('closed externally', 'closed_externally');
+    if (!r.diverged) return null;
+    const b = badge('diverged', 'conflict');
+    b.title = `The venue holds ${r.broker_size === null ? 'nothing known' : `${qty(r.broker_size)} at ${price(r.broker_entry_price)}`} for this symbol and leg`;
+    return b;
+  };
 
   const columns = (refs: Cells): Column<TerminalRow>[] => [
     {
@@ -141,7 +147,8 @@ export function positionsView(target: string, changed: () => void): PositionsVie
           b.addEventListener('click', () => void adopt(r, b));
           out.push(b);
         }
-        if (isOpen(r)) {
+        if (isOpen(r) && !r.closable) out.push(h('span', { class: 'muted', title: "In the engine's own simulated exchange: the engine closes it" }, 'by its engine'));
+        if (isOpen(r) && r.closable) {
           const b = h('button', { type: 'button', class: 'btn btn-small btn-danger', 'data-testid': 'close-position' }, 'Close');
           b.addEventListener('click', () => void close(r, b));
           out.push(b);
