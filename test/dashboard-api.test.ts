@@ -145,6 +145,36 @@ for (const d of DIALECTS) {
       expect((await api<{ items: Order[] }>(srv.base, token, '/api/orders?status=open')).json.items).toEqual([]);
     });
 
+    it("closes a dashboard position on its own when the venue nets it with a signal's position", async () => {
+      const a = await userWithRecorder(store, 'netter', { targets: [{ key: 'sim:paper', multiplier: 1 }] });
+      expect((await postSignal(srv.base, a.secret, JSON.stringify({ ticker: 'XRPUSDT', action: 'sell', quantity: 100, price: 0.5 }))).status).toBe(200);
+      await srv.dispatcher.drain();
+      const placed = await api<Order>(srv.base, a.token, '/api/orders', {
+        method: 'POST',
+        body: JSON.stringify({ target: 'sim:paper', symbol: 'XRPUSDT', side: 'buy', qty: 20, stop_loss: 0.4, take_profit: 0.6 }),
+      });
+      expect(placed.json, JSON.stringify(placed.json)).toMatchObject({ status: 'filled' });
+      await snapshot(a.token);
+      const before = (await terminal(a.token)).rows;
+      expect(before.map((r) => [r.source, r.side, r.size, r.broker_size, r.diverged])).toEqual([
+        ['signal', 'short', 100, 80, false],
+        ['webapp', 'long', 20, 80, false],
+      ]);
+      const mine = before.find((r) => r.source === 'webapp')!;
+      const closed = await api<Order>(srv.base, a.token, '/api/positions/close', { method: 'POST', body: JSON.stringify({ target: 'sim:paper', symbol: 'XRPUSDT', position_id: mine.id }) });
+      expect(closed.status).toBe(201);
+      expect(closed.json).toMatchObject({ side: 'sell', qty: 20, status: 'filled', reduce_only: false });
+      await snapshot(a.token);
+      const after = (await terminal(a.token)).rows;
+      expect(after.map((r) => [r.source, r.side, r.size, r.broker_size, r.diverged])).toEqual([['signal', 'short', 100, 100, false]]);
+      // Its stop-loss and take-profit went with it.
+      expect((await api<{ items: Order[] }>(srv.base, a.token, '/api/orders?status=open')).json.items).toEqual([]);
+      // A signal position is the recorder's record: it is closed at the venue as a whole, not by id.
+      const signalRow = after[0]!;
+      const refused = await api<{ error: { message: string } }>(srv.base, a.token, '/api/positions/close', { method: 'POST', body: JSON.stringify({ target: 'sim:paper', symbol: 'XRPUSDT', position_id: signalRow.id }) });
+      expect(refused.status).toBe(404);
+    });
+
     it('shows a venue position no ledger position explains as untracked; dismissing it keeps it dismissed while it lasts', async () => {
       const { user, token } = await createUser(store.db, 'dismisser', 'paper', NOW);
       const nosy = await createUser(store.db, 'nosy2', 'paper', NOW);
@@ -248,6 +278,11 @@ for (const d of DIALECTS) {
       expect(sb.events.filter((e) => e.event === 'changed')).toEqual([]);
       await sa.close();
       await sb.close();
+      // The recorder's own view of the position is marked at the server's price too.
+      srv.marks.set('ETHUSDT', 3_300, NOW);
+      const recPos = (await api<{ status: string; mark_price: number; pnl: number }[]>(srv.base, a.token, `/api/recorders/${a.recorder.id}/positions?status=open`)).json;
+      expect(recPos.map((p) => [p.status, p.mark_price])).toEqual([['open', 3_300]]);
+      expect(recPos[0]!.pnl).toBeCloseTo(3_300 - 3_210.5, 9);
     });
 
     it('lists the backtest runs of the output folder with their figures, and gives one with its chart', async () => {

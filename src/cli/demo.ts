@@ -48,6 +48,11 @@ const REPLAY = 20_000;
 export async function runDemo(o: DemoOptions, s: Settings): Promise<void> {
   const log = createLogger(s.LOG_LEVEL);
   const clock = new SystemClock();
+  // Listening for a stop from the first moment: a Ctrl-C during start-up still shuts down cleanly.
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   const dir = resolve(o.dir);
   await rm(join(dir, 'halyard.db'), { force: true });
   await rm(join(dir, 'halyard.db-wal'), { force: true });
@@ -117,18 +122,10 @@ export async function runDemo(o: DemoOptions, s: Settings): Promise<void> {
     ].join('\n'),
   );
 
-  const controller = new AbortController();
   const feed = feedCandles({ rt, server, marks, store, sender, webhook: `${address}/hooks/signals/${recorder.secret}`, intervalMs: o.intervalMs, signal: controller.signal, log });
-  await new Promise<void>((done) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      controller.abort();
-      done();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await new Promise<void>((done) => (controller.signal.aborted ? done() : controller.signal.addEventListener('abort', () => done(), { once: true })));
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
   await feed.catch((e: unknown) => log.error({ err: e }, 'demo feed failed'));
   await rt.stop('stopped', 'demo stopped');
   await sender.runOnce().catch(() => undefined);

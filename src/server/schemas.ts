@@ -224,7 +224,12 @@ export const NewOrderSchema = z.object({
 });
 
 /** POST /api/positions/close. */
-export const ClosePositionSchema = z.object({ ...targetFields, symbol: z.string().min(1), position_side: side.optional() });
+export const ClosePositionSchema = z.object({
+  ...targetFields,
+  symbol: z.string().min(1),
+  position_side: side.optional(),
+  position_id: z.string().optional().describe("close just this position opened from the dashboard (an order of its size), not the venue's whole position of the symbol"),
+});
 
 /** A position as a venue reported it at the latest snapshot. */
 export const VenuePositionSchema = z.object({

@@ -73,7 +73,7 @@ export class ManualOrders {
     if (price === null || !(filled > 0)) return;
     const positionSide = (intent.position_side as Side | null) ?? null;
     const reduceOnly = intent.reduce_only === 1 || (positionSide !== null && (positionSide === 'long') !== (intent.side === 'buy'));
-    await applyWebappFill(this.db, userId, {
+    const touched = await applyWebappFill(this.db, userId, {
       targetKey: intent.target_key,
       symbol: intent.symbol,
       side: intent.side as OrderSide,
@@ -85,8 +85,17 @@ export class ManualOrders {
       takeProfit: o.takeProfit ?? null,
       ts: this.clock.now(),
     });
+    await this.dropBracketsOfClosed(userId, intent, touched);
     if (reduceOnly || (o.stopLoss === undefined && o.takeProfit === undefined)) return;
     const exitSide: OrderSide = intent.side === 'buy' ? 'sell' : 'buy';
+    // One-way: reduce-only when the venue holds this side (at least the fill); when it nets the fill with
+    // another position the other way (a signal's), a reduce-only exit would be refused, so it is a plain one.
+    let exitReduceOnly = true;
+    if (positionSide === null) {
+      const venue = await this.venues.get(userId, intent.target_key);
+      const held = (await venue.fetchPositions([intent.symbol])).find((p) => p.symbol === intent.symbol && p.positionSide === null);
+      exitReduceOnly = held !== undefined && held.side === (intent.side === 'buy' ? 'long' : 'short') && held.qty >= filled;
+    }
     const legs: { role: string; type: VenueOrderType; trigger: number }[] = [];
     if (o.stopLoss !== undefined) legs.push({ role: 'stop_loss', type: 'stop', trigger: o.stopLoss });
     if (o.takeProfit !== undefined) legs.push({ role: 'take_profit', type: 'take_profit', trigger: o.takeProfit });
@@ -98,7 +107,7 @@ export class ManualOrders {
         type: leg.type,
         qty: filled,
         triggerPrice: leg.trigger,
-        ...(positionSide ? { positionSide } : { reduceOnly: true }),
+        ...(positionSide ? { positionSide } : exitReduceOnly ? { reduceOnly: true } : {}),
       };
       const clientId = clientOrderId([userId, intent.target_key, 'bracket', intent.client_id, leg.role]);
       try {
@@ -151,6 +160,58 @@ export class ManualOrders {
     const intent = await this.run(userId, { role: 'close', clientId, targetKey: target.key, symbol, side: o.side, type: 'market', qty: p.qty, o });
     if (intent.status === 'filled') await this.afterFill(userId, intent, o);
     return { intent, created: true };
+  }
+
+  /**
+   * Closes one position opened from the dashboard with a market order of its size the other way. The
+   * venue nets it with whatever else it holds on the symbol (a signal's position, say), so only this
+   * position's share goes; reduce-only unless that would cap it.
+   */
+  async closeWebappPosition(userId: number, targetKey: string, positionId: string): Promise<ManualOutcome> {
+    const target = parseTargetKey(targetKey);
+    const row = await this.db
+      .selectFrom('positions')
+      .selectAll()
+      .where('id', '=', positionId)
+      .where('user_id', '=', userId)
+      .where('target_key', '=', target.key)
+      .where('status', '=', 'open')
+      .executeTakeFirst();
+    if (!row) throw new HalyardError('not_found', `no open position ${positionId} on ${target.key}`);
+    if (row.source !== 'webapp') throw new HalyardError('invalid_input', `position ${positionId} is a${row.source === 'exchange' || row.source === 'engine' ? 'n' : ''} ${row.source} position: close the venue's position of its symbol instead (no position_id)`);
+    const symbol = venueSymbol(row.symbol, target.exchange);
+    const side: OrderSide = row.side === 'long' ? 'sell' : 'buy';
+    const leg = (row.position_side as Side | null) ?? null;
+    let reduceOnly = false;
+    if (leg === null) {
+      const venue = await this.venues.get(userId, target.key);
+      const held = (await venue.fetchPositions([symbol])).find((p) => p.symbol === symbol && p.positionSide === null);
+      reduceOnly = held !== undefined && held.side === row.side && held.qty >= row.qty;
+    }
+    const clientId = clientOrderId([userId, target.key, 'close', positionId, this.clock.now()]);
+    const o: ManualOrder = { targetKey: target.key, symbol, side, type: 'market', qty: row.qty, ...(leg ? { positionSide: leg } : reduceOnly ? { reduceOnly: true } : {}) };
+    const intent = await this.run(userId, { role: 'close', clientId, targetKey: target.key, symbol, side, type: 'market', qty: row.qty, o });
+    if (intent.status === 'filled') await this.afterFill(userId, intent, o);
+    return { intent, created: true };
+  }
+
+  /** When a fill closed the user's dashboard position, its resting stop-loss / take-profit orders go too (the venue may still hold the symbol for others). */
+  private async dropBracketsOfClosed(userId: number, intent: IntentRow, touched: readonly string[]): Promise<void> {
+    if (touched.length === 0) return;
+    const closed = await this.db.selectFrom('positions').select('id').where('id', 'in', [...touched]).where('status', '=', 'closed').execute();
+    if (closed.length === 0) return;
+    let q = this.db
+      .selectFrom('order_intents')
+      .select('id')
+      .where('user_id', '=', userId)
+      .where('target_key', '=', intent.target_key)
+      .where('symbol', '=', intent.symbol)
+      .where('source', '=', 'webapp')
+      .where('role', 'in', ['stop_loss', 'take_profit'])
+      .where('action', '=', 'place')
+      .where('status', 'in', ['open', 'pending']);
+    q = intent.position_side === null ? q.where('position_side', 'is', null) : q.where('position_side', '=', intent.position_side);
+    for (const b of await q.execute()) await this.cancel(userId, b.id).catch(() => undefined);
   }
 
   private base(userId: number, targetKey: string, groupKey: string) {

@@ -28,7 +28,7 @@ function signOut(message?: string): void {
 function showSignIn(message?: string): void {
   cleanup?.();
   cleanup = null;
-  const input = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'current-password', placeholder: 'hy_…', required: true, 'aria-label': 'API token' });
+  const input = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'current-password', placeholder: 'hly_…', required: true, 'aria-label': 'API token' });
   const err = h('p', { class: 'form-error', 'data-testid': 'sign-in-error', role: 'alert', hidden: !message }, message ?? '');
   const button = h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'sign-in' }, 'Sign in');
   const form = h(

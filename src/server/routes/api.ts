@@ -146,7 +146,11 @@ export async function apiRoutes(root: FastifyInstance, opts: ApiOptions): Promis
     },
     async (req) => {
       const rec = await getRecorder(db, userOf(req).id, req.params.id);
-      return recorderPositions(db, rec.id, req.query.status);
+      // Open positions are marked at the server's latest price, as on the terminal.
+      return (await recorderPositions(db, rec.id, req.query.status)).map((p) => {
+        const m = p.status === 'open' ? opts.marks.get(p.symbol) : undefined;
+        return m ? { ...p, mark_price: m.price, pnl: (m.price - p.entry_price) * p.size * (p.side === 'short' ? -1 : 1) } : p;
+      });
     },
   );
 

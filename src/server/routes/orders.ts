@@ -162,7 +162,9 @@ export async function orderRoutes(root: FastifyInstance, opts: OrderRouteOptions
     },
     async (req, reply) => {
       const b = req.body;
-      const { intent } = await orders.closePosition(userOf(req).id, targetOf(b), b.symbol, b.position_side);
+      const { intent } = b.position_id
+        ? await orders.closeWebappPosition(userOf(req).id, targetOf(b), b.position_id)
+        : await orders.closePosition(userOf(req).id, targetOf(b), b.symbol, b.position_side);
       return reply.code(intent.status === 'pending' ? 202 : 201).send(orderView(intent));
     },
   );

@@ -210,9 +210,6 @@ export function tradesSection(opts: { initial: TradeFilters; strategies: Promise
     apply();
   }));
   for (const el of form.querySelectorAll('select')) el.addEventListener('change', apply);
-  // On a phone the filters fold away (open while any is set).
-  const folded = window.matchMedia('(max-width: 760px)').matches && !FILTER_KEYS.some((k) => filters[k]);
-  const fold = h('details', { class: 'tf-fold', open: !folded }, h('summary', {}, 'Filters'), form);
-  const el = card('Closed trades', h('div', {}, fold, summaryBox, box), [exportBtn], { 'data-testid': 'trades-card' });
+  const el = card('Closed trades', h('div', {}, form, summaryBox, box), [exportBtn], { 'data-testid': 'trades-card' });
   return { el, reload };
 }

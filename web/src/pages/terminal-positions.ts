@@ -68,7 +68,8 @@ export function positionsView(target: string, changed: () => void): PositionsVie
     if (!window.confirm(`Close ${r.side} ${qty(r.size)} ${r.symbol}${leg} on ${target} at market?`)) return;
     button.disabled = true;
     try {
-      const body: ClosePosition = { target, symbol: r.symbol, ...(r.position_side ? { position_side: r.position_side } : {}) };
+      // A dashboard position closes on its own (an order of its size); others close the venue's position of the symbol.
+      const body: ClosePosition = { target, symbol: r.symbol, ...(r.position_side ? { position_side: r.position_side } : {}), ...(r.source === 'webapp' ? { position_id: r.id } : {}) };
       const order = await api<Order>('/api/positions/close', { method: 'POST', body });
       const failed = order.status === 'rejected' || order.status === 'failed';
       toast(describeOrder(order, `Close ${r.symbol}`), failed ? 'error' : 'ok');
