@@ -53,7 +53,7 @@ export const ChartDataSchema = z.object({
   v: z.array(z.number()),
   eq: z.array(z.number()),
   dd: z.array(z.number()).describe('drawdown in percent (<= 0)'),
-  markers: z.array(z.tuple([z.number(), z.number(), z.number()])).describe('[time s, price, kind 0 long entry | 1 short entry | 2 long exit | 3 short exit]'),
+  markers: z.array(z.tuple([z.number(), z.number(), z.number()])).describe('[time s, kind 0 long entry | 1 short entry | 2 long exit | 3 short exit, net PnL of the trade]'),
   markedTrades: z.number(),
   totalTrades: z.number(),
   pricePrecision: z.number(),

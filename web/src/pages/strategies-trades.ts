@@ -54,7 +54,8 @@ function matches(t: Trade, f: TradeFilters): boolean {
 
 /** One CSV field, quoted when it holds a comma, a quote or a line break. */
 function csvField(v: string | number | null): string {
-  const s = v === null ? '' : String(v);
+  // 12 significant digits drop float noise (10.370000000000074 → 10.37) and keep every real digit.
+  const s = v === null ? '' : typeof v === 'number' ? String(Number(v.toPrecision(12))) : v;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
