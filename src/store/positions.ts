@@ -154,33 +154,37 @@ export interface RecorderSnapshot {
 export async function loadRecorderSnapshot(db: Kysely<Database>, recorderId: number): Promise<RecorderSnapshot> {
   const rows = await db.selectFrom('positions').selectAll().where('recorder_id', '=', recorderId).orderBy('opened_at').orderBy('id').execute();
   const open = rows.filter((r) => r.status === 'open');
-  const entries =
-    open.length === 0
-      ? []
-      : await db
-          .selectFrom('position_entries')
-          .select(['position_id', 'price', 'qty', 'ts'])
-          .where(
-            'position_id',
-            'in',
-            open.map((r) => r.id),
-          )
-          .where('kind', 'in', ['open', 'add'])
-          .orderBy('id')
-          .execute();
+  const positions = await inLedgerForm(db, open);
   const lastPrice = new Map<string, number>();
   const byUpdate = [...rows].sort((a, b) => a.updated_at - b.updated_at);
   for (const r of byUpdate) if (r.last_price !== null) lastPrice.set(r.symbol, r.last_price);
   return {
-    open: open.map((r) => toPosition(r, entries.filter((e) => e.position_id === r.id))),
+    open: positions,
     issued: rows.length,
     realized: rows.reduce((a, r) => a + r.realized_pnl, 0),
     lastPrice,
   };
 }
 
+/** Open position rows in ledger form, with their open / add entries (the average entry's history). */
+export async function inLedgerForm(db: Kysely<Database>, open: readonly PositionRow[]): Promise<Position[]> {
+  if (open.length === 0) return [];
+  const entries = await db
+    .selectFrom('position_entries')
+    .select(['position_id', 'price', 'qty', 'ts'])
+    .where(
+      'position_id',
+      'in',
+      open.map((r) => r.id),
+    )
+    .where('kind', 'in', ['open', 'add'])
+    .orderBy('id')
+    .execute();
+  return open.map((r) => toPosition(r, entries.filter((e) => e.position_id === r.id)));
+}
+
 /** A stored position (and its open / add entries) in ledger form. */
-export function toPosition(r: PositionRow, entries: readonly { price: number; qty: number; ts: number }[]): Position {
+function toPosition(r: PositionRow, entries: readonly { price: number; qty: number; ts: number }[]): Position {
   return {
     id: r.id,
     symbol: r.symbol,

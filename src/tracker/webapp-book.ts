@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { Ledger, type PositionChange } from '../core/ledger.ts';
 import type { OrderSide, Side } from '../core/types.ts';
 import { audit } from '../store/reconciliation.ts';
-import { savePositionChanges, toPosition } from '../store/positions.ts';
+import { inLedgerForm, savePositionChanges } from '../store/positions.ts';
 import type { Database } from '../store/schema.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { tickerOf } from '../core/instrument.ts';
@@ -44,22 +44,9 @@ export async function applyWebappFill(db: Kysely<Database>, userId: number, f: W
       const rows = await trx.selectFrom('positions').selectAll().where('user_id', '=', userId).where('target_key', '=', f.targetKey).where('source', '=', 'webapp').execute();
       const hedge = f.positionSide !== null;
       const open = rows.filter((r) => r.status === 'open' && r.symbol === ticker && (r.position_side !== null) === hedge);
-      const entries =
-        open.length === 0
-          ? []
-          : await trx
-              .selectFrom('position_entries')
-              .select(['position_id', 'price', 'qty', 'ts'])
-              .where('position_id', 'in', open.map((r) => r.id))
-              .where('kind', 'in', ['open', 'add'])
-              .orderBy('id')
-              .execute();
       const [exchange = 'x', env = 'y'] = f.targetKey.split(':');
       const ledger = new Ledger({ mode: hedge ? 'hedge' : 'oneway', idPrefix: `w${userId}-${exchange}-${env}` });
-      ledger.restore(
-        open.map((r) => toPosition(r, entries.filter((e) => e.position_id === r.id))),
-        rows.length,
-      );
+      ledger.restore(await inLedgerForm(trx, open), rows.length);
       const held = ledger.find(ticker, f.positionSide ?? undefined);
       // A reduce-only fill with no position of ours to reduce moved someone else's position (a signal's).
       if (f.reduceOnly && !held) return [];
