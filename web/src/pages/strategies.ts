@@ -125,7 +125,7 @@ export const strategiesPage: Page = {
         isEmpty: (d) => d.stats.length === 0,
         empty: () => {
           names([]);
-          return stateView('empty', 'No strategies yet. A strategy appears when an engine event or a recorder names one (--strategy); its closed trades are counted here.');
+          return stateView('empty', "No strategies yet. A strategy appears when an engine (a paper run, Jesse…) reports positions under its name; recorders' signal trades are listed below under their strategy name.");
         },
         loading: 'Loading strategies…',
       },
