@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Clock } from '../../core/ports.ts';
-import { ALL_TARGETS, envsOf, parseTargetKey, resolveTarget, type TradingMode } from '../../exchange/targets.ts';
+import { ALL_TARGETS, envsOf, parseTargetKey, type TradingMode } from '../../exchange/targets.ts';
 import { HalyardError } from '../../core/errors.ts';
 import { createAccount, deleteAccount, listAccounts } from '../../store/accounts.ts';
 import { listPositionViews, recorderEquity, recorderPositions } from '../../store/position-views.ts';
@@ -15,6 +15,7 @@ import { listSignals } from '../../store/signals.ts';
 import type { MarkBook } from '../../tracker/marks.ts';
 import { marked } from '../../tracker/terminal.ts';
 import { requireUser, userOf } from '../auth.ts';
+import { targetScope } from '../target-query.ts';
 import {
   AccountSchema,
   ErrorSchema,
@@ -85,19 +86,10 @@ export async function apiRoutes(root: FastifyInstance, opts: ApiOptions): Promis
     },
     async (req) => {
       const q = req.query;
-      let targetKey: string | undefined;
-      let exchange: string | undefined;
-      if (q.exchange) {
-        targetKey = resolveTarget(q.exchange, q.env, q.account_type)?.key;
-        if (!targetKey) exchange = q.exchange;
-      } else if (q.env || q.account_type) {
-        throw new HalyardError('invalid_input', 'env / account_type need exchange too (e.g. ?exchange=bybit&env=paper)');
-      }
       const views = await listPositionViews(db, {
         userId: userOf(req).id,
         status: q.status,
-        ...(targetKey ? { targetKey } : {}),
-        ...(exchange ? { exchange } : {}),
+        ...targetScope(q),
         ...(q.symbol ? { symbol: q.symbol.toUpperCase() } : {}),
       });
       return views.map((v) => marked(v, opts.marks));

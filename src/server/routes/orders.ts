@@ -2,13 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { HalyardError } from '../../core/errors.ts';
 import type { Side } from '../../core/types.ts';
-import { parseTargetKey, resolveTarget } from '../../exchange/targets.ts';
+import { parseTargetKey } from '../../exchange/targets.ts';
 import { listIntents, listVenuePositions, userIntent, type IntentRow } from '../../store/order-intents.ts';
 import type { Database } from '../../store/schema.ts';
 import type { ManualOrders } from '../../tracker/manual-orders.ts';
 import { requireUser, userOf } from '../auth.ts';
+import { requiredTarget } from '../target-query.ts';
 import { ClosePositionSchema, ErrorSchema, IdParams, NewOrderSchema, OrderSchema, VenuePositionSchema } from '../schemas.ts';
 
 /** What the order routes need. */
@@ -58,15 +58,6 @@ export function orderView(r: IntentRow): z.infer<typeof OrderSchema> {
   };
 }
 
-/** The target a request names: `target`, or `exchange` with `env` / `account_type`. */
-function targetOf(b: { target?: string | undefined; exchange?: string | undefined; env?: string | undefined; account_type?: string | undefined }): string {
-  if (b.target) return parseTargetKey(b.target).key;
-  if (!b.exchange) throw new HalyardError('invalid_input', 'say where: target (e.g. binance:paper), or exchange with env');
-  const t = resolveTarget(b.exchange, b.env, b.account_type);
-  if (!t) throw new HalyardError('invalid_input', `say which ${b.exchange} account: env (paper or live) or account_type`);
-  return t.key;
-}
-
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema, 502: ErrorSchema, 503: ErrorSchema };
 const auth = [{ bearerAuth: [] }];
 
@@ -90,7 +81,7 @@ export async function orderRoutes(root: FastifyInstance, opts: OrderRouteOptions
     async (req, reply) => {
       const b = req.body;
       const { intent, created } = await orders.place(userOf(req).id, {
-        targetKey: targetOf(b),
+        targetKey: requiredTarget(b),
         symbol: b.symbol,
         side: b.side,
         type: b.type,
@@ -163,8 +154,8 @@ export async function orderRoutes(root: FastifyInstance, opts: OrderRouteOptions
     async (req, reply) => {
       const b = req.body;
       const { intent } = b.position_id
-        ? await orders.closeWebappPosition(userOf(req).id, targetOf(b), b.position_id)
-        : await orders.closePosition(userOf(req).id, targetOf(b), b.symbol, b.position_side);
+        ? await orders.closeWebappPosition(userOf(req).id, requiredTarget(b), b.position_id)
+        : await orders.closePosition(userOf(req).id, requiredTarget(b), b.symbol, b.position_side);
       return reply.code(intent.status === 'pending' ? 202 : 201).send(orderView(intent));
     },
   );

@@ -4,13 +4,14 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { HalyardError } from '../../core/errors.ts';
 import type { Clock } from '../../core/ports.ts';
-import { parseTargetKey, resolveTarget } from '../../exchange/targets.ts';
+import { parseTargetKey } from '../../exchange/targets.ts';
 import { adoptOrphan, dismissIssue, issueDetail, listIssues, type IssueRow } from '../../store/reconciliation.ts';
 import type { Database } from '../../store/schema.ts';
 import { listSnapshots, type SnapshotRow } from '../../store/snapshots.ts';
 import type { Monitor } from '../../tracker/monitor.ts';
 import { requireUser, userOf } from '../auth.ts';
 import { ErrorSchema, IdParams } from '../schemas.ts';
+import { targetScope } from '../target-query.ts';
 import { AdoptedSchema, IssueQuerySchema, IssueSchema, RefreshBodySchema, SnapshotPointSchema, SnapshotQuerySchema, TargetHistorySchema } from '../schemas-reconcile.ts';
 
 /** What the reconciliation routes need. */
@@ -23,17 +24,6 @@ export interface ReconcileRouteOptions {
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 502: ErrorSchema, 503: ErrorSchema };
 const auth = [{ bearerAuth: [] }];
 const LABEL = { orphan: 'untracked', ghost: 'ghost', conflict: 'conflict' } as const;
-
-/** Which targets a query means: one target, every target of an exchange, or all. */
-function scopeOf(q: { exchange?: string | undefined; env?: string | undefined; account_type?: string | undefined; target?: string | undefined }): { targetKey?: string; exchange?: string } {
-  if (q.target) return { targetKey: parseTargetKey(q.target).key };
-  if (q.exchange) {
-    const t = resolveTarget(q.exchange, q.env, q.account_type);
-    return t ? { targetKey: t.key } : { exchange: q.exchange };
-  }
-  if (q.env || q.account_type) throw new HalyardError('invalid_input', 'env / account_type need exchange too (e.g. ?exchange=bybit&env=paper)');
-  return {};
-}
 
 const side = (s: string | null): 'long' | 'short' | null => (s === 'long' || s === 'short' ? s : null);
 
@@ -104,7 +94,7 @@ export async function reconcileRoutes(root: FastifyInstance, opts: ReconcileRout
     },
     async (req) => {
       const q = req.query;
-      const rows = await listSnapshots(db, { userId: userOf(req).id, status: q.status, ...scopeOf(q), ...(q.from !== undefined ? { from: q.from } : {}), ...(q.to !== undefined ? { to: q.to } : {}) });
+      const rows = await listSnapshots(db, { userId: userOf(req).id, status: q.status, ...targetScope(q), ...(q.from !== undefined ? { from: q.from } : {}), ...(q.to !== undefined ? { to: q.to } : {}) });
       const byTarget = new Map<string, SnapshotRow[]>();
       for (const r of rows) byTarget.set(r.target_key, [...(byTarget.get(r.target_key) ?? []), r]);
       return [...byTarget.entries()].map(([key, list]) => {
@@ -126,7 +116,7 @@ export async function reconcileRoutes(root: FastifyInstance, opts: ReconcileRout
       },
     },
     async (req, reply) => {
-      const { targetKey } = scopeOf(req.body);
+      const { targetKey } = targetScope(req.body);
       if (!targetKey) throw new HalyardError('invalid_input', 'say which target: target (e.g. bybit:paper), or exchange with env');
       const { snapshot } = await monitor.check(userOf(req).id, targetKey, 'manual');
       if (!snapshot.row) throw new HalyardError('internal', 'a manual snapshot stores its row');
@@ -145,7 +135,7 @@ export async function reconcileRoutes(root: FastifyInstance, opts: ReconcileRout
         response: { 200: z.array(IssueSchema), ...errors },
       },
     },
-    async (req) => (await listIssues(db, { userId: userOf(req).id, status: req.query.status, ...scopeOf(req.query) })).map(issueView),
+    async (req) => (await listIssues(db, { userId: userOf(req).id, status: req.query.status, ...targetScope(req.query) })).map(issueView),
   );
 
   app.post(

@@ -3,8 +3,6 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Clock } from '../../core/ports.ts';
-import { parseTargetKey, resolveTarget } from '../../exchange/targets.ts';
-import { HalyardError } from '../../core/errors.ts';
 import { listRuns, runDetail } from '../../report/runs.ts';
 import type { Database } from '../../store/schema.ts';
 import type { MarkBook } from '../../tracker/marks.ts';
@@ -12,6 +10,7 @@ import { terminalView } from '../../tracker/terminal.ts';
 import { requireUser, userOf } from '../auth.ts';
 import type { LiveHub } from '../live.ts';
 import { ErrorSchema } from '../schemas.ts';
+import { requiredTarget } from '../target-query.ts';
 import { BacktestDetailSchema, BacktestRunSchema, MarksSchema, MeSchema, TerminalSchema } from '../schemas-web.ts';
 
 /** What the dashboard's routes need. */
@@ -74,8 +73,7 @@ export async function webRoutes(root: FastifyInstance, opts: WebRouteOptions): P
     },
     async (req) => {
       const q = req.query;
-      const key = q.target ? parseTargetKey(q.target).key : q.exchange ? resolveTarget(q.exchange, q.env, q.account_type)?.key : 'sim:paper';
-      if (!key) throw new HalyardError('invalid_input', `say which ${q.exchange ?? ''} account: env (paper or live) or account_type`);
+      const key = q.target || q.exchange ? requiredTarget(q) : 'sim:paper';
       return terminalView(db, marks, userOf(req).id, key, clock.now());
     },
   );
