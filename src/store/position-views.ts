@@ -3,7 +3,6 @@ import { sideSign, type Side } from '../core/types.ts';
 import { venueSymbol } from '../exchange/symbols.ts';
 import { parseTargetKey } from '../exchange/targets.ts';
 import { listVenuePositions, snapshotTimes } from './order-intents.ts';
-import { tickerOf } from '../core/instrument.ts';
 import { positionCore } from './positions.ts';
 import type { Database } from './schema.ts';
 
@@ -53,6 +52,10 @@ export interface PositionFilter {
   readonly recorderId?: number;
   /** `open` (default), `closed` or `all`. */
   readonly status?: 'open' | 'closed' | 'all';
+  /** Only positions closed for this reason (e.g. `closed_externally`). */
+  readonly closeReason?: string;
+  /** Only positions closed at or after this time (epoch ms). */
+  readonly closedSince?: number;
   readonly symbol?: string;
 }
 
@@ -71,6 +74,8 @@ export async function listPositionViews(db: Kysely<Database>, f: PositionFilter)
   if (status !== 'all') q = q.where('p.status', '=', status);
   if (f.recorderId !== undefined) q = q.where('p.recorder_id', '=', f.recorderId);
   if (f.symbol !== undefined) q = q.where('p.symbol', '=', f.symbol);
+  if (f.closeReason !== undefined) q = q.where('p.close_reason', '=', f.closeReason);
+  if (f.closedSince !== undefined) q = q.where('p.closed_at', '>=', f.closedSince);
   if (f.targetKey !== undefined) {
     const key = f.targetKey;
     q = q.where((eb) => eb.or([eb('p.target_key', '=', key), eb('rt.target_key', '=', key)]));
@@ -125,7 +130,7 @@ export async function listPositionViews(db: Kysely<Database>, f: PositionFilter)
     });
     if (brokerSigned !== null) {
       // The venue nets every position of a symbol and leg: compare it with all of ours there, not with each.
-      const key = `${t.key}|${tickerOf(r.symbol)}|${r.position_side ?? ''}`;
+      const key = `${t.key}|${held?.symbol}|${r.position_side ?? ''}`;
       const g = groups.get(key) ?? { broker: brokerSigned, ours: 0, rows: [] as number[] };
       g.ours += sideSign(side) * size;
       g.rows.push(out.length - 1);
@@ -147,7 +152,7 @@ export async function listPositionViews(db: Kysely<Database>, f: PositionFilter)
 async function brokerLookup(db: Kysely<Database>, userId: number) {
   const times = await snapshotTimes(db, userId);
   const rows = times.size > 0 ? await listVenuePositions(db, userId) : [];
-  return (targetKey: string, exchange: Parameters<typeof venueSymbol>[1], ticker: string, leg: Side | null): { signed: number; entry: number | null } | null => {
+  return (targetKey: string, exchange: Parameters<typeof venueSymbol>[1], ticker: string, leg: Side | null): { signed: number; entry: number | null; symbol: string } | null => {
     if (!times.has(targetKey)) return null;
     let symbol: string;
     try {
@@ -158,7 +163,7 @@ async function brokerLookup(db: Kysely<Database>, userId: number) {
     const mine = rows.filter((v) => v.target_key === targetKey && v.symbol === symbol && (leg === null || v.position_side === leg));
     let signed = 0;
     for (const v of mine) signed += sideSign(v.side as Side) * v.qty;
-    return { signed, entry: mine[0]?.entry_price ?? null };
+    return { signed, entry: mine[0]?.entry_price ?? null, symbol };
   };
 }
 

@@ -1,4 +1,5 @@
 import { tickerOf } from '../core/instrument.ts';
+import { sideSign, type Side } from '../core/types.ts';
 
 /** The latest price of a ticker and when it was seen. */
 export interface Mark {
@@ -36,4 +37,23 @@ export class MarkBook {
   all(): Record<string, Mark> {
     return Object.fromEntries(this.marks);
   }
+}
+
+/** What marking needs of a position view (terminal rows, recorder positions, positions). */
+interface Markable {
+  readonly status: string;
+  readonly symbol: string;
+  readonly side: string;
+  /** Base units. */
+  readonly size: number;
+  readonly entry_price: number;
+  readonly mark_price: number;
+  readonly pnl: number;
+}
+
+/** An open position re-marked at the book's price for its ticker (mark and unrealized PnL), when it has one. */
+export function marked<T extends Markable>(p: T, marks: MarkBook): T {
+  const m = p.status === 'open' ? marks.get(p.symbol) : undefined;
+  if (!m) return p;
+  return { ...p, mark_price: m.price, pnl: (m.price - p.entry_price) * p.size * sideSign(p.side as Side) };
 }

@@ -59,6 +59,16 @@ async function ledgerHoldings(db: Kysely<Database>, userId: number, targetKey: s
 
 const exchangeHolding = (p: VenuePosition): ExchangeHolding => ({ symbol: p.symbol, side: p.side, leg: p.positionSide, qty: p.qty, entryPrice: p.entryPrice });
 
+const toleranceOf = (policy: ReconcilePolicy): MatchTolerance => ({ qtyRel: policy.qtyRel, priceRel: policy.priceRel, graceMs: policy.graceMs, lotOf });
+
+/**
+ * What the exchange holds on a target that no ledger position explains, by the reconciler's own rule (the
+ * orphans it would find): the dashboard's untracked rows. Reads only.
+ */
+export async function untrackedHoldings(db: Kysely<Database>, userId: number, targetKey: string, held: readonly ExchangeHolding[], at: number, policy: ReconcilePolicy = DEFAULT_RECONCILE_POLICY): Promise<Finding[]> {
+  return compareHoldings(await ledgerHoldings(db, userId, targetKey), held, at, toleranceOf(policy)).filter((f) => f.kind === 'orphan');
+}
+
 /**
  * Compares one user's target with what its exchange reported at `at` (epoch ms; a successful snapshot:
  * the positions it lists are all there is) and records the differences: orphans, ghosts (closing engine
@@ -73,7 +83,7 @@ export async function reconcileTarget(
   at: number,
   policy: ReconcilePolicy = DEFAULT_RECONCILE_POLICY,
 ): Promise<ReconcileResult> {
-  const tol: MatchTolerance = { qtyRel: policy.qtyRel, priceRel: policy.priceRel, graceMs: policy.graceMs, lotOf };
+  const tol = toleranceOf(policy);
   return db.transaction().execute(async (trx) => {
     const ledger = await ledgerHoldings(trx, userId, targetKey);
     const findings = compareHoldings(ledger, positions.map(exchangeHolding), at, tol);

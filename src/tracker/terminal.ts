@@ -4,8 +4,8 @@ import { parseTargetKey } from '../exchange/targets.ts';
 import { listVenuePositions, snapshotTimes } from '../store/order-intents.ts';
 import { listPositionViews, type PositionView } from '../store/position-views.ts';
 import type { Database } from '../store/schema.ts';
-import { tickerOf } from '../core/instrument.ts';
-import type { MarkBook } from './marks.ts';
+import { marked, type MarkBook } from './marks.ts';
+import { untrackedHoldings } from './reconcile.ts';
 
 /** One row of the terminal: a ledger position, a venue position no ledger position explains, or one closed externally. */
 export interface TerminalRow extends PositionView {
@@ -33,8 +33,8 @@ export const CLOSED_EXTERNALLY_SHOWN_MS = 24 * 3_600_000;
 
 /**
  * The terminal of one target, as seed 003's web app merges it: the ledger's open positions (strategy,
- * SL/TP, source, opened by) beside what the venue holds; a venue position that no ledger position explains
- * is an `untracked` row; positions the reconciler closed as gone from the exchange stay a day as
+ * SL/TP, source, opened by) beside what the venue holds; what the venue holds and the ledger does not (the
+ * reconciler's orphans, by its own rule) is an `untracked` row; positions the reconciler closed as gone from the exchange stay a day as
  * `closed_externally`. Open rows are marked at the server's latest price when it has one.
  */
 export async function terminalView(db: Kysely<Database>, marks: MarkBook, userId: number, targetKey: string, now: number): Promise<TerminalView> {
@@ -45,8 +45,8 @@ export async function terminalView(db: Kysely<Database>, marks: MarkBook, userId
 
   const snapshotAt = (await snapshotTimes(db, userId)).get(t.key) ?? null;
   if (snapshotAt !== null) {
-    // An engine's positions on a sim target live in the engine's own exchange, not in this venue.
-    const explains = open.filter((p) => !(p.source === 'engine' && t.exchange === 'sim'));
+    const venue = await listVenuePositions(db, userId, t.key);
+    const held = venue.map((v) => ({ symbol: v.symbol, side: v.side as Side, leg: (v.position_side as Side | null) ?? null, qty: v.qty, entryPrice: v.entry_price }));
     const orphans = await db
       .selectFrom('reconciliation_issues')
       .select(['id', 'symbol', 'side'])
@@ -55,23 +55,22 @@ export async function terminalView(db: Kysely<Database>, marks: MarkBook, userId
       .where('kind', '=', 'orphan')
       .where('status', '=', 'open')
       .execute();
-    for (const v of await listVenuePositions(db, userId, t.key)) {
-      const side = v.side as Side;
-      const leg = (v.position_side as Side | null) ?? null;
-      const ticker = tickerOf(v.symbol);
-      const known = explains.some((p) => tickerOf(p.symbol) === ticker && (leg === null ? true : (p.position_side ?? p.side) === leg));
-      if (known) continue;
-      const mark = marks.get(v.symbol)?.price ?? v.mark_price ?? v.entry_price;
-      const issue = orphans.find((o) => tickerOf(o.symbol) === ticker && o.side === (leg ?? side));
+    for (const f of await untrackedHoldings(db, userId, t.key, held, snapshotAt)) {
+      const e = f.exchange;
+      if (!e) continue;
+      const leg = f.hedge ? f.side : null;
+      const entry = e.price ?? 0;
+      const v = venue.find((x) => x.symbol === f.symbol && (leg === null || x.position_side === leg));
+      const mark = marks.get(f.symbol)?.price ?? v?.mark_price ?? entry;
       rows.push({
-        id: `venue:${t.key}:${v.symbol}:${leg ?? side}`,
-        symbol: v.symbol,
-        side,
+        id: `venue:${t.key}:${f.symbol}:${f.side}`,
+        symbol: f.symbol,
+        side: e.side,
         position_side: leg,
-        size: v.qty,
-        entry_price: v.entry_price,
+        size: e.qty,
+        entry_price: entry,
         mark_price: mark,
-        pnl: (mark - v.entry_price) * v.qty * sideSign(side),
+        pnl: (mark - entry) * e.qty * sideSign(e.side),
         realized_pnl: 0,
         max_adverse: 0,
         exchange: t.exchange,
@@ -85,38 +84,20 @@ export async function terminalView(db: Kysely<Database>, marks: MarkBook, userId
         opened_by: 'exchange',
         recorder_id: null,
         status: 'open',
-        opened_at: v.fetched_at,
+        opened_at: v?.fetched_at ?? snapshotAt,
         closed_at: null,
-        broker_size: v.qty,
-        broker_entry_price: v.entry_price,
+        broker_size: e.qty,
+        broker_entry_price: e.price,
         diverged: true,
         kind: 'untracked',
-        issue_id: issue?.id ?? null,
+        issue_id: orphans.find((o) => o.symbol === f.symbol && o.side === f.side)?.id ?? null,
         closable: true,
       });
     }
   }
 
-  const closedIds = new Set(
-    (
-      await db
-        .selectFrom('positions')
-        .select('id')
-        .where('user_id', '=', userId)
-        .where('close_reason', '=', 'closed_externally')
-        .where('closed_at', '>=', now - CLOSED_EXTERNALLY_SHOWN_MS)
-        .execute()
-    ).map((r) => r.id),
-  );
-  const gone = closedIds.size === 0 ? [] : await listPositionViews(db, { userId, targetKey: t.key, status: 'closed' });
-  for (const p of gone) if (closedIds.has(p.id)) rows.push({ ...p, kind: 'closed_externally', issue_id: null, closable: false });
+  const gone = await listPositionViews(db, { userId, targetKey: t.key, status: 'closed', closeReason: 'closed_externally', closedSince: now - CLOSED_EXTERNALLY_SHOWN_MS });
+  for (const p of gone) rows.push({ ...p, kind: 'closed_externally', issue_id: null, closable: false });
 
   return { target: t.key, exchange: t.exchange, env: t.env, account_type: t.accountType, badge: t.env === 'live' ? 'LIVE' : 'DEMO', snapshot_at: snapshotAt, rows };
-}
-
-/** An open position marked at the server's latest price for its ticker, when there is one. */
-export function marked(p: PositionView, marks: MarkBook): PositionView {
-  const m = p.status === 'open' ? marks.get(p.symbol) : undefined;
-  if (!m) return p;
-  return { ...p, mark_price: m.price, pnl: (m.price - p.entry_price) * p.size * sideSign(p.side) };
 }

@@ -12,8 +12,7 @@ import { createRecorder, deleteRecorder, getRecorder, listRecorders, type Record
 import type { Database } from '../../store/schema.ts';
 import type { SecretBox } from '../../store/secrets.ts';
 import { listSignals } from '../../store/signals.ts';
-import type { MarkBook } from '../../tracker/marks.ts';
-import { marked } from '../../tracker/terminal.ts';
+import { marked, type MarkBook } from '../../tracker/marks.ts';
 import { requireUser, userOf } from '../auth.ts';
 import { targetScope } from '../target-query.ts';
 import {
@@ -139,10 +138,7 @@ export async function apiRoutes(root: FastifyInstance, opts: ApiOptions): Promis
     async (req) => {
       const rec = await getRecorder(db, userOf(req).id, req.params.id);
       // Open positions are marked at the server's latest price, as on the terminal.
-      return (await recorderPositions(db, rec.id, req.query.status)).map((p) => {
-        const m = p.status === 'open' ? opts.marks.get(p.symbol) : undefined;
-        return m ? { ...p, mark_price: m.price, pnl: (m.price - p.entry_price) * p.size * (p.side === 'short' ? -1 : 1) } : p;
-      });
+      return (await recorderPositions(db, rec.id, req.query.status)).map((p) => marked(p, opts.marks));
     },
   );
 
