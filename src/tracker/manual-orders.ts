@@ -90,12 +90,7 @@ export class ManualOrders {
     const exitSide: OrderSide = intent.side === 'buy' ? 'sell' : 'buy';
     // One-way: reduce-only when the venue holds this side (at least the fill); when it nets the fill with
     // another position the other way (a signal's), a reduce-only exit would be refused, so it is a plain one.
-    let exitReduceOnly = true;
-    if (positionSide === null) {
-      const venue = await this.venues.get(userId, intent.target_key);
-      const held = (await venue.fetchPositions([intent.symbol])).find((p) => p.symbol === intent.symbol && p.positionSide === null);
-      exitReduceOnly = held !== undefined && held.side === (intent.side === 'buy' ? 'long' : 'short') && held.qty >= filled;
-    }
+    const exitReduceOnly = positionSide !== null || (await this.venueHolds(userId, intent.target_key, intent.symbol, intent.side === 'buy' ? 'long' : 'short', filled));
     const legs: { role: string; type: VenueOrderType; trigger: number }[] = [];
     if (o.stopLoss !== undefined) legs.push({ role: 'stop_loss', type: 'stop', trigger: o.stopLoss });
     if (o.takeProfit !== undefined) legs.push({ role: 'take_profit', type: 'take_profit', trigger: o.takeProfit });
@@ -178,21 +173,26 @@ export class ManualOrders {
       .where('status', '=', 'open')
       .executeTakeFirst();
     if (!row) throw new HalyardError('not_found', `no open position ${positionId} on ${target.key}`);
-    if (row.source !== 'webapp') throw new HalyardError('invalid_input', `position ${positionId} is a${row.source === 'exchange' || row.source === 'engine' ? 'n' : ''} ${row.source} position: close the venue's position of its symbol instead (no position_id)`);
+    if (row.source !== 'webapp') throw new HalyardError('invalid_input', `position ${positionId} was not opened from the dashboard (source ${row.source}): close the venue's position of its symbol instead (no position_id)`);
     const symbol = venueSymbol(row.symbol, target.exchange);
     const side: OrderSide = row.side === 'long' ? 'sell' : 'buy';
     const leg = (row.position_side as Side | null) ?? null;
-    let reduceOnly = false;
-    if (leg === null) {
-      const venue = await this.venues.get(userId, target.key);
-      const held = (await venue.fetchPositions([symbol])).find((p) => p.symbol === symbol && p.positionSide === null);
-      reduceOnly = held !== undefined && held.side === row.side && held.qty >= row.qty;
-    }
+    const reduceOnly = leg === null && (await this.venueHolds(userId, target.key, symbol, row.side as Side, row.qty));
     const clientId = clientOrderId([userId, target.key, 'close', positionId, this.clock.now()]);
     const o: ManualOrder = { targetKey: target.key, symbol, side, type: 'market', qty: row.qty, ...(leg ? { positionSide: leg } : reduceOnly ? { reduceOnly: true } : {}) };
     const intent = await this.run(userId, { role: 'close', clientId, targetKey: target.key, symbol, side, type: 'market', qty: row.qty, o });
     if (intent.status === 'filled') await this.afterFill(userId, intent, o);
     return { intent, created: true };
+  }
+
+  /**
+   * True when the venue's one-way position of `symbol` is on `side` with at least `qty`, so a reduce-only
+   * order of that size the other way is taken; false when the venue nets it with a position the other way.
+   */
+  private async venueHolds(userId: number, targetKey: string, symbol: string, side: Side, qty: number): Promise<boolean> {
+    const venue = await this.venues.get(userId, targetKey);
+    const held = (await venue.fetchPositions([symbol])).find((p) => p.symbol === symbol && p.positionSide === null);
+    return held !== undefined && held.side === side && held.qty >= qty;
   }
 
   /** When a fill closed the user's dashboard position, its resting stop-loss / take-profit orders go too (the venue may still hold the symbol for others). */

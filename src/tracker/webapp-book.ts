@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { Ledger, type PositionChange } from '../core/ledger.ts';
 import type { OrderSide, Side } from '../core/types.ts';
+import { parseTargetKey } from '../exchange/targets.ts';
 import { audit } from '../store/reconciliation.ts';
 import { inLedgerForm, savePositionChanges } from '../store/positions.ts';
 import type { Database } from '../store/schema.ts';
@@ -44,8 +45,8 @@ export async function applyWebappFill(db: Kysely<Database>, userId: number, f: W
       const rows = await trx.selectFrom('positions').selectAll().where('user_id', '=', userId).where('target_key', '=', f.targetKey).where('source', '=', 'webapp').execute();
       const hedge = f.positionSide !== null;
       const open = rows.filter((r) => r.status === 'open' && r.symbol === ticker && (r.position_side !== null) === hedge);
-      const [exchange = 'x', env = 'y'] = f.targetKey.split(':');
-      const ledger = new Ledger({ mode: hedge ? 'hedge' : 'oneway', idPrefix: `w${userId}-${exchange}-${env}` });
+      const t = parseTargetKey(f.targetKey);
+      const ledger = new Ledger({ mode: hedge ? 'hedge' : 'oneway', idPrefix: `w${userId}-${t.exchange}-${t.env}` });
       ledger.restore(await inLedgerForm(trx, open), rows.length);
       const held = ledger.find(ticker, f.positionSide ?? undefined);
       // A reduce-only fill with no position of ours to reduce moved someone else's position (a signal's).
