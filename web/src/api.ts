@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { OrderSchema, PositionSchema, RecorderPositionSchema, RecorderSchema, SignalSchema, TargetSchema, TradeSchema, VenuePositionSchema } from '../../src/server/schemas.ts';
+import type { ClosePositionSchema, NewOrderSchema, NewRecorderSchema, OrderSchema, PositionSchema, RecorderPositionSchema, RecorderSchema, SignalSchema, TargetSchema, TradeSchema, VenuePositionSchema } from '../../src/server/schemas.ts';
 import type { AuditSchema, StrategyPositionSchema, StrategyStatsSchema } from '../../src/server/schemas-engine.ts';
 import type { IssueSchema, TargetHistorySchema } from '../../src/server/schemas-reconcile.ts';
 import type { BacktestDetailSchema, BacktestRunSchema, ChartDataSchema, MarksSchema, MeSchema, TerminalRowSchema, TerminalSchema } from '../../src/server/schemas-web.ts';
@@ -13,6 +13,12 @@ export type Signal = z.infer<typeof SignalSchema>;
 export type Trade = z.infer<typeof TradeSchema>;
 export type Target = z.infer<typeof TargetSchema>;
 export type Order = z.infer<typeof OrderSchema>;
+/** Body of POST /api/orders (as sent: defaults may be left out). */
+export type NewOrder = z.input<typeof NewOrderSchema>;
+/** Body of POST /api/positions/close. */
+export type ClosePosition = z.input<typeof ClosePositionSchema>;
+/** Body of POST /api/recorders. */
+export type NewRecorder = z.input<typeof NewRecorderSchema>;
 export type VenuePosition = z.infer<typeof VenuePositionSchema>;
 export type StrategyStats = z.infer<typeof StrategyStatsSchema>;
 export type StrategyPosition = z.infer<typeof StrategyPositionSchema>;

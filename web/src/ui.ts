@@ -96,6 +96,27 @@ export function table<T>(columns: readonly Column<T>[], rows: readonly T[], rowA
   );
 }
 
+/**
+ * A long list drawn `page` rows at a time with a "Show more" button (a phone shows each row as a card, so
+ * a thousand at once is a very long page). `draw` makes the table of the rows shown.
+ */
+export function paged<T>(rows: readonly T[], draw: (shown: readonly T[]) => HTMLElement, page = 100): HTMLElement {
+  let shown = Math.min(page, rows.length);
+  const box = h('div', { class: 'paged-rows' }, draw(rows.slice(0, shown)));
+  const more = h('button', { type: 'button', class: 'btn btn-small', 'data-testid': 'show-more' });
+  const label = (): void => {
+    more.hidden = shown >= rows.length;
+    more.textContent = `Show ${Math.min(page, rows.length - shown)} more (${shown} of ${rows.length} shown)`;
+  };
+  more.addEventListener('click', () => {
+    shown = Math.min(shown + page, rows.length);
+    box.replaceChildren(draw(rows.slice(0, shown)));
+    label();
+  });
+  label();
+  return h('div', {}, box, h('div', { class: 'paged-more' }, more));
+}
+
 /** A page section with a heading and optional header actions. */
 export function card(title: string, body: Node, actions: Node[] = [], attrs: Attrs = {}): HTMLElement {
   return h('section', { class: 'card', ...attrs }, h('header', { class: 'card-head' }, h('h2', {}, title), h('div', { class: 'card-actions' }, actions)), body);

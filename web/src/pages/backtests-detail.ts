@@ -1,8 +1,7 @@
 import { api, type BacktestDetail } from '../api.ts';
-import { candleChart } from '../charts.ts';
-import { badge, card, h, loadInto, num, pct, pnl, price, qty, stateView, table, time } from '../ui.ts';
+import { candleChart } from '../charts-candles.ts';
+import { badge, card, h, loadInto, num, paged, pct, pnl, price, qty, stateView, table, time } from '../ui.ts';
 import { configView, isoDay, metricsGrid } from './backtests-metrics.ts';
-import { paged } from './strategies-trades.ts';
 
 type TradeRow = Readonly<Record<string, unknown>>;
 

@@ -1,9 +1,6 @@
-import type { z } from 'zod';
-import type { NewRecorderSchema } from '../../../src/server/schemas.ts';
-import { api, type Recorder, type Target } from '../api.ts';
+import { api, type Recorder, type Target, type NewRecorder } from '../api.ts';
 
 /** Body of POST /api/recorders, from the server's schema (api.ts does not export it yet). */
-type NewRecorder = z.input<typeof NewRecorderSchema>;
 import { errorText, h } from '../ui.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { api, qs, type Target, type Trade } from '../api.ts';
-import { badge, card, download, h, loadInto, num, pct, pnl, price, qty, table, tickerOf, time } from '../ui.ts';
+import { badge, card, download, h, loadInto, num, paged, pct, pnl, price, qty, table, tickerOf, time } from '../ui.ts';
 
 /** Trades asked for at once (the API's maximum). */
 const LIMIT = 1000;
@@ -104,27 +104,6 @@ function tradesTable(trades: readonly Trade[]): HTMLElement {
     (t) => ({ 'data-trade-id': t.id, 'data-side': t.side, 'data-source': t.source }),
     'trades',
   );
-}
-
-/**
- * A long list drawn `page` rows at a time with a "Show more" button (a phone shows each row as a card, so
- * a thousand at once is a very long page). `draw` makes the table of the rows shown.
- */
-export function paged<T>(rows: readonly T[], draw: (shown: readonly T[]) => HTMLElement, page = 100): HTMLElement {
-  let shown = Math.min(page, rows.length);
-  const box = h('div', { class: 'paged-rows' }, draw(rows.slice(0, shown)));
-  const more = h('button', { type: 'button', class: 'btn btn-small', 'data-testid': 'show-more' });
-  const label = (): void => {
-    more.hidden = shown >= rows.length;
-    more.textContent = `Show ${Math.min(page, rows.length - shown)} more (${shown} of ${rows.length} shown)`;
-  };
-  more.addEventListener('click', () => {
-    shown = Math.min(shown + page, rows.length);
-    box.replaceChildren(draw(rows.slice(0, shown)));
-    label();
-  });
-  label();
-  return h('div', {}, box, h('div', { class: 'paged-more' }, more));
 }
 
 function select(name: string, label: string, options: readonly (readonly [string, string])[], value: string): HTMLElement {

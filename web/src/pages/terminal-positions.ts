@@ -1,10 +1,7 @@
-import type { z } from 'zod';
-import type { ClosePositionSchema } from '../../../src/server/schemas.ts';
-import { api, qs, type Order, type Terminal, type TerminalRow } from '../api.ts';
+import { api, qs, type Order, type Terminal, type TerminalRow, type ClosePosition } from '../api.ts';
 import { badge, card, errorText, h, pnl, price, qty, stateView, table, tickerOf, time, toast, type Column } from '../ui.ts';
 
 /** Body of POST /api/positions/close, from the server's schema (api.ts does not export it yet). */
-type ClosePosition = z.input<typeof ClosePositionSchema>;
 
 /** A row whose unrealized PnL moves with the marks: its cells, updated in place. */
 interface LiveRow {

@@ -1,6 +1,4 @@
-import type { z } from 'zod';
-import type { NewOrderSchema } from '../../../src/server/schemas.ts';
-import { api, ApiError, type Order } from '../api.ts';
+import { api, ApiError, type Order, type NewOrder } from '../api.ts';
 import { errorText, h, price, qty, tickerOf } from '../ui.ts';
 
 /** The order ticket of a target: the form and a hook to show the latest mark of its symbol. */
@@ -11,7 +9,6 @@ export interface OrderTicket {
 }
 
 /** Body of POST /api/orders, from the server's schema (api.ts does not export it yet). */
-type NewOrder = z.input<typeof NewOrderSchema>;
 
 /** A fresh idempotency key per submission, so a double click or a retried request places one order. */
 function clientOrderId(): string {
