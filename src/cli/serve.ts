@@ -12,7 +12,7 @@ import { publicUrl, storeFromSettings } from './store.ts';
 export function registerServeCommand(program: Command, settings: () => Settings): void {
   program
     .command('serve')
-    .description('Run the tracking server: signal webhooks, orders on linked targets (sim, or exchanges with stored keys), the JSON API and its OpenAPI document at /docs')
+    .description('Run the tracking server: signal webhooks, orders on linked targets (sim, or exchanges with stored keys), the JSON API and its OpenAPI document at /docs, the dashboard at /')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--port <port>', 'TCP port (0 picks a free one)', '8080')
     .option('--demo', 'start with a demo user, a paper strategy and a signal feed on sim:paper (fresh SQLite store in --demo-dir; offline)')
