@@ -220,6 +220,12 @@ export interface OrderIntentsTable {
   raw: string | null;
   created_at: number;
   updated_at: number;
+  /** The ledger position this order acts on (a close of one row, a dashboard position's bracket); null otherwise. */
+  position_id: string | null;
+  /** How much of `filled_qty` is booked on the ledger (base units); a fill is booked once, whenever it is seen. */
+  booked_qty: Generated<number>;
+  /** Σ qty × price of the booked part (quote), so a later partial fill is booked at its own price. */
+  booked_cost: Generated<number>;
 }
 
 /** The positions a venue reported at its latest snapshot, per user and target. */

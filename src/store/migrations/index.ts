@@ -3,12 +3,19 @@ import type { Dialect } from '../dialect.ts';
 import { trackerMigration } from './001-tracker.ts';
 import { executionMigration } from './002-execution.ts';
 import { engineMigration } from './003-engine.ts';
+import { livePathMigration } from './004-live-path.ts';
+import { alertsMigration } from './005-alerts.ts';
+import { targetSettingsMigration } from './006-target-settings.ts';
 
 /** Every migration in order; names sort in the order they run. Never edit one that has shipped: add the next. */
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   return {
     async getMigrations(): Promise<Record<string, Migration>> {
-      return { '001-tracker': trackerMigration(dialect), '002-execution': executionMigration(dialect), '003-engine': engineMigration(dialect) };
+      return { '001-tracker': trackerMigration(dialect), '002-execution': executionMigration(dialect), '003-engine': engineMigration(dialect),
+        '004-live-path': livePathMigration(dialect),
+        '005-alerts': alertsMigration(dialect),
+        '006-target-settings': targetSettingsMigration(dialect),
+      };
     },
   };
 }
