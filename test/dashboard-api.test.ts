@@ -128,7 +128,9 @@ for (const d of DIALECTS) {
 
       // Close from the terminal: the position closes, the trade is booked, the bracket goes with it.
       await (await sim(user.id)).setPrice(BTC, 61_000);
-      const closed = await api<Order>(srv.base, token, '/api/positions/close', { method: 'POST', body: JSON.stringify({ target: 'sim:paper', symbol: 'BTCUSDT' }) });
+      const byVenue = await api<{ error: { code: string } }>(srv.base, token, '/api/positions/close', { method: 'POST', body: JSON.stringify({ target: 'sim:paper', symbol: 'BTCUSDT' }) });
+      expect([byVenue.status, byVenue.json.error.code]).toEqual([409, 'conflict']); // the ledger explains all of it: close the row
+      const closed = await api<Order>(srv.base, token, '/api/positions/close', { method: 'POST', body: JSON.stringify({ target: 'sim:paper', position_id: row.id }) });
       expect(closed.status).toBe(201);
       expect(closed.json.status).toBe('filled');
       await snapshot(token);
@@ -169,10 +171,15 @@ for (const d of DIALECTS) {
       expect(after.map((r) => [r.source, r.side, r.size, r.broker_size, r.diverged])).toEqual([['signal', 'short', 100, 100, false]]);
       // Its stop-loss and take-profit went with it.
       expect((await api<{ items: Order[] }>(srv.base, a.token, '/api/orders?status=open')).json.items).toEqual([]);
-      // A signal position is the recorder's record: it is closed at the venue as a whole, not by id.
+      // A signal position closes in its recorder: a CLOSE signal (shown in the signal log) and its exit on the venue.
       const signalRow = after[0]!;
-      const refused = await api<{ error: { message: string } }>(srv.base, a.token, '/api/positions/close', { method: 'POST', body: JSON.stringify({ target: 'sim:paper', symbol: 'XRPUSDT', position_id: signalRow.id }) });
-      expect(refused.status).toBe(404);
+      const closedSignal = await api<Order>(srv.base, a.token, '/api/positions/close', { method: 'POST', body: JSON.stringify({ target: 'sim:paper', position_id: signalRow.id }) });
+      expect(closedSignal.status).toBe(201);
+      expect(closedSignal.json).toMatchObject({ side: 'buy', qty: 100, filled_qty: 100, status: 'filled', source: 'signal', role: 'exit' });
+      await snapshot(a.token);
+      expect((await terminal(a.token)).rows).toEqual([]);
+      const log = await store.db.selectFrom('signals').select(['format', 'action', 'outcome']).where('user_id', '=', a.user.id).orderBy('id').execute();
+      expect(log.at(-1)).toEqual({ format: 'dashboard', action: 'CLOSE', outcome: 'accepted' });
     });
 
     it('shows a venue position no ledger position explains as untracked; dismissing it keeps it dismissed while it lasts', async () => {

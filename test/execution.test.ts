@@ -162,12 +162,18 @@ for (const d of DIALECTS) {
       expect(refused.json.error.message).toMatch(/would trigger immediately/);
       expect((await orders(token, '?status=rejected')).map((o) => o.error)).toEqual([expect.stringMatching(/would trigger immediately/)]);
 
-      // Close the venue position: the signal position stays (tracking is signal-based) and shows the difference.
-      const closed = await api<Order>(srv.base, token, '/api/positions/close', { method: 'POST', body: JSON.stringify({ target: 'sim:paper', symbol: 'ETHUSDT' }) });
+      // A close by symbol closes only what no ledger position explains: here the signal position holds it all.
+      const held = await api<{ error: { code: string; message: string } }>(srv.base, token, '/api/positions/close', { method: 'POST', body: JSON.stringify({ target: 'sim:paper', symbol: 'ETHUSDT' }) });
+      expect([held.status, held.json.error.code]).toEqual([409, 'conflict']);
+      expect(held.json.error.message).toMatch(/close those positions by position_id/);
+      // Closing the signal position by its id closes it in its recorder: a CLOSE in the signal log, the exit on the venue.
+      const [signalPos] = (await api<(Pos & { id: string })[]>(srv.base, token, '/api/positions?exchange=sim&env=paper')).json;
+      const closed = await api<Order>(srv.base, token, '/api/positions/close', { method: 'POST', body: JSON.stringify({ target: 'sim:paper', position_id: signalPos?.id }) });
       expect(closed.status).toBe(201);
-      expect(closed.json).toMatchObject({ role: 'close', side: 'sell', qty: 2, reduce_only: true, status: 'filled', source: 'webapp', opened_by: 'user' });
-      const pos = (await api<Pos[]>(srv.base, token, '/api/positions?exchange=sim&env=paper')).json;
-      expect(pos).toEqual([expect.objectContaining({ symbol: 'ETHUSDT', size: 2, broker_size: 0, diverged: true })]);
+      expect(closed.json).toMatchObject({ role: 'exit', side: 'sell', qty: 2, filled_qty: 2, reduce_only: true, status: 'filled', source: 'signal' });
+      expect((await api<Pos[]>(srv.base, token, '/api/positions?exchange=sim&env=paper')).json).toEqual([]);
+      const again2 = await api<{ error: { code: string } }>(srv.base, token, '/api/positions/close', { method: 'POST', body: JSON.stringify({ target: 'sim:paper', position_id: signalPos?.id }) });
+      expect([again2.status, again2.json.error.code]).toEqual([409, 'conflict']);
       const none = await api<{ error: { code: string } }>(srv.base, token, '/api/positions/close', { method: 'POST', body: JSON.stringify({ target: 'sim:paper', symbol: 'ETHUSDT' }) });
       expect([none.status, none.json.error.code]).toEqual([404, 'not_found']);
       const bad = await api<{ error: { code: string } }>(srv.base, token, '/api/orders', { method: 'POST', body: JSON.stringify({ target: 'sim:paper', symbol: 'ETHUSDT', side: 'buy', qty: -1 }) });

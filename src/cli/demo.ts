@@ -167,6 +167,8 @@ async function feedCandles(d: FeedDeps): Promise<void> {
     for (const u of await d.store.db.selectFrom('users').select('id').execute()) {
       const v = await d.server.venues.get(u.id, 'sim:paper');
       if (v instanceof SimVenue) await v.setPrice(simSymbol, k.close);
+      // A dashboard limit or stop the candle reached is booked now, not at the next periodic settle.
+      await d.server.dispatcher.settle(u.id, 'sim:paper');
     }
     await d.rt.process(k);
     d.sender.wake();

@@ -25,6 +25,7 @@ import { webRoutes } from './routes/web.ts';
 import { LiveHub, type LiveTiming } from './live.ts';
 import { DASHBOARD_DIR, dashboardRoutes } from './static.ts';
 import { MarkBook } from '../tracker/marks.ts';
+import { PositionCloser } from '../tracker/closes.ts';
 
 /** Limits of the server (requests per minute, bytes). */
 export interface ServerLimits {
@@ -54,6 +55,8 @@ export interface ServerDeps {
   readonly sim?: { readonly balance?: number; readonly leverage?: number };
   /** How orders the venue could not take are retried. */
   readonly dispatchPolicy?: DispatchPolicy;
+  /** How often resting orders are read back from their venues and new fills booked (ms; default 5 s). */
+  readonly settleEveryMs?: number;
   /** Snapshots, reconciliation and the monitor loop (intervals, ghost checks, grace; `loop: false` in tests). */
   readonly monitor?: Partial<MonitorPolicy>;
   /** Snapshots and reconciles a target after an engine event or poll changed a position (optional). */
@@ -133,7 +136,8 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
   );
   const dispatcher = new OrderDispatcher(deps.store.db, venues, deps.clock, deps.dispatchPolicy ?? DEFAULT_DISPATCH_POLICY, deps.logger);
   intake.onIntents = () => dispatcher.wake();
-  const orders = new ManualOrders(deps.store.db, venues, dispatcher, deps.clock);
+  const orders = new ManualOrders(deps.store.db, dispatcher, deps.clock);
+  const closer = new PositionCloser(deps.store.db, orders, intake, dispatcher, venues, marks, deps.clock);
   const monitor = new Monitor(deps.store.db, venues, deps.clock, deps.monitor, deps.logger);
   // Engine events and polls refresh their target through the monitor unless the embedder brings its own.
   const refresher = deps.refresher ?? monitor;
@@ -148,8 +152,12 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
     await jobs.start();
     enginePoller.start();
   });
-  // Intents left pending or mid-send by an earlier run go out once the server is up.
-  app.addHook('onReady', async () => dispatcher.wake());
+  // Intents left pending or mid-send by an earlier run go out once the server is up; fills an earlier run
+  // did not book are booked, and resting orders are watched for fills from then on.
+  app.addHook('onReady', async () => {
+    dispatcher.wake();
+    await dispatcher.startSettling(deps.settleEveryMs ?? 5_000);
+  });
   app.addHook('onReady', async () => monitor.start());
   app.addHook('onClose', async () => {
     // Jobs first: an engine event in flight may still ask the monitor for a snapshot.
@@ -165,7 +173,7 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
   });
   await app.register(hookRoutes, { intake, bodyLimit: limits.bodyLimit, perRecorderPerMinute: limits.perRecorderPerMinute });
   await app.register(apiRoutes, { db: deps.store.db, clock: deps.clock, publicUrl: deps.publicUrl, box: deps.box, marks });
-  await app.register(orderRoutes, { db: deps.store.db, orders });
+  await app.register(orderRoutes, { db: deps.store.db, orders, closer });
   await app.register(engineRoutes, { db: deps.store.db, clock: deps.clock, intake: engineIntake, publicUrl: deps.publicUrl, box: deps.box, bodyLimit: limits.bodyLimit });
   await app.register(reconcileRoutes, { db: deps.store.db, clock: deps.clock, monitor });
   await app.register(webRoutes, { db: deps.store.db, clock: deps.clock, marks, live, outputDir: deps.outputDir ?? 'output' });

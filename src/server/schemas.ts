@@ -226,9 +226,14 @@ export const NewOrderSchema = z.object({
 /** POST /api/positions/close. */
 export const ClosePositionSchema = z.object({
   ...targetFields,
-  symbol: z.string().min(1),
+  symbol: z.string().min(1).optional().describe('without position_id: close what the venue holds of this symbol that no ledger position explains (an untracked row)'),
   position_side: side.optional(),
-  position_id: z.string().optional().describe("close just this position opened from the dashboard (an order of its size), not the venue's whole position of the symbol"),
+  position_id: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe("close exactly this position on the target: a signal position closes in its recorder (every linked target), any other with an order of its size booked against it"),
 });
 
 /** A position as a venue reported it at the latest snapshot. */

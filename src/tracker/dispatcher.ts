@@ -7,8 +7,15 @@ import { intentById, liveIntents, type IntentRow } from '../store/order-intents.
 import type { Database } from '../store/schema.ts';
 import { IntentWorker, signalPrices, type DispatchLog } from './intent-worker.ts';
 import type { VenueRegistry } from './venue-registry.ts';
+import { bookFills } from './fill-booking.ts';
 
 export type { DispatchLog } from './intent-worker.ts';
+
+/** What settling a target did: the positions its new fills moved and the bracket intents written (already worked once). */
+export interface Settled {
+  readonly touched: readonly string[];
+  readonly written: readonly number[];
+}
 
 /** How the dispatcher retries an intent the venue could not take (exchange down, timeouts, 429). */
 export interface DispatchPolicy {
@@ -43,6 +50,7 @@ export class OrderDispatcher {
   private soon: NodeJS.Timeout | null = null;
   private again = false;
   private stopped = false;
+  private refresher: NodeJS.Timeout | null = null;
   private readonly worker: IntentWorker;
 
   constructor(
@@ -79,6 +87,7 @@ export class OrderDispatcher {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.refresher) clearInterval(this.refresher);
     if (this.soon) clearTimeout(this.soon);
     await this.running;
   }
@@ -114,6 +123,80 @@ export class OrderDispatcher {
   }
 
   /**
+   * Brings a user's target up to date and books what happened: the venue's orders and positions are read
+   * (a limit or stop that filled, a bracket the venue canceled), new fills of dashboard orders are booked
+   * on the ledger, and the bracket orders that booking asked for are sent. The API calls this after each
+   * order; the server after each pass, every `refreshMs` while orders rest, and once at start.
+   */
+  async settle(userId: number, targetKey: string): Promise<Settled> {
+    const touched = new Set<string>();
+    const written: number[] = [];
+    for (let round = 0; round < 4; round += 1) {
+      await this.refresh(userId, targetKey);
+      const out = await bookFills(this.db, userId, targetKey, this.clock.now());
+      for (const t of out.touched) touched.add(t);
+      written.push(...out.written);
+      if (out.written.length === 0) break;
+      await this.runTarget(userId, targetKey);
+    }
+    return { touched: [...touched], written };
+  }
+
+  /** Reads a target's venue: resting orders' fates and its positions (best effort, as after every pass). */
+  private async refresh(userId: number, targetKey: string): Promise<void> {
+    let venue: Venue;
+    try {
+      venue = await this.venues.get(userId, targetKey);
+    } catch {
+      return;
+    }
+    await this.inScope(venue, (db) => this.worker.snapshot(db, venue, userId, targetKey));
+  }
+
+  /** Works the due intents of one user's target now (whole groups, in order). */
+  async runTarget(userId: number, targetKey: string): Promise<number> {
+    const list = await liveIntents(this.db, userId, targetKey);
+    return list.length > 0 ? this.workTarget(list) : 0;
+  }
+
+  /**
+   * Settles every target that has orders resting at the venue or fills not booked yet (after a restart,
+   * and then every `everyMs` while the server runs). Returns the targets it settled.
+   */
+  async settleOpen(): Promise<number> {
+    const rows = await this.db
+      .selectFrom('order_intents')
+      .select(['user_id', 'target_key'])
+      .where((eb) => eb.or([eb.and([eb('status', '=', 'open'), eb('action', '=', 'place')]), eb.and([eb('source', '=', 'webapp'), eb('filled_qty', '>', eb.ref('booked_qty'))])]))
+      .groupBy(['user_id', 'target_key'])
+      .execute();
+    for (const r of rows) {
+      if (this.stopped) break;
+      try {
+        await this.settle(r.user_id, r.target_key);
+      } catch (e) {
+        this.log?.warn({ target: r.target_key, err: errorMessage(e) }, 'settling orders failed');
+      }
+    }
+    return rows.length;
+  }
+
+  /** Settles open targets now and then every `everyMs` (ms) until `stop()`. */
+  startSettling(everyMs: number): Promise<number> {
+    if (this.refresher) clearInterval(this.refresher);
+    let busy = false;
+    this.refresher = setInterval(() => {
+      if (busy || this.stopped) return;
+      busy = true;
+      void this.settleOpen().finally(() => {
+        busy = false;
+      });
+    }, everyMs);
+    this.refresher.unref();
+    return this.settleOpen();
+  }
+
+  /**
    * Runs `fn` in one transaction for an in-process venue (the simulated exchange: nothing leaves the
    * process, so its outcomes can commit together, and a crash loses both them and the sim's state, which
    * is rebuilt from the intents), or straight on the database for a real venue, where every step commits
@@ -138,14 +221,14 @@ export class OrderDispatcher {
       for (const i of due) await this.worker.fail(this.db, i, e);
       return due.length;
     }
-    return this.inScope(venue, async (db) => {
+    const worked = await this.inScope(venue, async (db) => {
       // In-process: the pass is one transaction, so the rows read here cannot move under it, and the
       // signal prices the sim fills at come in one query.
       const inProcess = venue instanceof SimVenue;
       const rows = inProcess ? await liveIntents(db, first.user_id, first.target_key) : list;
       const prices = inProcess ? await signalPrices(db, rows) : undefined;
       const blocked = new Set<string>();
-      let worked = 0;
+      let count = 0;
       for (const i of rows) {
         if (blocked.has(i.group_key)) continue;
         if (!isDue(i, now) || this.worker.busy(i.id)) {
@@ -153,12 +236,17 @@ export class OrderDispatcher {
           continue;
         }
         const after = await this.worker.work(db, venue, i, prices);
-        worked += 1;
+        count += 1;
         if (after.status === 'pending' || after.status === 'sending') blocked.add(i.group_key);
       }
-      if (worked > 0) await this.worker.snapshot(db, venue, first.user_id, first.target_key);
-      return worked;
+      if (count > 0) await this.worker.snapshot(db, venue, first.user_id, first.target_key);
+      return count;
     });
+    if (worked === 0) return 0;
+    // Fills of dashboard orders seen in this pass are booked now; the brackets that asks for go next pass.
+    const booked = await bookFills(this.db, first.user_id, first.target_key, this.clock.now());
+    if (booked.written.length > 0) this.again = true;
+    return worked + booked.written.length;
   }
 
   /** Works due intents until none is left (tests; the server runs passes on its own). */

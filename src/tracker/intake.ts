@@ -1,10 +1,10 @@
 import type { Kysely } from 'kysely';
 import { HalyardError } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
-import type { PositionMode } from '../core/types.ts';
+import type { PositionMode, Side } from '../core/types.ts';
 import { GroupCommit } from '../store/group-commit.ts';
 import { loadRecorderSnapshot } from '../store/positions.ts';
-import { recorderBySecret, recorderLinks, type Recorder } from '../store/recorders.ts';
+import { getRecorder, recorderBySecret, recorderLinks, type Recorder } from '../store/recorders.ts';
 import type { Database } from '../store/schema.ts';
 import { acceptedByKey, insertSignal, type NewSignalRow } from '../store/signals.ts';
 import { dedupeKey } from './dedupe.ts';
@@ -64,6 +64,36 @@ export class SignalIntake {
     if (parsed.kind === 'invalid') throw new HalyardError('invalid_input', `not a signal: ${parsed.reason}`);
     return this.lock.run(rec.id, () => this.process(rec, parsed.signal, raw, contentType, receivedAt));
   }
+
+  /**
+   * Closes one of a recorder's signal positions from the dashboard: a CLOSE of its ticker (and leg) at
+   * `price`, stored in the signal log (format `dashboard`) and applied like any delivery, so every target
+   * linked to the recorder gets its exit order and the signal log still rebuilds the positions.
+   */
+  async closeFromDashboard(userId: number, recorderId: number, ticker: string, positionSide: Side | null, price: number | null): Promise<IntakeAnswer> {
+    const rec = await getRecorder(this.db, userId, recorderId);
+    const now = this.clock.now();
+    const raw = JSON.stringify({ action: 'close', ticker, ...(positionSide ? { position_side: positionSide } : {}), ...(price !== null ? { price } : {}), by: 'dashboard', at: now });
+    const s: NormalizedSignal = {
+      format: 'dashboard',
+      action: 'CLOSE',
+      ticker,
+      qty: null,
+      price,
+      time: null,
+      // Unique per click: two closes of one position are two signals (the second finds it flat).
+      orderId: `dashboard-${now}-${++this.dashboardSeq}`,
+      targetSize: null,
+      positionSide,
+      stopLoss: null,
+      takeProfit: null,
+      maxLagMs: null,
+      comment: 'closed from the dashboard',
+    };
+    return this.lock.run(rec.id, () => this.process(rec, s, raw, 'application/json', now));
+  }
+
+  private dashboardSeq = 0;
 
   private async process(rec: Recorder, s: NormalizedSignal, raw: string, contentType: string | null, receivedAt: number): Promise<IntakeAnswer> {
     const key = dedupeKey(rec.id, s, receivedAt);

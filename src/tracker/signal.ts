@@ -12,12 +12,15 @@ export const SIGNAL_FORMATS = ['native', 'tradingview', 'traderspost', '3commas'
 /** A detected body format. */
 export type SignalFormat = (typeof SIGNAL_FORMATS)[number];
 
+/** Where a stored signal came from: a webhook body's format, or `dashboard` for a close clicked on a signal position. */
+export type SignalOrigin = SignalFormat | 'dashboard';
+
 /**
  * One webhook delivery normalised. Numbers are plain floats; times epoch ms (UTC).
  * Frozen value object: the tracker stores it beside the raw body.
  */
 export interface NormalizedSignal {
-  readonly format: SignalFormat;
+  readonly format: SignalOrigin;
   readonly action: SignalAction;
   /** Instrument, upper-cased, with an exchange prefix and TradingView's perpetual `.P` suffix removed (`BINANCE:BTCUSDT.P` → `BTCUSDT`). */
   readonly ticker: string;

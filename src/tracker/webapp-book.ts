@@ -29,7 +29,8 @@ export interface WebappFill {
   readonly ts: number;
 }
 
-const locks = new KeyedLock();
+/** One lock per user × target for every write to its dashboard positions (fills, brackets, closes). */
+export const webappLocks = new KeyedLock();
 
 /**
  * The ledger's record of positions opened from the dashboard / API (seed 003: "on success, add the
@@ -39,39 +40,40 @@ const locks = new KeyedLock();
  * consecutive flat reports → closed externally. Returns the ids of the positions it touched.
  */
 export async function applyWebappFill(db: Kysely<Database>, userId: number, f: WebappFill): Promise<string[]> {
+  return webappLocks.run(`${userId}|${f.targetKey}`, () => db.transaction().execute((trx) => applyWebappFillIn(trx, userId, f)));
+}
+
+/** `applyWebappFill` inside the caller's transaction (the caller holds `webappLocks` for the target). */
+export async function applyWebappFillIn(trx: Kysely<Database>, userId: number, f: WebappFill): Promise<string[]> {
   const ticker = tickerOf(f.symbol);
-  return locks.run(`${userId}|${f.targetKey}`, () =>
-    db.transaction().execute(async (trx) => {
-      const rows = await trx.selectFrom('positions').selectAll().where('user_id', '=', userId).where('target_key', '=', f.targetKey).where('source', '=', 'webapp').execute();
-      const hedge = f.positionSide !== null;
-      const open = rows.filter((r) => r.status === 'open' && r.symbol === ticker && (r.position_side !== null) === hedge);
-      const t = parseTargetKey(f.targetKey);
-      const ledger = new Ledger({ mode: hedge ? 'hedge' : 'oneway', idPrefix: `w${userId}-${t.exchange}-${t.env}` });
-      ledger.restore(await inLedgerForm(trx, open), rows.length);
-      const held = ledger.find(ticker, f.positionSide ?? undefined);
-      // A reduce-only fill with no position of ours to reduce moved someone else's position (a signal's).
-      if (f.reduceOnly && !held) return [];
-      const { changes } = ledger.apply({
-        symbol: ticker,
-        side: f.side,
-        qty: f.qty,
-        price: f.price,
-        ts: f.ts,
-        ...(f.positionSide ? { positionSide: f.positionSide } : {}),
-        reduceOnly: f.reduceOnly,
-        source: 'webapp',
-        strategy: null,
-      });
-      const touched = [...new Set(changes.map((c: PositionChange) => c.position))];
-      for (const p of touched) {
-        if (p.closedAt !== null) continue;
-        if (f.stopLoss !== undefined && f.stopLoss !== null) p.stopLoss = f.stopLoss;
-        if (f.takeProfit !== undefined && f.takeProfit !== null) p.takeProfit = f.takeProfit;
-      }
-      await savePositionChanges(trx, { userId, recorderId: null, targetKey: f.targetKey, openedBy: 'user', strategy: null }, changes, touched, () => f.price, f.ts, null);
-      const ids = touched.map((p) => p.id);
-      await audit(trx, userId, ids, 'webapp', 'order_filled', { target: f.targetKey, symbol: ticker, side: f.side, position_side: f.positionSide, qty: f.qty, price: f.price, reduce_only: f.reduceOnly }, f.ts);
-      return ids;
-    }),
-  );
+  const rows = await trx.selectFrom('positions').selectAll().where('user_id', '=', userId).where('target_key', '=', f.targetKey).where('source', '=', 'webapp').execute();
+  const hedge = f.positionSide !== null;
+  const open = rows.filter((r) => r.status === 'open' && r.symbol === ticker && (r.position_side !== null) === hedge);
+  const t = parseTargetKey(f.targetKey);
+  const ledger = new Ledger({ mode: hedge ? 'hedge' : 'oneway', idPrefix: `w${userId}-${t.exchange}-${t.env}` });
+  ledger.restore(await inLedgerForm(trx, open), rows.length);
+  const held = ledger.find(ticker, f.positionSide ?? undefined);
+  // A reduce-only fill with no position of ours to reduce moved someone else's position (a signal's).
+  if (f.reduceOnly && !held) return [];
+  const { changes } = ledger.apply({
+    symbol: ticker,
+    side: f.side,
+    qty: f.qty,
+    price: f.price,
+    ts: f.ts,
+    ...(f.positionSide ? { positionSide: f.positionSide } : {}),
+    reduceOnly: f.reduceOnly,
+    source: 'webapp',
+    strategy: null,
+  });
+  const touched = [...new Set(changes.map((c: PositionChange) => c.position))];
+  for (const p of touched) {
+    if (p.closedAt !== null) continue;
+    if (f.stopLoss !== undefined && f.stopLoss !== null) p.stopLoss = f.stopLoss;
+    if (f.takeProfit !== undefined && f.takeProfit !== null) p.takeProfit = f.takeProfit;
+  }
+  await savePositionChanges(trx, { userId, recorderId: null, targetKey: f.targetKey, openedBy: 'user', strategy: null }, changes, touched, () => f.price, f.ts, null);
+  const ids = touched.map((p) => p.id);
+  await audit(trx, userId, ids, 'webapp', 'order_filled', { target: f.targetKey, symbol: ticker, side: f.side, position_side: f.positionSide, qty: f.qty, price: f.price, reduce_only: f.reduceOnly }, f.ts);
+  return ids;
 }

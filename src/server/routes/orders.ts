@@ -7,6 +7,8 @@ import { parseTargetKey } from '../../exchange/targets.ts';
 import { listIntents, listVenuePositions, userIntent, type IntentRow } from '../../store/order-intents.ts';
 import type { Database } from '../../store/schema.ts';
 import type { ManualOrders } from '../../tracker/manual-orders.ts';
+import type { PositionCloser } from '../../tracker/closes.ts';
+import { HalyardError } from '../../core/errors.ts';
 import { requireUser, userOf } from '../auth.ts';
 import { requiredTarget } from '../target-query.ts';
 import { ClosePositionSchema, ErrorSchema, IdParams, NewOrderSchema, OrderSchema, VenuePositionSchema } from '../schemas.ts';
@@ -15,6 +17,7 @@ import { ClosePositionSchema, ErrorSchema, IdParams, NewOrderSchema, OrderSchema
 export interface OrderRouteOptions {
   readonly db: Kysely<Database>;
   readonly orders: ManualOrders;
+  readonly closer: PositionCloser;
 }
 
 /** The order as the API shows it. */
@@ -63,7 +66,7 @@ const auth = [{ bearerAuth: [] }];
 
 /** Orders through the venues: place, cancel, close a position, list; and the venues' own positions. */
 export async function orderRoutes(root: FastifyInstance, opts: OrderRouteOptions): Promise<void> {
-  const { db, orders } = opts;
+  const { db, orders, closer } = opts;
   requireUser(root, db);
   const app = root.withTypeProvider<ZodTypeProvider>();
 
@@ -146,16 +149,15 @@ export async function orderRoutes(root: FastifyInstance, opts: OrderRouteOptions
       schema: {
         tags: ['positions'],
         security: auth,
-        summary: "Close the venue's position of a symbol on a target (reduce-only market order)",
+        summary: 'Close one position on a target (position_id), or what the venue holds of a symbol beyond the ledger (symbol)',
         body: ClosePositionSchema,
         response: { 201: OrderSchema, 202: OrderSchema, ...errors },
       },
     },
     async (req, reply) => {
       const b = req.body;
-      const { intent } = b.position_id
-        ? await orders.closeWebappPosition(userOf(req).id, requiredTarget(b), b.position_id)
-        : await orders.closePosition(userOf(req).id, requiredTarget(b), b.symbol, b.position_side);
+      if (!b.position_id && !b.symbol) throw new HalyardError('invalid_input', 'say which position to close: position_id (a row of the terminal) or symbol (what the venue holds beyond the ledger)');
+      const { intent } = await closer.close(userOf(req).id, requiredTarget(b), b.position_id ? { positionId: b.position_id } : { symbol: b.symbol ?? '', ...(b.position_side ? { positionSide: b.position_side } : {}) });
       return reply.code(intent.status === 'pending' ? 202 : 201).send(orderView(intent));
     },
   );
