@@ -226,6 +226,10 @@ export interface OrderIntentsTable {
   booked_qty: Generated<number>;
   /** Σ qty × price of the booked part (quote), so a later partial fill is booked at its own price. */
   booked_cost: Generated<number>;
+  /** A dashboard entry's stop-loss trigger (quote), placed as a reduce-only order once it fills. */
+  stop_loss: number | null;
+  /** A dashboard entry's take-profit trigger (quote), placed once it fills. */
+  take_profit: number | null;
 }
 
 /** The positions a venue reported at its latest snapshot, per user and target. */
