@@ -93,11 +93,12 @@ export class IntentWorker {
     }
     const want = i.position_side !== null ? 'hedge' : 'oneway';
     if (venue.positionMode() !== want) await venue.setPositionMode(want);
+    const capped = await this.cappedByNetting(venue, i);
     // Committed before the request leaves, so a crash mid-send is found and looked up, never resent blindly.
-    const patch = { status: 'sending', attempts: i.attempts + 1, next_attempt_at: null };
+    const patch = { status: 'sending', attempts: i.attempts + 1, next_attempt_at: null, ...(capped ? { reduce_only: 0 } : {}) };
     const sending = inProcess ? { ...i, ...patch } : await updateIntent(db, i.id, patch, this.clock.now());
     try {
-      const order = await venue.createOrder(venueRequestOf(i));
+      const order = await venue.createOrder(venueRequestOf(capped ? { ...i, reduce_only: 0 } : i));
       return await this.record(db, sending, order);
     } catch (e) {
       if (isHalyardError(e, 'conflict')) {
@@ -106,6 +107,18 @@ export class IntentWorker {
       }
       return this.fail(db, sending, e);
     }
+  }
+
+  /**
+   * True when a one-way reduce-only market exit of a signal would be cut short because the venue nets the
+   * signal's position with others (a dashboard position the other way): then it goes as a plain order of
+   * its full size, so the venue moves by exactly what the signal's position did.
+   */
+  private async cappedByNetting(venue: Venue, i: IntentRow): Promise<boolean> {
+    if (i.reduce_only !== 1 || i.position_side !== null || i.source !== 'signal' || i.type !== 'market') return false;
+    const held = (await venue.fetchPositions([i.symbol])).find((p) => p.symbol === i.symbol && p.positionSide === null);
+    const reducible = held && (held.side === 'long') !== (i.side === 'buy') ? held.qty : 0;
+    return reducible + 1e-9 < i.qty;
   }
 
   /** Cancels one intent's order (`cancels_intent_id`) or the group's previous bracket. */

@@ -74,7 +74,8 @@ export class ManualOrders {
    */
   private async checkReduce(userId: number, targetKey: string, o: ManualOrder): Promise<void> {
     const closingLeg = o.positionSide !== undefined && (o.positionSide === 'long') !== (o.side === 'buy');
-    if (!o.reduceOnly && !closingLeg) return;
+    const hasLevels = o.stopLoss !== undefined || o.takeProfit !== undefined;
+    if (!o.reduceOnly && !closingLeg && !hasLevels) return;
     const ticker = tickerOf(o.symbol);
     const rows = await this.db
       .selectFrom('positions')
@@ -87,6 +88,10 @@ export class ManualOrders {
       .execute();
     const mine = rows.find((r) => (o.positionSide ? r.position_side === o.positionSide : r.position_side === null));
     const reducible = mine && (mine.side === 'long') !== (o.side === 'buy') ? mine.qty : 0;
+    if (hasLevels && (closingLeg || reducible > 0)) {
+      throw new HalyardError('invalid_input', `a ${o.side} of ${ticker} on ${targetKey} reduces your ${mine?.side ?? ''} dashboard position: stop_loss / take_profit go with an order that opens or adds, not one that reduces`);
+    }
+    if (!o.reduceOnly && !closingLeg) return;
     if (o.qty > reducible + 1e-12) {
       const held = mine ? `your dashboard position is ${mine.side} ${mine.qty}` : 'you hold no dashboard position there';
       throw new HalyardError('invalid_input', `a reduce-only ${o.side} of ${o.qty} ${ticker}${o.positionSide ? ` (${o.positionSide} leg)` : ''} on ${targetKey} is more than it can reduce: ${held}; close a signal's or an engine's position from its own row`);

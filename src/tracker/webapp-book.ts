@@ -67,7 +67,9 @@ export async function applyWebappFillIn(trx: Kysely<Database>, userId: number, f
     strategy: null,
   });
   const touched = [...new Set(changes.map((c: PositionChange) => c.position))];
-  for (const p of touched) {
+  // An order's levels belong to what it opened or added to, never to a position it only reduced.
+  const grown = new Set(changes.filter((c) => c.kind === 'opened' || c.kind === 'increased').map((c) => c.position));
+  for (const p of grown) {
     if (p.closedAt !== null) continue;
     if (f.stopLoss !== undefined && f.stopLoss !== null) p.stopLoss = f.stopLoss;
     if (f.takeProfit !== undefined && f.takeProfit !== null) p.takeProfit = f.takeProfit;
