@@ -134,11 +134,14 @@ for (const d of DIALECTS) {
       expect(closed.status).toBe(201);
       expect(closed.json.status).toBe('filled');
       await snapshot(token);
-      expect((await terminal(token)).rows).toEqual([]);
+      const gone = (await terminal(token)).rows;
+      // The closed position stays a day as a `closed` row: the terminal's realized card sums it.
+      expect(gone.map((r) => [r.kind, r.status, r.closable])).toEqual([['closed', 'closed', false]]);
       const trades = (await api<{ source: string; qty: number; entry_price: number; exit_price: number; realized_pnl: number; target: string }[]>(srv.base, token, '/api/trades?source=webapp')).json;
       expect(trades).toHaveLength(1);
       expect(trades[0]).toMatchObject({ source: 'webapp', qty: 0.5, entry_price: fill, target: 'sim:paper' });
       expect(trades[0]!.realized_pnl).toBeCloseTo(((closed.json.avg_fill_price ?? 0) - fill) * 0.5, 6);
+      expect(gone[0]!.realized_pnl).toBe(trades[0]!.realized_pnl);
       expect((await api<unknown[]>(srv.base, token, '/api/trades?source=signal')).json).toEqual([]);
       expect((await api<unknown[]>(srv.base, token, `/api/trades?source=webapp&from=${NOW + 86_400_000}`)).json).toEqual([]);
       expect((await api<unknown[]>(srv.base, token, '/api/trades?source=webapp&side=short')).json).toEqual([]);
@@ -167,7 +170,7 @@ for (const d of DIALECTS) {
       expect(closed.status).toBe(201);
       expect(closed.json).toMatchObject({ side: 'sell', qty: 20, status: 'filled', reduce_only: false });
       await snapshot(a.token);
-      const after = (await terminal(a.token)).rows;
+      const after = (await terminal(a.token)).rows.filter((r) => r.kind !== 'closed');
       expect(after.map((r) => [r.source, r.side, r.size, r.broker_size, r.diverged])).toEqual([['signal', 'short', 100, 100, false]]);
       // Its stop-loss and take-profit went with it.
       expect((await api<{ items: Order[] }>(srv.base, a.token, '/api/orders?status=open')).json.items).toEqual([]);
@@ -177,7 +180,10 @@ for (const d of DIALECTS) {
       expect(closedSignal.status).toBe(201);
       expect(closedSignal.json).toMatchObject({ side: 'buy', qty: 100, filled_qty: 100, status: 'filled', source: 'signal', role: 'exit' });
       await snapshot(a.token);
-      expect((await terminal(a.token)).rows).toEqual([]);
+      expect((await terminal(a.token)).rows.map((r) => [r.source, r.kind])).toEqual([
+        ['signal', 'closed'],
+        ['webapp', 'closed'],
+      ]);
       const log = await store.db.selectFrom('signals').select(['format', 'action', 'outcome']).where('user_id', '=', a.user.id).orderBy('id').execute();
       expect(log.at(-1)).toEqual({ format: 'dashboard', action: 'CLOSE', outcome: 'accepted' });
     });

@@ -9,7 +9,10 @@ export const MarksSchema = z.record(z.string().describe('ticker, e.g. BTCUSDT'),
 
 /** One row of the terminal: a ledger position, a venue position the ledger lacks, or one closed externally. */
 export const TerminalRowSchema = PositionSchema.extend({
-  kind: z.enum(['tracked', 'untracked', 'closed_externally']).describe('untracked: the venue holds it and no ledger position explains it'),
+  kind: z
+    .enum(['tracked', 'untracked', 'closed', 'closed_externally'])
+    .describe('untracked: the venue holds it and no ledger position explains it; closed: closed on this target in the last day (its realized PnL counts in the summary)'),
+  linked_targets: z.array(z.string()).describe("a signal position's recorder targets: closing it closes it on each of them"),
   issue_id: z.number().nullable().describe('the open reconciliation issue of an untracked row (adopt / dismiss it)'),
   closable: z.boolean().describe('the target\'s venue holds it, so POST /api/positions/close can close it (not an engine\'s own simulated position, not a closed row)'),
 });

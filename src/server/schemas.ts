@@ -32,6 +32,7 @@ export const PositionSchema = z.object({
   status: z.string(),
   opened_at: num,
   closed_at: nnum,
+  close_reason: z.string().nullable().describe('why it closed: closed_externally, closed_from_dashboard, stop_loss, take_profit; null for a close by signal, order or engine'),
   broker_size: nnum.describe("size the target's venue holds for this symbol and leg at its latest snapshot (null before one)"),
   broker_entry_price: nnum,
   diverged: z.boolean().describe("the venue's position differs from this one"),
@@ -92,6 +93,20 @@ export const NewRecorderSchema = z.object({
     .optional(),
 });
 
+/** How a signal went on one target it trades on, summarised from its orders there. */
+export const SignalExecutionSchema = z.object({
+  target: z.string().describe('exchange:env'),
+  status: z
+    .enum(['filled', 'partially_filled', 'pending', 'open', 'canceled', 'failed', 'rejected', 'nothing_to_do'])
+    .describe('pending: queued or waiting to retry (reason says why); open: resting at the venue; nothing_to_do: the signal moved nothing there'),
+  reason: z.string().nullable().describe('why it failed, was rejected or waits to retry; null otherwise'),
+  orders: z.number().describe('orders the signal made there (bracket cancels that went through left out)'),
+  qty: num.describe('base units its market orders asked for (its brackets when it only moved levels)'),
+  filled_qty: num.describe('base units of those that filled'),
+  avg_fill_price: nnum,
+  next_attempt_at: nnum.describe('epoch ms of the next try of a pending order'),
+});
+
 /** A stored signal delivery. */
 export const SignalSchema = z.object({
   id: z.number(),
@@ -112,6 +127,7 @@ export const SignalSchema = z.object({
   reason: z.string().nullable(),
   raw_body: z.string(),
   content_type: z.string().nullable(),
+  executions: z.array(SignalExecutionSchema).describe('per target: what the signal became there (empty for rejected and duplicate signals)'),
 });
 
 /** A closed trade. */

@@ -123,7 +123,10 @@ export async function targetIntents(db: Kysely<Database>, userId: number, target
 /** Filters of an intents listing. */
 export interface IntentQuery {
   readonly userId: number;
-  readonly status?: string;
+  /** One status or several. */
+  readonly status?: string | readonly string[];
+  /** Only orders (`place`) or only cancel requests (`cancel`). */
+  readonly action?: 'place' | 'cancel';
   readonly targetKey?: string;
   readonly recorderId?: number;
   /** Only ids below this (paging backwards). */
@@ -134,7 +137,9 @@ export interface IntentQuery {
 /** The user's intents, newest first, with the cursor of the next page. */
 export async function listIntents(db: Kysely<Database>, q: IntentQuery): Promise<Page<IntentRow>> {
   let s = db.selectFrom('order_intents').selectAll().where('user_id', '=', q.userId);
-  if (q.status !== undefined) s = s.where('status', '=', q.status);
+  if (typeof q.status === 'string') s = s.where('status', '=', q.status);
+  else if (q.status !== undefined) s = s.where('status', 'in', [...q.status]);
+  if (q.action !== undefined) s = s.where('action', '=', q.action);
   if (q.targetKey !== undefined) s = s.where('target_key', '=', q.targetKey);
   if (q.recorderId !== undefined) s = s.where('recorder_id', '=', q.recorderId);
   if (q.before !== undefined) s = s.where('id', '<', q.before);

@@ -35,6 +35,8 @@ export interface PositionView {
   readonly status: string;
   readonly opened_at: number;
   readonly closed_at: number | null;
+  /** Why it closed: null for a signal, order or engine close; `closed_externally`, `closed_from_dashboard`, … */
+  readonly close_reason: string | null;
   /** Size the venue holds for this symbol (and leg) at its latest snapshot; null before any snapshot. */
   readonly broker_size: number | null;
   readonly broker_entry_price: number | null;
@@ -124,6 +126,7 @@ export async function listPositionViews(db: Kysely<Database>, f: PositionFilter)
       status: r.status,
       opened_at: r.opened_at,
       closed_at: r.closed_at,
+      close_reason: r.close_reason,
       broker_size: brokerSigned === null ? null : Math.abs(brokerSigned),
       broker_entry_price: held?.entry ?? null,
       diverged: false,

@@ -9,7 +9,9 @@ import { untrackedHoldings } from './reconcile.ts';
 
 /** One row of the terminal: a ledger position, a venue position no ledger position explains, or one closed externally. */
 export interface TerminalRow extends PositionView {
-  readonly kind: 'tracked' | 'untracked' | 'closed_externally';
+  readonly kind: 'tracked' | 'untracked' | 'closed' | 'closed_externally';
+  /** A signal position's recorder targets (closing it closes it on each); empty for other rows. */
+  readonly linked_targets: string[];
   /** The open orphan issue of an untracked row (to adopt or dismiss), null otherwise. */
   readonly issue_id: number | null;
   /** The target's venue holds it, so the terminal can close it there. */
@@ -41,7 +43,10 @@ export async function terminalView(db: Kysely<Database>, marks: MarkBook, userId
   const t = parseTargetKey(targetKey);
   const open = await listPositionViews(db, { userId, targetKey: t.key, status: 'open' });
   // An engine's positions on a sim target are in the engine's own simulated exchange: only the engine closes them.
-  const rows: TerminalRow[] = open.map((p) => ({ ...marked(p, marks), kind: 'tracked', issue_id: null, closable: !(p.source === 'engine' && t.exchange === 'sim') }));
+  const recorders = [...new Set(open.map((p) => p.recorder_id).filter((x): x is number => x !== null))];
+  const links = recorders.length === 0 ? [] : await db.selectFrom('recorder_targets').select(['recorder_id', 'target_key']).where('recorder_id', 'in', recorders).orderBy('target_key').execute();
+  const linkedOf = (p: PositionView): string[] => (p.source === 'signal' ? links.filter((l) => l.recorder_id === p.recorder_id).map((l) => l.target_key) : []);
+  const rows: TerminalRow[] = open.map((p) => ({ ...marked(p, marks), kind: 'tracked', linked_targets: linkedOf(p), issue_id: null, closable: !(p.source === 'engine' && t.exchange === 'sim') }));
 
   const snapshotAt = (await snapshotTimes(db, userId)).get(t.key) ?? null;
   if (snapshotAt !== null) {
@@ -86,18 +91,23 @@ export async function terminalView(db: Kysely<Database>, marks: MarkBook, userId
         status: 'open',
         opened_at: v?.fetched_at ?? snapshotAt,
         closed_at: null,
+        close_reason: null,
         broker_size: e.qty,
         broker_entry_price: e.price,
         diverged: true,
         kind: 'untracked',
+        linked_targets: [],
         issue_id: orphans.find((o) => o.symbol === f.symbol && o.side === f.side)?.id ?? null,
         closable: true,
       });
     }
   }
 
-  const gone = await listPositionViews(db, { userId, targetKey: t.key, status: 'closed', closeReason: 'closed_externally', closedSince: now - CLOSED_EXTERNALLY_SHOWN_MS });
-  for (const p of gone) rows.push({ ...p, kind: 'closed_externally', issue_id: null, closable: false });
+  // Positions closed on this target in the last day: their realized PnL is what the summary's realized card sums.
+  const closed = await listPositionViews(db, { userId, targetKey: t.key, status: 'closed', closedSince: now - CLOSED_EXTERNALLY_SHOWN_MS });
+  for (const p of closed.sort((a, b) => (b.closed_at ?? 0) - (a.closed_at ?? 0))) {
+    rows.push({ ...p, kind: p.close_reason === 'closed_externally' ? 'closed_externally' : 'closed', linked_targets: [], issue_id: null, closable: false });
+  }
 
   return { target: t.key, exchange: t.exchange, env: t.env, account_type: t.accountType, badge: t.env === 'live' ? 'LIVE' : 'DEMO', snapshot_at: snapshotAt, rows };
 }

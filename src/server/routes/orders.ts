@@ -110,7 +110,12 @@ export async function orderRoutes(root: FastifyInstance, opts: OrderRouteOptions
         security: auth,
         summary: 'Orders of signals and of the API, newest first (failed ones carry their error)',
         querystring: z.object({
-          status: z.string().optional(),
+          status: z
+            .string()
+            .max(200)
+            .optional()
+            .describe('one status or several, comma-separated: pending, sending, open, filled, canceled, rejected, failed, done'),
+          action: z.enum(['place', 'cancel']).optional().describe('only orders (place) or only cancel requests (cancel)'),
           target: z.string().optional(),
           recorder_id: z.coerce.number().int().positive().optional(),
           before: z.coerce.number().int().positive().optional(),
@@ -124,7 +129,8 @@ export async function orderRoutes(root: FastifyInstance, opts: OrderRouteOptions
       const page = await listIntents(db, {
         userId: userOf(req).id,
         limit: q.limit,
-        ...(q.status ? { status: q.status } : {}),
+        ...(q.status ? { status: q.status.split(',').map((x) => x.trim()).filter((x) => x.length > 0) } : {}),
+        ...(q.action ? { action: q.action } : {}),
         ...(q.target ? { targetKey: parseTargetKey(q.target).key } : {}),
         ...(q.recorder_id ? { recorderId: q.recorder_id } : {}),
         ...(q.before ? { before: q.before } : {}),

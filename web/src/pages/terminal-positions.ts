@@ -62,17 +62,25 @@ export function positionsView(target: string, changed: () => void): PositionsVie
 
   const close = async (r: TerminalRow, button: HTMLButtonElement): Promise<void> => {
     const leg = r.position_side ? ` (${r.position_side} leg)` : '';
-    if (!window.confirm(`Close ${r.side} ${qty(r.size)} ${r.symbol}${leg} on ${target} at market?`)) return;
+    const what = `${r.side} ${qty(r.size)} ${r.symbol}${leg}`;
+    const others = r.linked_targets.filter((t) => t !== target);
+    const detail =
+      r.kind === 'untracked'
+        ? ' This is what the venue holds beyond every ledger position.'
+        : r.source === 'signal'
+          ? ` It is recorder #${r.recorder_id}'s signal position: a close signal goes to its log${others.length ? `, and it closes on ${others.join(', ')} too` : ''}.`
+          : '';
+    if (!window.confirm(`Close ${what} on ${target} at market?${detail}`)) return;
     button.disabled = true;
     try {
-      // A dashboard position closes on its own (an order of its size); others close the venue's position of the symbol.
-      const body: ClosePosition = { target, symbol: r.symbol, ...(r.position_side ? { position_side: r.position_side } : {}), ...(r.source === 'webapp' ? { position_id: r.id } : {}) };
+      // A tracked row closes exactly itself (booked against it); an untracked one closes what no ledger position explains.
+      const body: ClosePosition = r.kind === 'untracked' ? { target, symbol: r.symbol, ...(r.position_side ? { position_side: r.position_side } : {}) } : { target, position_id: r.id };
       const order = await api<Order>('/api/positions/close', { method: 'POST', body });
       const failed = order.status === 'rejected' || order.status === 'failed';
-      toast(describeOrder(order, `Close ${r.symbol}`), failed ? 'error' : 'ok');
+      toast(describeOrder(order, `Close ${what}`), failed ? 'error' : 'ok');
       changed();
     } catch (e) {
-      toast(`Close ${r.symbol}: ${errorText(e)}`, 'error');
+      toast(`Close ${what}: ${errorText(e)}`, 'error');
     } finally {
       button.disabled = false;
     }
@@ -94,6 +102,7 @@ export function positionsView(target: string, changed: () => void): PositionsVie
   const kindBadge = (r: TerminalRow): HTMLElement | null => {
     if (r.kind === 'untracked') return badge('untracked');
     if (r.kind === 'closed_externally') return badge('closed externally', 'closed_externally');
+    if (r.kind === 'closed') return badge('closed', 'closed');
     if (!r.diverged) return null;
     const b = badge('diverged', 'conflict');
     b.title = `The venue holds ${r.broker_size === null ? 'nothing known' : `${qty(r.broker_size)} at ${price(r.broker_entry_price)}`} for this symbol and leg`;
@@ -151,7 +160,7 @@ export function positionsView(target: string, changed: () => void): PositionsVie
           b.addEventListener('click', () => void close(r, b));
           out.push(b);
         }
-        return out.length ? h('span', { class: 'row-actions' }, out) : r.kind === 'closed_externally' ? h('span', { class: 'muted' }, `closed ${time(r.closed_at)}`) : null;
+        return out.length ? h('span', { class: 'row-actions' }, out) : r.closed_at !== null ? h('span', { class: 'muted' }, `closed ${time(r.closed_at)}`) : null;
       },
     },
   ];
@@ -169,12 +178,15 @@ export function positionsView(target: string, changed: () => void): PositionsVie
     const open = rows.filter(isOpen);
     const untracked = rows.filter((r) => r.kind === 'untracked').length;
     const gone = rows.filter((r) => r.kind === 'closed_externally').length;
+    const closedToday = rows.filter((r) => r.kind === 'closed').length;
+    // Realized PnL of every row shown: partial exits of open positions and positions closed in the last day.
     const realized = rows.reduce((s, r) => s + r.realized_pnl, 0);
     totalCell = h('span');
     summary.replaceChildren(
       stat('Open positions', String(open.length), 'open-count'),
       stat('Unrealized PnL', totalCell, 'unrealized-total'),
-      stat('Realized PnL', pnl(realized), 'realized-total'),
+      stat('Realized PnL (shown rows)', pnl(realized), 'realized-total'),
+      stat('Closed (24 h)', String(closedToday), 'closed-count'),
       stat('Untracked', untracked ? h('span', { class: 'warn' }, String(untracked)) : '0'),
       ...(gone ? [stat('Closed externally', h('span', { class: 'neg' }, String(gone)))] : []),
     );

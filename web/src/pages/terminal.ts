@@ -48,10 +48,11 @@ function terminalBody(target: TerminalTarget, hasAccount: boolean, ctx: PageCont
       else positions.el.hidden = true;
     }
   };
-  const orders = hasAccount ? openOrdersView(target.key) : null;
+  // Orders show without an account too: a signal's order that failed for want of keys is seen (and canceled) here.
+  const orders = openOrdersView(target.key);
   const ticket = hasAccount ? orderTicket(target.key, () => refreshAll()) : null;
   const soonPositions = debounced(() => void refreshPositions(), 250);
-  const soonOrders = debounced(() => orders?.reload(), 250);
+  const soonOrders = debounced(() => orders.reload(), 250);
   function refreshAll(): void {
     soonPositions.run();
     soonOrders.run();
@@ -69,7 +70,7 @@ function terminalBody(target: TerminalTarget, hasAccount: boolean, ctx: PageCont
 
   if (!hasAccount) positions.el.hidden = true;
   // Positions take the full width (many columns); the ticket and the open orders share the row below.
-  const lower = ticket && orders ? h('div', { class: 'terminal-lower' }, card('Order ticket', ticket.el, [h('span', { class: 'muted' }, target.label)], { class: 'card ticket-card' }), orders.el) : null;
+  const lower = ticket ? h('div', { class: 'terminal-lower' }, card('Order ticket', ticket.el, [h('span', { class: 'muted' }, target.label)], { class: 'card ticket-card' }), orders.el) : orders.el;
   const el = h('div', { class: 'terminal-main' }, hasAccount ? null : noAccountView(target), positions.el, lower);
   return {
     el,
