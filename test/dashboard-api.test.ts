@@ -17,6 +17,8 @@ const BTC = 'BTC/USDT:USDT';
 interface Row {
   id: string;
   kind: string;
+  status: string;
+  realized_pnl: number;
   symbol: string;
   side: string;
   size: number;

@@ -179,7 +179,10 @@ describe.skipIf(chromiumSkipReason !== null)(`dashboard terminal in headless Chr
     await expect.poll(() => page.locator('[data-testid=orders] tr[data-order-id][data-status=open]').count(), { timeout: 10_000 }).toBe(2);
 
     await webapp.locator('[data-testid=close-position]').click();
-    await expect.poll(() => webapp.count(), { timeout: 10_000 }).toBe(0);
+    const openWebapp = terminalRows(page, 'BNBUSDT', '[data-source=webapp][data-kind=tracked]');
+    await expect.poll(() => openWebapp.count(), { timeout: 10_000 }).toBe(0);
+    // It stays a day as a closed row with its realized PnL.
+    await terminalRows(page, 'BNBUSDT', '[data-source=webapp][data-kind=closed]').waitFor();
     // Its bracket went with it.
     await expect.poll(() => page.locator('[data-testid=orders] tr[data-order-id][data-status=open]').count(), { timeout: 10_000 }).toBe(0);
     expectClean(faults);

@@ -137,6 +137,7 @@ export function positionsView(target: string, changed: () => void): PositionsVie
         return c.pnl;
       },
     },
+    { label: 'Realized', field: 'realized', className: 'num', cell: (r) => pnl(r.realized_pnl) },
     { label: 'Strategy', field: 'strategy', cell: (r) => r.strategy ?? h('span', { class: 'muted' }, '—') },
     { label: 'SL', field: 'sl', className: 'num', cell: (r) => price(r.sl_price) },
     { label: 'TP', field: 'tp', className: 'num', cell: (r) => price(r.tp_price) },
