@@ -36,7 +36,7 @@ describe.skipIf(chromiumSkipReason !== null)(`dashboard terminal in headless Chr
     expectClean(faults);
   });
 
-  it('switches targets: the badge says DEMO or LIVE, a target without an account shows how to add one', async () => {
+  it('switches targets: the badge says DEMO or REAL, a target without an account shows how to add one', async () => {
     const { page, faults } = await s.fresh();
     await signIn(page, s.demo.base, s.demo.token);
     await settled(page);
@@ -49,9 +49,9 @@ describe.skipIf(chromiumSkipReason !== null)(`dashboard terminal in headless Chr
     const steps: [string, string, string, string, string[]][] = [
       // select, value, expected target in the hash, badge, account options
       ['#exchangeSelect', 'bybit', 'bybit:paper', 'DEMO', ['demo', 'real']],
-      ['#accountSelect', 'real', 'bybit:live', 'LIVE', ['demo', 'real']],
+      ['#accountSelect', 'real', 'bybit:live', 'REAL', ['demo', 'real']],
       ['#exchangeSelect', 'hyperliquid', 'hyperliquid:paper', 'DEMO', ['testnet', 'mainnet']],
-      ['#accountSelect', 'mainnet', 'hyperliquid:live', 'LIVE', ['testnet', 'mainnet']],
+      ['#accountSelect', 'mainnet', 'hyperliquid:live', 'REAL', ['testnet', 'mainnet']],
       ['#exchangeSelect', 'binance', 'binance:paper', 'DEMO', ['demo', 'live']],
     ];
     for (const [sel, value, target, want, accounts] of steps) {

@@ -115,6 +115,16 @@ for (const d of DIALECTS) {
               const k = `${venueSymbol(r.symbol, 'sim')}|${r.position_side ?? ''}`;
               ours.set(k, (ours.get(k) ?? 0) + sideSign(r.side as Side) * r.qty);
             }
+            // Every open dashboard position with levels has them resting at the venue (or refused, visibly).
+            const guarded = await store.db.selectFrom('positions').selectAll().where('user_id', '=', user.id).where('source', '=', 'webapp').where('status', '=', 'open').execute();
+            for (const p of guarded) {
+              for (const [role, level] of [['stop_loss', p.stop_loss], ['take_profit', p.take_profit]] as const) {
+                if (level === null) continue;
+                const last = await store.db.selectFrom('order_intents').select(['status', 'qty', 'trigger_price']).where('position_id', '=', p.id).where('role', '=', role).where('action', '=', 'place').orderBy('id', 'desc').executeTakeFirst();
+                expect(last?.status, `after ${what}: ${role} of ${p.id}\n${log.join('\n')}`).toMatch(/^(open|rejected|failed)$/);
+                if (last?.status === 'open') expect([last.qty, last.trigger_price]).toEqual([p.qty, level]);
+              }
+            }
             for (const k of new Set([...venue.keys(), ...ours.keys()])) {
               const v = venue.get(k) ?? 0;
               const o = ours.get(k) ?? 0;

@@ -67,7 +67,19 @@ export async function bookFills(db: Kysely<Database>, userId: number, targetKey:
           .where('id', '=', i.id)
           .execute();
       }
-      const written = touched.size > 0 ? await syncBrackets(trx, userId, targetKey, [...touched], now) : [];
+      // Positions whose bracket the venue dropped (one-way netting cancels a reduce-only order whose side
+      // the venue no longer holds) are redrawn too, as are those the fills moved.
+      const guarded = await trx
+        .selectFrom('positions')
+        .select('id')
+        .where('user_id', '=', userId)
+        .where('target_key', '=', targetKey)
+        .where('source', '=', 'webapp')
+        .where('status', '=', 'open')
+        .where((eb) => eb.or([eb('stop_loss', 'is not', null), eb('take_profit', 'is not', null)]))
+        .execute();
+      const sync = new Set([...touched, ...guarded.map((g) => g.id)]);
+      const written = sync.size > 0 ? await syncBrackets(trx, userId, targetKey, [...sync], now) : [];
       return { booked, touched: [...touched], written };
     }),
   );
@@ -173,6 +185,9 @@ async function syncBrackets(trx: Kysely<Database>, userId: number, targetKey: st
     const reduceOnly = leg === null && (await venueHoldsStored(trx, userId, targetKey, symbol, p.side as Side, p.qty));
     for (const w of want) {
       if (keep.some((b) => b.role === w.role)) continue;
+      // The same bracket refused before would be refused again: it stays refused (and visible) until the position changes.
+      const last = placed.filter((b) => b.role === w.role).at(-1);
+      if (last && (last.status === 'rejected' || last.status === 'failed') && last.trigger_price === w.trigger && Math.abs(last.qty - p.qty) <= EPS) continue;
       intents.push({
         ...webappBase(userId, targetKey, group),
         action: 'place',

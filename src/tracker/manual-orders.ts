@@ -131,6 +131,15 @@ export class ManualOrders {
     const [cid] = await insertIntents(this.db, [intent], this.clock.now());
     const done = await this.dispatcher.workNow(cid ?? 0);
     if (done.status !== 'done') throw new HalyardError(toErrorCode(done.last_error_code), `cancel of order ${id} failed: ${done.last_error ?? done.status}`);
+    // Canceling a dashboard position's stop-loss or take-profit removes that level: it is not drawn again.
+    if (victim.position_id !== null && (victim.role === 'stop_loss' || victim.role === 'take_profit')) {
+      await this.db
+        .updateTable('positions')
+        .set(victim.role === 'stop_loss' ? { stop_loss: null } : { take_profit: null })
+        .where('id', '=', victim.position_id)
+        .where('user_id', '=', userId)
+        .execute();
+    }
     // A part filled before the cancel is booked now.
     await this.dispatcher.settle(userId, victim.target_key);
     return userIntent(this.db, userId, id);

@@ -66,17 +66,16 @@ export function openOrdersView(target: string): { el: HTMLElement; reload: () =>
     (page) =>
       table<Order>(
         [
-          { label: 'Placed', field: 'time', cell: (o) => h('span', { class: 'muted' }, time(o.created_at)) },
+          { label: 'Placed', field: 'time', cell: (o) => h('span', { class: 'muted', title: `${time(o.created_at)} UTC` }, time(o.created_at).slice(11)) },
           { label: 'Symbol', field: 'symbol', cell: (o) => h('strong', {}, o.symbol) },
           { label: 'Side', field: 'side', cell: (o) => [badge(o.side), o.position_side ? h('span', { class: 'muted leg' }, ` ${o.position_side} leg`) : null] },
-          { label: 'Type', field: 'type', cell: (o) => [o.type, o.reduce_only ? h('span', { class: 'muted' }, ' reduce-only') : null] },
+          { label: 'Type', field: 'type', cell: (o) => [o.type.replace('_', '-'), o.reduce_only ? h('span', { class: 'muted' }, ' reduce-only') : null] },
           { label: 'Qty', field: 'qty', className: 'num', cell: (o) => qty(o.qty) },
           { label: 'Price', field: 'price', className: 'num', cell: (o) => price(o.price ?? o.trigger_price) },
           { label: 'Filled', field: 'filled', className: 'num', cell: (o) => (o.filled_qty > 0 ? `${qty(o.filled_qty)} @ ${price(o.avg_fill_price)}` : qty(0)) },
-          { label: 'Role', field: 'role', cell: (o) => o.role },
-          { label: 'Source', field: 'source', cell: (o) => badge(o.source) },
           { label: 'Status', field: 'status', cell: (o) => badge(statusLabel(o), o.status) },
           { label: 'Reason', field: 'reason', className: 'reason', cell: (o) => (o.error ? h('span', { class: o.status === 'pending' ? 'warn' : 'neg', title: o.error_code ?? '' }, o.error) : null) },
+          { label: 'From', field: 'role', cell: (o) => [badge(o.source), h('span', { class: 'muted' }, ` ${o.role.replace('_', '-')}`)] },
           {
             label: '',
             field: 'actions',

@@ -166,8 +166,8 @@ export function positionsView(target: string, changed: () => void): PositionsVie
     },
   ];
 
-  const stat = (label: string, value: Node | string, testId?: string): HTMLElement =>
-    h('div', { class: 'stat', 'data-testid': testId }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, value));
+  const stat = (label: string, value: Node | string, testId?: string, title?: string): HTMLElement =>
+    h('div', { class: 'stat', 'data-testid': testId, ...(title ? { title } : {}) }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, value));
 
   const drawTotal = (): void => {
     const total = live.reduce((s, l) => s + l.unrealized, 0);
@@ -186,7 +186,7 @@ export function positionsView(target: string, changed: () => void): PositionsVie
     summary.replaceChildren(
       stat('Open positions', String(open.length), 'open-count'),
       stat('Unrealized PnL', totalCell, 'unrealized-total'),
-      stat('Realized PnL (shown rows)', pnl(realized), 'realized-total'),
+      stat('Realized PnL', pnl(realized), 'realized-total', 'Sum of the Realized column: open rows and rows closed in the last 24 h'),
       stat('Closed (24 h)', String(closedToday), 'closed-count'),
       stat('Untracked', untracked ? h('span', { class: 'warn' }, String(untracked)) : '0'),
       ...(gone ? [stat('Closed externally', h('span', { class: 'neg' }, String(gone)))] : []),
