@@ -4,7 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCcxtVenue } from '../src/exchange/ccxt/index.ts';
 import type { Store } from '../src/store/db.ts';
+import { setTargetSettings } from '../src/store/target-settings.ts';
 import { createUser } from '../src/store/users.ts';
+import { Monitor } from '../src/tracker/monitor.ts';
 import { DIALECTS } from './db.ts';
 import { api, insertEnginePosition, NOW, startServer, type Running } from './server-helpers.ts';
 import { startBybitStub } from './stubs/bybit-trade.ts';
@@ -135,6 +137,32 @@ for (const d of DIALECTS) {
       expect(all.find((i) => i.kind === 'ghost')).toMatchObject({ status: 'closed_externally', flat_checks: 2 });
       expect(all.find((i) => i.kind === 'orphan')).toMatchObject({ status: 'open' });
       expect(await store.db.selectFrom('positions').select(['status', 'close_reason']).where('id', '=', 'stub-e').executeTakeFirstOrThrow()).toEqual({ status: 'closed', close_reason: 'closed_externally' });
+    });
+
+    it('makes a conflicting engine position follow the exchange (bybit defaults to exchange), warning with both values; record leaves it', async () => {
+      const { user, stub } = await bybitUser('truthful');
+      await stub.setPrice(BTC, 25_620);
+      await stub.sim.createOrder({ clientId: 'seed0', symbol: BTC, side: 'buy', type: 'market', qty: 0.4 });
+      await insertEnginePosition(store.db, { id: 'mon-seed0', userId: user.id, target: 'bybit:paper', symbol: BTC, side: 'long', qty: 0.5, price: 25_600, openedAt: NOW - 60 * MIN });
+      const lines: { obj: object; msg: string }[] = [];
+      const monitor = new Monitor(store.db, srv.venues, srv.clock, { loop: false }, { warn: (obj, msg) => lines.push({ obj, msg }) });
+      const position = () => store.db.selectFrom('positions').select(['qty', 'entry_price']).where('id', '=', 'mon-seed0').executeTakeFirstOrThrow();
+
+      await setTargetSettings(store.db, user.id, 'bybit:paper', { reconcilePolicy: 'record' }, NOW);
+      const recorded = await monitor.check(user.id, 'bybit:paper', 'manual', NOW);
+      expect(recorded.result).toMatchObject({ conflictPolicy: 'record', adjusted: [] });
+      expect(await position()).toEqual({ qty: 0.5, entry_price: 25_600 });
+      expect(lines.map((l) => l.msg)).toEqual(['reconciliation conflict on bybit:paper BTC/USDT:USDT: ledger long 0.5 @ 25600, exchange long 0.4 @ 25620; recorded (policy record)']);
+
+      await setTargetSettings(store.db, user.id, 'bybit:paper', { reconcilePolicy: 'exchange' }, NOW);
+      const adjusted = await monitor.check(user.id, 'bybit:paper', 'manual', NOW + MIN);
+      expect(adjusted.result.adjusted).toEqual([expect.objectContaining({ positionId: 'mon-seed0', from: { qty: 0.5, entryPrice: 25_600 }, to: { qty: 0.4, entryPrice: 25_620 } })]);
+      expect(await position()).toEqual({ qty: 0.4, entry_price: 25_620 });
+      expect(lines[1]?.msg).toBe("reconciliation conflict on bybit:paper BTC/USDT:USDT: ledger long 0.5 @ 25600, exchange long 0.4 @ 25620; mon-seed0 takes the exchange's values (was 0.5 @ 25600)");
+      expect(lines[1]?.obj).toMatchObject({ policy: 'exchange', adjusted: true, ledger: { qty: 0.5, price: 25_600 }, exchange: { qty: 0.4, price: 25_620 } });
+      // Matched from then on: nothing more to say.
+      expect((await monitor.check(user.id, 'bybit:paper', 'manual', NOW + 2 * MIN)).result.findings).toEqual([]);
+      expect(lines).toHaveLength(2);
     });
 
     it('builds the equity history on the schedule, adds event points, retries a failed snapshot with backoff, then falls back to the schedule', async () => {

@@ -2,10 +2,11 @@ import { Command, Option } from 'commander';
 import { SystemClock } from '../clock.ts';
 import { HalyardError } from '../core/errors.ts';
 import type { Settings } from '../config.ts';
-import { TRADING_MODES, type TradingMode } from '../exchange/targets.ts';
+import { envsOf, TRADING_MODES, type TradingMode } from '../exchange/targets.ts';
 import { recorderView } from '../server/routes/api.ts';
 import { createRecorder, listRecorders } from '../store/recorders.ts';
-import { addToken, createUser, listUsers, userByName } from '../store/users.ts';
+import { CONFLICT_POLICIES, setTargetSettings, targetSettings } from '../store/target-settings.ts';
+import { addToken, createUser, listUsers, setTradingMode, tradingModeOf, userByName } from '../store/users.ts';
 import { rebuildSignalPositions } from '../tracker/rebuild.ts';
 import { publicUrl, withStore } from './store.ts';
 
@@ -51,6 +52,29 @@ export function registerTrackerCommands(program: Command, settings: () => Settin
       const list = await withStore(settings(), (st) => listUsers(st.db));
       if (o.json) return print(JSON.stringify(list));
       print(list.length === 0 ? 'no users (create one: halyard users add <name>)' : list.map((u) => `${u.id}\t${u.name}\t${u.trading_mode}`).join('\n'));
+    });
+  users
+    .command('switch-account-type <name> <account-type>')
+    .description('Switch which envs a user trades (what the monitor snapshots and reconciles): demo / testnet → paper, real / mainnet → live, or both')
+    .option('--json', 'print the user\'s trading mode as JSON')
+    .action(async (name: string, accountType: string, o: { json?: boolean }) => {
+      const mode = tradingModeOf(accountType);
+      const user = await withStore(settings(), async (st) => setTradingMode(st.db, (await userByName(st.db, name)).id, mode));
+      if (o.json) return print(JSON.stringify({ user: user.name, trading_mode: mode, envs: envsOf(mode) }));
+      print(`user ${user.name} trades ${mode === 'both' ? 'paper and live' : mode} (trading mode ${mode})`);
+    });
+  users
+    .command('target-settings <name> <target>')
+    .description("Show a user's settings of a target (exchange:env), or change them")
+    .addOption(new Option('--reconcile-policy <policy>', "what a conflict does: exchange (take the exchange's size and entry) or record").choices([...CONFLICT_POLICIES]))
+    .option('--json', 'print the settings as JSON')
+    .action(async (name: string, target: string, o: { reconcilePolicy?: string; json?: boolean }) => {
+      const s = await withStore(settings(), async (st) => {
+        const user = await userByName(st.db, name);
+        return o.reconcilePolicy === undefined ? targetSettings(st.db, user.id, target) : setTargetSettings(st.db, user.id, target, { reconcilePolicy: o.reconcilePolicy }, clock.now());
+      });
+      if (o.json) return print(JSON.stringify({ target: s.targetKey, reconcile_policy: s.reconcilePolicy, is_default: s.isDefault, updated_at: s.updatedAt }));
+      print(`${name} on ${s.targetKey}: reconcile policy ${s.reconcilePolicy}${s.isDefault ? " (the exchange's default)" : ''}`);
     });
 
   const recorders = program.command('recorders').description('Recorders: named signal streams, each with a secret webhook URL');

@@ -21,6 +21,7 @@ import { apiRoutes } from './routes/api.ts';
 import { hookRoutes } from './routes/hooks.ts';
 import { engineRoutes } from './routes/engine.ts';
 import { reconcileRoutes } from './routes/reconcile.ts';
+import { tradingRoutes } from './routes/trading.ts';
 import { webRoutes } from './routes/web.ts';
 import { LiveHub, type LiveTiming } from './live.ts';
 import { DASHBOARD_DIR, dashboardRoutes } from './static.ts';
@@ -176,6 +177,7 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
   await app.register(orderRoutes, { db: deps.store.db, orders, closer });
   await app.register(engineRoutes, { db: deps.store.db, clock: deps.clock, intake: engineIntake, publicUrl: deps.publicUrl, box: deps.box, bodyLimit: limits.bodyLimit });
   await app.register(reconcileRoutes, { db: deps.store.db, clock: deps.clock, monitor });
+  await app.register(tradingRoutes, { db: deps.store.db, clock: deps.clock, marks });
   await app.register(webRoutes, { db: deps.store.db, clock: deps.clock, marks, live, outputDir: deps.outputDir ?? 'output' });
   await app.register(dashboardRoutes, { dir: deps.dashboardDir ?? DASHBOARD_DIR });
   return { app, intake, dispatcher, venues, monitor, jobs, engineIntake, enginePoller, marks, live };

@@ -23,7 +23,7 @@ export const TerminalSchema = z.object({
   exchange: z.string(),
   env: z.string(),
   account_type: z.string(),
-  badge: z.enum(['DEMO', 'LIVE']),
+  badge: z.enum(['DEMO', 'REAL']).describe('seed 003: DEMO for paper accounts, REAL for live ones'),
   snapshot_at: z.number().nullable().describe("the venue's latest snapshot (epoch ms), null before one"),
   rows: z.array(TerminalRowSchema),
 });

@@ -17,6 +17,8 @@ export interface LedgerRow {
   readonly qty: number;
   readonly entry_price: number;
   readonly opened_at: number;
+  /** Epoch ms of the row's last change. */
+  readonly updated_at: number;
 }
 
 /**
@@ -25,7 +27,7 @@ export interface LedgerRow {
  * the engine positions, which live in the engine's own simulated exchange.
  */
 export async function ledgerRows(db: Kysely<Database>, userId: number, targetKey: string): Promise<LedgerRow[]> {
-  const cols = ['p.id', 'p.source', 'p.symbol', 'p.side', 'p.position_side', 'p.entry_price', 'p.opened_at'] as const;
+  const cols = ['p.id', 'p.source', 'p.symbol', 'p.side', 'p.position_side', 'p.entry_price', 'p.opened_at', 'p.updated_at'] as const;
   const signal = await db
     .selectFrom('positions as p')
     .innerJoin('recorder_targets as rt', 'rt.recorder_id', 'p.recorder_id')
@@ -73,6 +75,37 @@ export async function audit(db: Kysely<Database>, userId: number, positionIds: r
     .insertInto('audit_log')
     .values(positionIds.map((position_id) => ({ user_id: userId, position_id, source, action, detail: text, ts })))
     .execute();
+}
+
+/**
+ * Gives an open engine, adopted or webapp position (never a signal position) the exchange's size (base
+ * units) and entry (quote), only if it still has the values the reconciler read (`from`): a fill or an
+ * engine event that moved it meanwhile wins, and the next check decides again. True when it changed.
+ */
+export async function adjustPosition(
+  db: Kysely<Database>,
+  userId: number,
+  id: string,
+  from: { readonly qty: number; readonly entryPrice: number },
+  to: { readonly qty: number; readonly entryPrice: number },
+  now: number,
+): Promise<boolean> {
+  const r = await db
+    .updateTable('positions')
+    .set((eb) => ({
+      qty: to.qty,
+      entry_price: to.entryPrice,
+      max_qty: eb.case().when('max_qty', '<', to.qty).then(to.qty).else(eb.ref('max_qty')).end(),
+      updated_at: now,
+    }))
+    .where('user_id', '=', userId)
+    .where('id', '=', id)
+    .where('status', '=', 'open')
+    .where('source', 'in', ['engine', 'exchange', 'webapp'])
+    .where('qty', '=', from.qty)
+    .where('entry_price', '=', from.entryPrice)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
 }
 
 /**

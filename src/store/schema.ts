@@ -504,6 +504,16 @@ export interface AuditLogTable {
   ts: number;
 }
 
+/** Per-user settings of a target (one row per user × target; a missing row means the exchange's defaults). */
+export interface TargetSettingsTable {
+  user_id: number;
+  target_key: string;
+  /** What a reconciliation conflict does: `exchange` (take the venue's size and entry) or `record` (only record it). */
+  reconcile_policy: string;
+  /** Epoch ms. */
+  updated_at: number;
+}
+
 /** The whole relational schema as Kysely sees it. */
 export interface Database {
   users: UsersTable;
@@ -534,4 +544,5 @@ export interface Database {
   snapshots: SnapshotsTable;
   reconciliation_issues: ReconciliationIssuesTable;
   audit_log: AuditLogTable;
+  target_settings: TargetSettingsTable;
 }

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import { HalyardError } from '../core/errors.ts';
-import { TRADING_MODES, type TradingMode } from '../exchange/targets.ts';
+import { envOfAccountType, isExchange, TRADING_MODES, type TradingMode } from '../exchange/targets.ts';
 import type { Database, UsersTable } from './schema.ts';
 import { hashToken, newApiToken } from './secrets.ts';
 
@@ -55,4 +55,31 @@ export async function userByName(db: Kysely<Database>, name: string): Promise<Us
 /** Every user, by id. */
 export async function listUsers(db: Kysely<Database>): Promise<User[]> {
   return db.selectFrom('users').selectAll().orderBy('id').execute();
+}
+
+/** Legacy account types (seed 003's table) and the target model's own names, as trading modes. */
+const MODE_OF: Readonly<Record<string, TradingMode>> = { demo: 'paper', testnet: 'paper', paper: 'paper', real: 'live', mainnet: 'live', live: 'live', both: 'both' };
+
+/**
+ * The trading mode an account type means (seed 003: demo / testnet → paper, real / mainnet → live, both):
+ * with `exchange`, the account type must exist there (bybit demo / real, hyperliquid testnet / mainnet).
+ */
+export function tradingModeOf(accountType: string, exchange?: string): TradingMode {
+  const a = accountType.trim().toLowerCase();
+  if (a === 'both') return 'both';
+  if (exchange !== undefined && exchange !== '') {
+    if (!isExchange(exchange)) throw new HalyardError('invalid_input', `unknown exchange '${exchange}' (use sim, binance, bybit or hyperliquid)`, { exchange });
+    return envOfAccountType(exchange, a);
+  }
+  const mode = MODE_OF[a];
+  if (!mode) throw new HalyardError('invalid_input', `account type '${accountType}' is not one of demo, real, testnet, mainnet, both (or paper, live)`, { accountType });
+  return mode;
+}
+
+/** Sets which envs a user trades (what the monitor snapshots and reconciles); returns the updated user. */
+export async function setTradingMode(db: Kysely<Database>, userId: number, mode: TradingMode): Promise<User> {
+  if (!(TRADING_MODES as readonly string[]).includes(mode)) throw new HalyardError('invalid_input', `trading mode must be one of ${TRADING_MODES.join(', ')}`);
+  const u = await db.updateTable('users').set({ trading_mode: mode }).where('id', '=', userId).returningAll().executeTakeFirst();
+  if (!u) throw new HalyardError('not_found', `no user ${userId}`);
+  return u;
 }

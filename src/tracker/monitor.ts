@@ -5,7 +5,7 @@ import { backoffMs, type RetryPolicy } from '../exchange/retry.ts';
 import type { Database } from '../store/schema.ts';
 import { lastSnapshotAt, trackedTargets } from '../store/snapshots.ts';
 import { KeyedLock } from './keyed-lock.ts';
-import { DEFAULT_RECONCILE_POLICY, reconcileTarget, type ReconcilePolicy, type ReconcileResult } from './reconcile.ts';
+import { DEFAULT_RECONCILE_POLICY, reconcileTarget, type ReconcileLog, type ReconcilePolicy, type ReconcileResult } from './reconcile.ts';
 import type { RefreshTrigger, TargetRefresher } from './refresh-port.ts';
 import { takeSnapshot, type SnapshotOutcome } from './snapshots.ts';
 import type { VenueRegistry } from './venue-registry.ts';
@@ -34,10 +34,8 @@ export const DEFAULT_MONITOR_POLICY: MonitorPolicy = Object.freeze({
   loop: true,
 });
 
-/** Something the monitor logs. */
-export interface MonitorLog {
-  warn(obj: object, msg: string): void;
-}
+/** Where the monitor (and the reconciler it runs) logs warnings: failed snapshots, conflicts with both values. */
+export type MonitorLog = ReconcileLog;
 
 /** What a visit of one user's target did. */
 export interface Visit {
@@ -96,7 +94,7 @@ export class Monitor implements TargetRefresher {
       // A minute check keeps positions and issues fresh without adding a point to the equity history.
       const snap = await takeSnapshot(this.db, this.venues, userId, targetKey, trigger, now, { record: trigger !== 'monitor', timeoutMs: this.policy.fetchTimeoutMs });
       if (!snap.ok) throw snap.error;
-      const result = await reconcileTarget(this.db, userId, targetKey, snap.reading.positions, snap.ts, this.policy);
+      const result = await reconcileTarget(this.db, userId, targetKey, snap.reading.positions, snap.ts, this.policy, { log: this.log });
       return { snapshot: snap, result };
     });
   }

@@ -1,3 +1,4 @@
+import { floorQty } from '../core/round.ts';
 import { sideSign, type Side } from '../core/types.ts';
 
 /** One open ledger position as it counts on a target (signal positions already × the link's multiplier). */
@@ -16,6 +17,8 @@ export interface LedgerHolding {
   readonly entryPrice: number;
   /** Epoch ms. */
   readonly openedAt: number;
+  /** Epoch ms of the row's last change (an engine event, a fill, a signal). */
+  readonly updatedAt: number;
 }
 
 /** One position (or hedge leg) the exchange reported. */
@@ -63,7 +66,7 @@ export interface Finding {
   readonly exchange: Holding | null;
   /** Ledger positions involved. */
   readonly positionIds: readonly string[];
-  /** Those the reconciler may close (engine and adopted); signal positions are the recorder's record. */
+  /** Those the reconciler may close or adjust (engine, adopted, webapp); signal positions are the recorder's record. */
   readonly closableIds: readonly string[];
 }
 
@@ -212,4 +215,47 @@ export function planIssues(open: readonly OpenIssue[], findings: readonly Findin
   });
   const resolve = open.filter((i) => covers(i.symbol) && !seen.has(keyOf(i))).map((i) => i.id);
   return { steps, resolve };
+}
+
+/** A position's size (base units) and average entry (quote). */
+export interface SizeAndEntry {
+  readonly qty: number;
+  readonly entryPrice: number;
+}
+
+/** What a conflict does to the ledger under the `exchange` policy: one position takes the venue's values, or nothing changes (and why). */
+export type Adjustment =
+  | { readonly kind: 'adjust'; readonly positionId: string; readonly from: SizeAndEntry; readonly to: SizeAndEntry }
+  | { readonly kind: 'keep'; readonly reason: string };
+
+/**
+ * How the ledger follows the exchange on a conflict (`exchange` policy). Only a position the reconciler may
+ * adjust (engine, adopted, webapp) changes, and only when it is the only one of the symbol (or leg): it
+ * takes the venue's size minus what the signal positions there account for (to the nearest lot), and the
+ * venue's entry. Nothing changes while any position involved was opened or changed within the grace window
+ * (its orders may still be on their way), when two adjustable positions share the symbol (which one is off
+ * is not known), or when the remainder would flatten or flip the position (a flat venue is a ghost's
+ * business, checked twice).
+ */
+export function planAdjustment(f: Finding, ledger: readonly LedgerHolding[], at: number, tol: MatchTolerance): Adjustment {
+  const keep = (reason: string): Adjustment => ({ kind: 'keep', reason });
+  if (f.kind !== 'conflict' || f.exchange === null) return keep('not a conflict');
+  const ids = new Set(f.positionIds);
+  const involved = ledger.filter((l) => ids.has(l.positionId));
+  const adjustable = involved.filter((l) => CLOSABLE.has(l.source));
+  if (adjustable.length === 0) return keep('only signal positions hold it, and they are the recorder\'s record');
+  if (adjustable.length > 1) return keep(`${adjustable.length} positions the reconciler may adjust share it (${adjustable.map((a) => a.positionId).join(', ')}), so which one is off is not known`);
+  const a = adjustable[0] as LedgerHolding;
+  const since = at - tol.graceMs;
+  if (involved.some((l) => l.openedAt > since || l.updatedAt > since)) return keep('a position involved changed within the grace period');
+  let others = 0;
+  for (const l of involved) if (l !== a) others += sideSign(l.side) * l.qty;
+  const remainder = sideSign(f.exchange.side) * f.exchange.qty - others;
+  const lot = tol.lotOf(f.symbol);
+  if (qtyMatches(remainder, 0, lot, tol.qtyRel)) return keep('the signal positions already account for the venue\'s size: it would leave nothing');
+  if (Math.sign(remainder) !== sideSign(a.side)) return keep(`it would flip ${a.positionId} from ${a.side} to ${a.side === 'long' ? 'short' : 'long'}`);
+  // The nearest whole lot: signal sizes × a link's multiplier need not be whole lots, the venue's are.
+  const to = { qty: lot > 0 ? floorQty(Math.abs(remainder) + lot / 2, lot) : Math.abs(remainder), entryPrice: f.exchange.price ?? a.entryPrice };
+  if (qtyMatches(a.qty, to.qty, lot, tol.qtyRel) && priceMatches(a.entryPrice, to.entryPrice, tol.priceRel)) return keep(`${a.positionId} already has the venue's values`);
+  return { kind: 'adjust', positionId: a.positionId, from: { qty: a.qty, entryPrice: a.entryPrice }, to };
 }

@@ -24,7 +24,7 @@ export interface TerminalView {
   readonly exchange: string;
   readonly env: string;
   readonly account_type: string;
-  readonly badge: 'DEMO' | 'LIVE';
+  readonly badge: 'DEMO' | 'REAL';
   /** Epoch ms of the venue's latest snapshot, null before one. */
   readonly snapshot_at: number | null;
   readonly rows: TerminalRow[];
@@ -109,5 +109,5 @@ export async function terminalView(db: Kysely<Database>, marks: MarkBook, userId
     rows.push({ ...p, kind: p.close_reason === 'closed_externally' ? 'closed_externally' : 'closed', linked_targets: [], issue_id: null, closable: false });
   }
 
-  return { target: t.key, exchange: t.exchange, env: t.env, account_type: t.accountType, badge: t.env === 'live' ? 'LIVE' : 'DEMO', snapshot_at: snapshotAt, rows };
+  return { target: t.key, exchange: t.exchange, env: t.env, account_type: t.accountType, badge: t.env === 'live' ? 'REAL' : 'DEMO', snapshot_at: snapshotAt, rows };
 }

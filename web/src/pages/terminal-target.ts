@@ -56,13 +56,13 @@ export function chooseTarget(query: URLSearchParams): TerminalTarget {
   return t;
 }
 
-/** DEMO for paper accounts, LIVE for real money (until the API's own badge arrives). */
-export function badgeOf(env: string): 'DEMO' | 'LIVE' {
-  return env === 'live' ? 'LIVE' : 'DEMO';
+/** DEMO for paper accounts, REAL for real money (seed 003; the API's own badge replaces it once loaded). */
+export function badgeOf(env: string): 'DEMO' | 'REAL' {
+  return env === 'live' ? 'REAL' : 'DEMO';
 }
 
-/** The selector bar: exchange and account selects and the DEMO / LIVE badge; `go` receives the new target key. */
-export function targetBar(target: TerminalTarget, go: (key: string) => void): { el: HTMLElement; setBadge: (badge: 'DEMO' | 'LIVE') => void } {
+/** The selector bar: exchange and account selects and the DEMO / REAL badge; `go` receives the new target key. */
+export function targetBar(target: TerminalTarget, go: (key: string) => void): { el: HTMLElement; setBadge: (badge: 'DEMO' | 'REAL') => void } {
   const exchangeSelect = h(
     'select',
     { id: 'exchangeSelect', name: 'exchange', 'aria-label': 'Exchange' },
@@ -84,10 +84,10 @@ export function targetBar(target: TerminalTarget, go: (key: string) => void): { 
     if (current && acc) go(`${current.id}:${acc.env}`);
   });
   const badgeEl = h('span', { class: 'target-badge', 'data-testid': 'target-badge' });
-  const setBadge = (b: 'DEMO' | 'LIVE'): void => {
+  const setBadge = (b: 'DEMO' | 'REAL'): void => {
     badgeEl.textContent = b;
     badgeEl.dataset.badge = b;
-    badgeEl.title = b === 'LIVE' ? 'Real money: orders here trade your funds' : 'Paper account: no real money';
+    badgeEl.title = b === 'REAL' ? 'Real money: orders here trade your funds' : 'Paper account: no real money';
   };
   setBadge(badgeOf(target.env));
   const el = h(

@@ -30,7 +30,7 @@ function debounced(fn: () => void, ms: number): { run: () => void; cancel: () =>
  * orders and the ticket, kept current by the live push. `hasAccount` false shows how to add keys instead
  * of the ticket, with the ledger's positions of that target below when it has any.
  */
-function terminalBody(target: TerminalTarget, hasAccount: boolean, ctx: PageContext, setBadge: (b: 'DEMO' | 'LIVE') => void): { el: HTMLElement; dispose: () => void } {
+function terminalBody(target: TerminalTarget, hasAccount: boolean, ctx: PageContext, setBadge: (b: 'DEMO' | 'REAL') => void): { el: HTMLElement; dispose: () => void } {
   let seq = 0;
   const positions = positionsView(target.key, () => refreshAll());
   const refreshPositions = async (): Promise<void> => {
