@@ -118,7 +118,7 @@ for (const d of DIALECTS) {
       // Exit: reduce-only sell, the bracket goes, the user's own order stays.
       await send(secret, { ticker: 'BTCUSDT', action: 'sell', quantity: 2, price: 51_000 });
       all = await orders(token, '?target=sim:paper');
-      expect(all.slice(7).map((o) => [o.action, o.role, o.side, o.qty, o.reduce_only, o.status])).toEqual([
+      expect(all.slice(7).map((o) => [o.action, o.role, o.side, o.qty, o.reduce_only, o.status]), JSON.stringify(all.slice(7))).toEqual([
         ['place', 'exit', 'sell', 4, true, 'filled'],
         ['cancel', 'bracket', 'buy', 0, false, 'done'],
       ]);

@@ -11,7 +11,8 @@ import { DIALECTS } from './db.ts';
 import { api, NOW, postSignal, startServer, type Running } from './server-helpers.ts';
 
 /**
- * The live path's invariant (docs/architecture.md), as a property: over random sequences of signals,
+ * The live path's invariant (docs/architecture.md), as a property: over random sequences of signals (some
+ * with their own stop-loss / take-profit),
  * ticket orders (market, limit, stop; with and without a bracket), price moves, closes of a chosen row and
  * cancels on the simulated exchange, in one-way and hedge mode, after every step the venue's net position
  * per symbol and leg equals the sum of the open ledger positions attributed to the target; a close acts on
@@ -25,7 +26,7 @@ const RUNS = Number(process.env.HALYARD_PROPERTY_RUNS ?? 12);
 
 type Leg = Side;
 type Act =
-  | { readonly k: 'signal'; readonly action: 'buy' | 'sell' | 'close' | 'add'; readonly qty: number; readonly leg: Leg }
+  | { readonly k: 'signal'; readonly action: 'buy' | 'sell' | 'close' | 'add'; readonly qty: number; readonly leg: Leg; readonly bracket: boolean }
   | { readonly k: 'move'; readonly pct: number }
   | { readonly k: 'market'; readonly side: 'buy' | 'sell'; readonly qty: number; readonly leg: Leg; readonly bracket: boolean }
   | { readonly k: 'limit'; readonly side: 'buy' | 'sell'; readonly qty: number; readonly leg: Leg; readonly off: number; readonly bracket: boolean }
@@ -37,7 +38,7 @@ const qty = fc.integer({ min: 1, max: 10 }).map((n) => n / 100);
 const side = fc.constantFrom('buy' as const, 'sell' as const);
 const leg = fc.constantFrom('long' as const, 'short' as const);
 const act: fc.Arbitrary<Act> = fc.oneof(
-  { arbitrary: fc.record({ k: fc.constant('signal' as const), action: fc.constantFrom('buy' as const, 'sell' as const, 'close' as const, 'add' as const), qty, leg }), weight: 4 },
+  { arbitrary: fc.record({ k: fc.constant('signal' as const), action: fc.constantFrom('buy' as const, 'sell' as const, 'close' as const, 'add' as const), qty, leg, bracket: fc.boolean() }), weight: 4 },
   { arbitrary: fc.record({ k: fc.constant('move' as const), pct: fc.integer({ min: -30, max: 30 }).map((n) => n / 1000) }), weight: 3 },
   { arbitrary: fc.record({ k: fc.constant('market' as const), side, qty, leg, bracket: fc.boolean() }), weight: 3 },
   { arbitrary: fc.record({ k: fc.constant('limit' as const), side, qty, leg, off: fc.integer({ min: 2, max: 25 }).map((n) => n / 1000), bracket: fc.boolean() }), weight: 2 },
@@ -141,7 +142,10 @@ for (const d of DIALECTS) {
             const legField = (l: Leg) => (hedge ? { position_side: l } : {});
             switch (a.k) {
               case 'signal': {
-                const body = a.action === 'close' ? { ticker: TICKER, action: 'exit', price, ...legField(a.leg) } : { ticker: TICKER, action: a.action, quantity: a.qty, price, ...legField(a.leg) };
+                // A signal may carry its own stop-loss / take-profit (for the side it buys or sells into).
+                const up = a.action === 'buy' || (a.action === 'add' && a.leg === 'long');
+                const levels = a.bracket && a.action !== 'close' ? { stop_loss: round2(up ? price * 0.98 : price * 1.02), take_profit: round2(up ? price * 1.03 : price * 0.97) } : {};
+                const body = a.action === 'close' ? { ticker: TICKER, action: 'exit', price, ...legField(a.leg) } : { ticker: TICKER, action: a.action, quantity: a.qty, price, ...levels, ...legField(a.leg) };
                 const res = await postSignal(srv.base, rec.secret, JSON.stringify(body));
                 expect([200, 422], JSON.stringify(res.json)).toContain(res.status);
                 break;

@@ -97,6 +97,9 @@ for (const d of DIALECTS) {
             ['001-tracker', true],
             ['002-execution', true],
             ['003-engine', true],
+            ['004-live-path', true],
+            ['005-alerts', true],
+            ['006-target-settings', true],
           ]);
           expect((await userByName(again.db, 'migrant')).trading_mode).toBe('both');
           const n = await again.db.selectFrom('targets').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

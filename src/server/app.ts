@@ -137,6 +137,10 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
   );
   const dispatcher = new OrderDispatcher(deps.store.db, venues, deps.clock, deps.dispatchPolicy ?? DEFAULT_DISPATCH_POLICY, deps.logger);
   intake.onIntents = () => dispatcher.wake();
+  // A signal's own stop-loss / take-profit that filled at a venue closes the recorder's leg (and so every linked target).
+  dispatcher.onSignalBracketFill = async (f) => {
+    await intake.closeFromVenue(f);
+  };
   const orders = new ManualOrders(deps.store.db, dispatcher, deps.clock);
   const closer = new PositionCloser(deps.store.db, orders, intake, dispatcher, venues, marks, deps.clock);
   const monitor = new Monitor(deps.store.db, venues, deps.clock, deps.monitor, deps.logger);

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { HalyardError, errorMessage } from '../core/errors.ts';
+import { HalyardError, errorMessage, isHalyardError } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
 import type { Venue } from '../core/venue.ts';
 import { SimVenue } from '../exchange/sim/index.ts';
@@ -8,8 +8,23 @@ import type { Database } from '../store/schema.ts';
 import { IntentWorker, signalPrices, type DispatchLog } from './intent-worker.ts';
 import type { VenueRegistry } from './venue-registry.ts';
 import { bookFills } from './fill-booking.ts';
+import { KeyedLock } from './keyed-lock.ts';
+import type { Side } from '../core/types.ts';
 
 export type { DispatchLog } from './intent-worker.ts';
+
+/** A signal position's stop-loss or take-profit that filled at a venue, to be booked in its recorder. */
+export interface SignalBracketFill {
+  readonly userId: number;
+  readonly recorderId: number;
+  readonly ticker: string;
+  readonly positionSide: Side | null;
+  /** Average fill price (quote). */
+  readonly price: number;
+  readonly targetKey: string;
+  readonly intentId: number;
+  readonly role: string;
+}
 
 /** What settling a target did: the positions its new fills moved and the bracket intents written (already worked once). */
 export interface Settled {
@@ -51,6 +66,13 @@ export class OrderDispatcher {
   private again = false;
   private stopped = false;
   private refresher: NodeJS.Timeout | null = null;
+  /** One pass at a time per user × target: two passes on one account would each read the other's intents as still due. */
+  private readonly targetLock = new KeyedLock();
+  /**
+   * Books a signal's bracket fill in its recorder (the server sets it: a CLOSE of the leg through the
+   * signal intake, which sends the other linked targets their exits). Unset, such fills stay unbooked.
+   */
+  onSignalBracketFill: ((f: SignalBracketFill) => Promise<void>) | null = null;
   private readonly worker: IntentWorker;
 
   constructor(
@@ -115,11 +137,13 @@ export class OrderDispatcher {
     } catch (e) {
       return this.worker.fail(this.db, row, e);
     }
-    return this.inScope(venue, async (db) => {
-      const after = await this.worker.work(db, venue, row);
-      await this.worker.snapshot(db, venue, after.user_id, after.target_key);
-      return after;
-    });
+    return this.targetLock.run(`${row.user_id}|${row.target_key}`, () =>
+      this.inScope(venue, async (db) => {
+        const after = await this.worker.work(db, venue, row);
+        await this.worker.snapshot(db, venue, after.user_id, after.target_key);
+        return after;
+      }),
+    );
   }
 
   /**
@@ -134,12 +158,54 @@ export class OrderDispatcher {
     for (let round = 0; round < 4; round += 1) {
       await this.refresh(userId, targetKey);
       const out = await bookFills(this.db, userId, targetKey, this.clock.now());
+      await this.bookSignalBrackets(userId, targetKey);
       for (const t of out.touched) touched.add(t);
       written.push(...out.written);
       if (out.written.length === 0) break;
       await this.runTarget(userId, targetKey);
     }
     return { touched: [...touched], written };
+  }
+
+  /**
+   * Hands each signal bracket (stop-loss / take-profit) that filled on a target and is not booked yet to
+   * `onSignalBracketFill`, then marks it booked; the intake deduplicates by the order, so a crash between
+   * the two books it once. Returns how many it booked.
+   */
+  private async bookSignalBrackets(userId: number, targetKey: string): Promise<number> {
+    const book = this.onSignalBracketFill;
+    if (!book) return 0;
+    const rows = await this.db
+      .selectFrom('order_intents as i')
+      .innerJoin('signals as s', 's.id', 'i.signal_id')
+      .selectAll('i')
+      .select('s.ticker as ticker')
+      .where('i.user_id', '=', userId)
+      .where('i.target_key', '=', targetKey)
+      .where('i.source', '=', 'signal')
+      .where('i.action', '=', 'place')
+      .where('i.role', 'in', ['stop_loss', 'take_profit'])
+      .where('i.status', '=', 'filled')
+      .whereRef('i.filled_qty', '>', 'i.booked_qty')
+      .orderBy('i.updated_at')
+      .orderBy('i.id')
+      .execute();
+    let n = 0;
+    for (const i of rows) {
+      if (i.recorder_id === null || i.avg_fill_price === null) continue;
+      try {
+        await book({ userId, recorderId: i.recorder_id, ticker: i.ticker, positionSide: (i.position_side as Side | null) ?? null, price: i.avg_fill_price, targetKey, intentId: i.id, role: i.role });
+      } catch (e) {
+        // A deleted recorder has nothing left to close; anything else is tried again at the next settle.
+        if (!isHalyardError(e, 'not_found')) {
+          this.log?.warn({ intent: i.id, target: targetKey, err: errorMessage(e) }, 'booking a signal bracket fill failed');
+          continue;
+        }
+      }
+      await this.db.updateTable('order_intents').set({ booked_qty: i.filled_qty, booked_cost: i.avg_fill_price * i.filled_qty }).where('id', '=', i.id).execute();
+      n += 1;
+    }
+    return n;
   }
 
   /** Reads a target's venue: resting orders' fates and its positions (best effort, as after every pass). */
@@ -150,7 +216,7 @@ export class OrderDispatcher {
     } catch {
       return;
     }
-    await this.inScope(venue, (db) => this.worker.snapshot(db, venue, userId, targetKey));
+    await this.targetLock.run(`${userId}|${targetKey}`, () => this.inScope(venue, (db) => this.worker.snapshot(db, venue, userId, targetKey)));
   }
 
   /** Works the due intents of one user's target now (whole groups, in order). */
@@ -208,9 +274,13 @@ export class OrderDispatcher {
 
   /** Works the due intents of one user's target: each group in id order, a group stops at its first unfinished intent. */
   private async workTarget(list: readonly IntentRow[]): Promise<number> {
-    const now = this.clock.now();
     const first = list[0];
     if (!first) return 0;
+    return this.targetLock.run(`${first.user_id}|${first.target_key}`, () => this.workTargetLocked(list, first));
+  }
+
+  private async workTargetLocked(list: readonly IntentRow[], first: IntentRow): Promise<number> {
+    const now = this.clock.now();
     let venue: Venue;
     try {
       venue = await this.venues.get(first.user_id, first.target_key);
@@ -245,6 +315,7 @@ export class OrderDispatcher {
     if (worked === 0) return 0;
     // Fills of dashboard orders seen in this pass are booked now; the brackets that asks for go next pass.
     const booked = await bookFills(this.db, first.user_id, first.target_key, this.clock.now());
+    if ((await this.bookSignalBrackets(first.user_id, first.target_key)) > 0) this.again = true;
     if (booked.written.length > 0) this.again = true;
     return worked + booked.written.length;
   }

@@ -95,7 +95,36 @@ export class SignalIntake {
 
   private dashboardSeq = 0;
 
-  private async process(rec: Recorder, s: NormalizedSignal, raw: string, contentType: string | null, receivedAt: number): Promise<IntakeAnswer> {
+  /**
+   * Books a signal position's stop-loss or take-profit that filled at a venue: a CLOSE of the recorder's
+   * leg at the fill price (format `venue`, deduplicated by the order, so booking it twice is one signal);
+   * the other linked targets get their exits, the target where it filled only the cancel of the rest of
+   * its bracket.
+   */
+  async closeFromVenue(fill: { userId: number; recorderId: number; ticker: string; positionSide: Side | null; price: number; targetKey: string; intentId: number; role: string }): Promise<IntakeAnswer> {
+    const rec = await getRecorder(this.db, fill.userId, fill.recorderId);
+    const now = this.clock.now();
+    const raw = JSON.stringify({ action: 'close', ticker: fill.ticker, ...(fill.positionSide ? { position_side: fill.positionSide } : {}), price: fill.price, by: fill.role, target: fill.targetKey, order_id: fill.intentId });
+    const s: NormalizedSignal = {
+      format: 'venue',
+      action: 'CLOSE',
+      ticker: fill.ticker,
+      qty: null,
+      price: fill.price,
+      time: null,
+      orderId: `venue-${fill.targetKey}-${fill.intentId}`,
+      targetSize: null,
+      positionSide: fill.positionSide,
+      stopLoss: null,
+      takeProfit: null,
+      maxLagMs: null,
+      comment: `${fill.role.replace('_', '-')} filled on ${fill.targetKey}`,
+    };
+    return this.lock.run(rec.id, () => this.process(rec, s, raw, 'application/json', now, fill.targetKey));
+  }
+
+  private async process(rec: Recorder, s: NormalizedSignal, raw: string, contentType: string | null, receivedAt: number, doneOn?: string): Promise<IntakeAnswer> {
+    // A venue's bracket fill carries its order as the order id: booked twice, it is one signal.
     const key = dedupeKey(rec.id, s, receivedAt);
     const row: NewSignalRow = {
       recorder_id: rec.id,
@@ -159,7 +188,7 @@ export class SignalIntake {
       const id = await this.writes.run(async (trx) => {
         const signalId = await insertSignal(trx, { ...row, qty: eff.qty, price: eff.price });
         await writeSignalEffect(trx, rec, book, effect, receivedAt, signalId);
-        const intents = planSignalOrders({ userId: rec.user_id, recorderId: rec.id, signalId, ticker: s.ticker, before, after, links });
+        const intents = planSignalOrders({ userId: rec.user_id, recorderId: rec.id, signalId, ticker: s.ticker, before, after, links, ...(doneOn ? { doneOn } : {}) });
         planned = intents.length;
         if (planned > 0) await writeIntents(trx, intents, receivedAt);
         return signalId;

@@ -4,8 +4,13 @@ import type { Clock } from '../core/ports.ts';
 import type { Venue, VenueOrder } from '../core/venue.ts';
 import { backoffMs, isTransient, type RetryPolicy } from '../exchange/retry.ts';
 import { SimVenue } from '../exchange/sim/index.ts';
+import { DEFAULT_SIM_INSTRUMENTS, instrumentOf } from '../exchange/sim/instruments.ts';
 import { intentById, openBracketIntents, saveVenuePositions, targetIntents, updateIntent, venueRequestOf, type IntentRow } from '../store/order-intents.ts';
 import type { Database } from '../store/schema.ts';
+import { ledgerRows } from '../store/reconciliation.ts';
+import { sideSign, type Side } from '../core/types.ts';
+import { venueSymbol } from '../exchange/symbols.ts';
+import { parseTargetKey } from '../exchange/targets.ts';
 
 /** Prices of the signals behind `rows` (signal id → price). */
 export async function signalPrices(db: Kysely<Database>, rows: readonly IntentRow[]): Promise<Map<number, number>> {
@@ -13,6 +18,23 @@ export async function signalPrices(db: Kysely<Database>, rows: readonly IntentRo
   if (ids.length === 0) return new Map();
   const found = await db.selectFrom('signals').select(['id', 'price']).where('id', 'in', ids).execute();
   return new Map(found.filter((r) => r.price !== null).map((r) => [r.id, r.price as number]));
+}
+
+/** The signed one-way size (base units) the ledger attributes to a user's target on a venue symbol. */
+async function ledgerNet(db: Kysely<Database>, userId: number, targetKey: string, symbol: string): Promise<number> {
+  const exchange = parseTargetKey(targetKey).exchange;
+  let net = 0;
+  for (const r of await ledgerRows(db, userId, targetKey)) {
+    if (r.position_side !== null) continue;
+    let s: string;
+    try {
+      s = venueSymbol(r.symbol, exchange);
+    } catch {
+      continue;
+    }
+    if (s === symbol) net += sideSign(r.side as Side) * r.qty;
+  }
+  return net;
 }
 
 /** Something the dispatcher logs. */
@@ -87,13 +109,18 @@ export class IntentWorker {
       const price = prices ? prices.get(i.signal_id) : (await signalPrices(db, [i])).get(i.signal_id);
       if (price !== undefined) await venue.setPrice(i.symbol, price);
     }
-    if (i.status === 'sending' || i.attempts > 0) {
+    // In-process the lookup is free, and a pass that read this intent before another pass committed it finds it landed.
+    if (inProcess || i.status === 'sending' || i.attempts > 0) {
       const landed = await venue.fetchOrderByClientId(i.client_id, i.symbol);
       if (landed) return this.record(db, i, landed);
     }
     const want = i.position_side !== null ? 'hedge' : 'oneway';
     if (venue.positionMode() !== want) await venue.setPositionMode(want);
-    const capped = await this.cappedByNetting(venue, i);
+    const netting = await this.cappedByNetting(db, venue, i);
+    if (netting === 'gone') {
+      return updateIntent(db, i.id, { status: 'canceled', attempts: i.attempts + 1, last_error: 'not sent: the venue no longer holds this share (its stop-loss or take-profit filled there)', last_error_code: 'conflict', next_attempt_at: null }, this.clock.now());
+    }
+    const capped = netting === 'plain';
     // Committed before the request leaves, so a crash mid-send is found and looked up, never resent blindly.
     const patch = { status: 'sending', attempts: i.attempts + 1, next_attempt_at: null, ...(capped ? { reduce_only: 0 } : {}) };
     const sending = inProcess ? { ...i, ...patch } : await updateIntent(db, i.id, patch, this.clock.now());
@@ -114,11 +141,30 @@ export class IntentWorker {
    * signal's position with others (a dashboard position the other way): then it goes as a plain order of
    * its full size, so the venue moves by exactly what the signal's position did.
    */
-  private async cappedByNetting(venue: Venue, i: IntentRow): Promise<boolean> {
-    if (i.reduce_only !== 1 || i.position_side !== null || i.source !== 'signal' || i.type !== 'market') return false;
+  private async cappedByNetting(db: Kysely<Database>, venue: Venue, i: IntentRow): Promise<'as_planned' | 'plain' | 'gone'> {
+    if (i.reduce_only !== 1 || i.position_side !== null || i.source !== 'signal' || i.type !== 'market') return 'as_planned';
     const held = (await venue.fetchPositions([i.symbol])).find((p) => p.symbol === i.symbol && p.positionSide === null);
     const reducible = held && (held.side === 'long') !== (i.side === 'buy') ? held.qty : 0;
-    return reducible + 1e-9 < i.qty;
+    if (reducible + 1e-9 >= i.qty) return 'as_planned';
+    // The venue holds less than the exit on its side. Either it nets this share with another position the
+    // other way (then the venue is the ledger plus this share: send it in full, plain), or the share is
+    // gone already (its bracket filled: the venue is the ledger: send nothing). Otherwise leave it as planned.
+    const venueNet = held ? sideSign(held.side) * held.qty : 0;
+    const ledger = await ledgerNet(db, i.user_id, i.target_key, i.symbol);
+    const share = i.side === 'sell' ? i.qty : -i.qty;
+    // Venues report whole lots; the ledger keeps float sums: a difference under one lot is rounding.
+    let lot = 0;
+    try {
+      lot = instrumentOf(DEFAULT_SIM_INSTRUMENTS, i.symbol).lot;
+    } catch {
+      lot = 0;
+    }
+    const tol = Math.max(lot * 0.999, 1e-6 * Math.abs(share));
+    const plain = Math.abs(venueNet - (ledger + share)) <= tol;
+    const gone = Math.abs(venueNet - ledger) <= tol;
+    if (plain && !gone) return 'plain';
+    if (gone && !plain) return 'gone';
+    return 'as_planned';
   }
 
   /** Cancels one intent's order (`cancels_intent_id`) or the group's previous bracket. */

@@ -38,6 +38,8 @@ export interface SignalOrderInput {
   readonly before: ReadonlyMap<string, LegState>;
   readonly after: ReadonlyMap<string, LegState>;
   readonly links: readonly ExecutionLink[];
+  /** A target whose venue already made this change (a signal's bracket filled there): it gets no order, only its bracket canceled. */
+  readonly doneOn?: string;
 }
 
 const EPS = 1e-12;
@@ -81,7 +83,7 @@ export function planSignalOrders(input: SignalOrderInput): NewIntent[] {
         price: null,
       } as const;
       const id = (role: string): string => clientOrderId([input.userId, link.targetKey, input.signalId, leg, role]);
-      if (Math.abs(delta) > EPS) {
+      if (Math.abs(delta) > EPS && link.targetKey !== input.doneOn) {
         const onlyReduces = Math.abs(now.signed) < Math.abs(was.signed) - EPS && now.signed * was.signed >= 0;
         const role = onlyReduces ? 'exit' : 'entry';
         intents.push({

@@ -12,8 +12,11 @@ export const SIGNAL_FORMATS = ['native', 'tradingview', 'traderspost', '3commas'
 /** A detected body format. */
 export type SignalFormat = (typeof SIGNAL_FORMATS)[number];
 
-/** Where a stored signal came from: a webhook body's format, or `dashboard` for a close clicked on a signal position. */
-export type SignalOrigin = SignalFormat | 'dashboard';
+/**
+ * Where a stored signal came from: a webhook body's format, `dashboard` for a close clicked on a signal
+ * position, or `venue` for the close a signal's own stop-loss / take-profit made when it filled at a venue.
+ */
+export type SignalOrigin = SignalFormat | 'dashboard' | 'venue';
 
 /**
  * One webhook delivery normalised. Numbers are plain floats; times epoch ms (UTC).
