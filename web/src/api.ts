@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { ClosePositionSchema, NewOrderSchema, NewRecorderSchema, OrderSchema, PositionSchema, RecorderPositionSchema, RecorderSchema, SignalSchema, TargetSchema, TradeSchema, VenuePositionSchema } from '../../src/server/schemas.ts';
+import type { ClosePositionSchema, NewOrderSchema, NewRecorderSchema, OrderSchema, PositionSchema, RecorderPositionSchema, RecorderSchema, SignalExecutionSchema, SignalSchema, TargetSchema, TradeSchema, VenuePositionSchema } from '../../src/server/schemas.ts';
 import type { AuditSchema, StrategyPositionSchema, StrategyStatsSchema } from '../../src/server/schemas-engine.ts';
 import type { IssueSchema, TargetHistorySchema } from '../../src/server/schemas-reconcile.ts';
 import type { BacktestDetailSchema, BacktestRunSchema, ChartDataSchema, MarksSchema, MeSchema, TerminalRowSchema, TerminalSchema } from '../../src/server/schemas-web.ts';
@@ -10,6 +10,8 @@ export type Position = z.infer<typeof PositionSchema>;
 export type Recorder = z.infer<typeof RecorderSchema>;
 export type RecorderPosition = z.infer<typeof RecorderPositionSchema>;
 export type Signal = z.infer<typeof SignalSchema>;
+/** What a signal became on one target (an item of `Signal.executions`). */
+export type SignalExecution = z.infer<typeof SignalExecutionSchema>;
 export type Trade = z.infer<typeof TradeSchema>;
 export type Target = z.infer<typeof TargetSchema>;
 export type Order = z.infer<typeof OrderSchema>;

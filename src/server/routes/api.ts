@@ -11,7 +11,7 @@ import { listTrades } from '../../store/positions.ts';
 import { createRecorder, deleteRecorder, getRecorder, listRecorders, type RecorderWithTargets } from '../../store/recorders.ts';
 import type { Database } from '../../store/schema.ts';
 import type { SecretBox } from '../../store/secrets.ts';
-import { listSignals } from '../../store/signals.ts';
+import { listSignals, signalExecutions } from '../../store/signals.ts';
 import { marked, type MarkBook } from '../../tracker/marks.ts';
 import { requireUser, userOf } from '../auth.ts';
 import { targetScope } from '../target-query.ts';
@@ -165,7 +165,7 @@ export async function apiRoutes(root: FastifyInstance, opts: ApiOptions): Promis
       schema: {
         tags: ['signals'],
         security: auth,
-        summary: 'The signal log, newest first; pass `next` back as `before` for the next page',
+        summary: "The signal log, newest first, with each signal's execution per target; pass `next` back as `before` for the next page",
         querystring: z.object({
           recorder_id: z.coerce.number().int().positive().optional(),
           ticker: z.string().optional(),
@@ -188,8 +188,10 @@ export async function apiRoutes(root: FastifyInstance, opts: ApiOptions): Promis
         ...(q.action ? { action: q.action } : {}),
         ...(q.before !== undefined ? { before: q.before } : {}),
       });
+      // One batched look-up for the page: what each signal's orders became on each target.
+      const executions = await signalExecutions(db, userOf(req).id, page.items);
       return {
-        items: page.items.map(({ user_id: _u, dedupe_key: _d, ...s }) => ({ ...s, outcome: s.outcome as 'accepted' | 'duplicate' | 'rejected' })),
+        items: page.items.map(({ user_id: _u, dedupe_key: _d, ...s }) => ({ ...s, outcome: s.outcome as 'accepted' | 'duplicate' | 'rejected', executions: executions.get(s.id) ?? [] })),
         next: page.next,
       };
     },

@@ -18,7 +18,7 @@ function tradesRows(trades: readonly TradeRow[]): HTMLElement {
       { label: 'Qty', className: 'num', cell: (r) => qty(n(r, 'qty')) },
       { label: 'Entry', className: 'num', cell: (r) => price(n(r, 'entryPrice')) },
       { label: 'Exit', className: 'num', cell: (r) => price(n(r, 'exitPrice')) },
-      { label: 'Fees', className: 'num', cell: (r) => num(n(r, 'fees')) },
+      { label: 'Fees', className: 'num', field: 'fees', cell: (r) => num(n(r, 'fees')) },
       { label: 'Net PnL', className: 'num', field: 'pnl', cell: (r) => pnl(n(r, 'pnl')) },
       { label: 'PnL %', className: 'num', cell: (r) => pct(n(r, 'pnlPercent')) },
       { label: 'Exit reason', field: 'reason', cell: (r) => h('span', { class: 'muted' }, s(r, 'exitReason').replace(/_/g, ' ')) },

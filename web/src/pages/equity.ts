@@ -36,8 +36,37 @@ function rowsOf(d: EquityData): TargetRow[] {
   return [...rows.values()].sort((a, b) => (b.stats.latest ?? -Infinity) - (a.stats.latest ?? -Infinity) || a.target.localeCompare(b.target));
 }
 
-function stat(label: string, value: Node | string): HTMLElement {
-  return h('div', { class: 'stat' }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, value));
+/** A drawdown depth shown as a fall (−x %), without a "−0.00 %" for none. */
+const depth = (pct: number): number => (pct > 0 ? -pct : 0);
+
+function stat(label: string, value: Node | string, testId: string, title?: string): HTMLElement {
+  return h('div', { class: 'stat', 'data-testid': testId, title }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, value));
+}
+
+/**
+ * The strip above the chart. For one target: its curve. For the total: equity, change and snapshots are
+ * the sums of the targets' rows (a target's first snapshot is not a gain of the total), the change in
+ * percent is over the sum of their first equities, and the drawdown is the total curve's.
+ */
+function statsStrip(one: TargetRow | undefined, rows: readonly TargetRow[], total: CurveStats): HTMLElement {
+  let s = one?.stats ?? total;
+  if (!one) {
+    const withPoints = rows.filter((r) => r.stats.count > 0);
+    const sum = (f: (c: CurveStats) => number | null): number => withPoints.reduce((a, r) => a + (f(r.stats) ?? 0), 0);
+    const first = sum((c) => c.first);
+    const change = sum((c) => c.change);
+    s = { ...total, latest: sum((c) => c.latest), first, change, changePct: first ? (change / first) * 100 : null, count: sum((c) => c.count) };
+  }
+  const scope = one ? '' : ' (sum of the targets)';
+  return h(
+    'div',
+    { class: 'stats equity-stats', 'data-testid': 'equity-stats' },
+    stat('Equity', num(s.latest), 'equity-stat-equity', `latest equity${scope}`),
+    stat('Change', pnl(s.change), 'equity-stat-change', `latest − first snapshot${scope}`),
+    stat('Change %', pct(s.changePct), 'equity-stat-change-pct', one ? 'change / first equity' : 'change / sum of the first equities'),
+    stat(one ? 'Max drawdown' : 'Max drawdown (total curve)', pct(depth(s.maxDrawdownPct)), 'equity-stat-drawdown', 'deepest fall from the running peak of the curve shown'),
+    stat('Snapshots', String(s.count), 'equity-stat-count', `snapshots with an equity${scope}`),
+  );
 }
 
 /** Equity history per target and in total, with drawdown. */
@@ -77,7 +106,7 @@ export const equityPage: Page = {
           { label: 'Target', cell: (r) => h('span', {}, h('span', { class: 'mono' }, r.target), ' ', badge(r.account_type)) },
           { label: 'Latest equity', className: 'num', field: 'equity', cell: (r) => num(r.stats.latest) },
           { label: 'Change', className: 'num', field: 'change', cell: (r) => h('span', {}, pnl(r.stats.change), r.stats.changePct === null ? '' : h('span', { class: 'muted' }, ` (${pct(r.stats.changePct)})`)) },
-          { label: 'Max drawdown', className: 'num', field: 'drawdown', cell: (r) => (r.stats.count ? pct(-r.stats.maxDrawdownPct) : '—') },
+          { label: 'Max drawdown', className: 'num', field: 'drawdown', cell: (r) => (r.stats.count ? pct(depth(r.stats.maxDrawdownPct)) : '—') },
           { label: 'Snapshots', className: 'num', field: 'count', cell: (r) => String(r.stats.count) },
           { label: 'Last snapshot (UTC)', field: 'last', cell: (r) => time(r.stats.lastTs) },
           {
@@ -94,6 +123,7 @@ export const equityPage: Page = {
         ],
         rows,
         (r) => ({ 'data-target': r.target, class: r.target === selected ? 'selected' : null, title: 'Show this target' }),
+        'equity-targets',
       );
 
     // The chart of the curve on show, kept across live reloads so a zoom survives a new snapshot.
@@ -121,7 +151,7 @@ export const equityPage: Page = {
           : h(
               'div',
               {},
-              h('div', { class: 'stats equity-stats' }, stat('Equity', num(s.latest)), stat('Change', pnl(s.change)), stat('Change %', pct(s.changePct)), stat('Max drawdown', pct(-s.maxDrawdownPct)), stat('Snapshots', String(s.count))),
+              statsStrip(one, rows, s),
               eqEl,
               h('div', { class: 'equity-dd-label muted' }, 'Drawdown from the running peak'),
               ddEl,

@@ -68,7 +68,8 @@ export const reconciliationPage: Page = {
         KINDS.map((k) => {
           const rows = issues.filter((i) => i.kind === k.kind).sort((a, b) => Number(b.status === 'open') - Number(a.status === 'open') || b.last_seen - a.last_seen);
           if (rows.length === 0) return null;
-          return card(`${k.title} · ${rows.length}`, issuesTable(rows, actions, { showStatus: scope === 'all' }), [], { 'data-issue-group': k.kind, title: k.line });
+          // The count in the title is the rows below it (resolved ones too when "All" is on).
+          return card(`${k.title} · ${rows.length}`, issuesTable(rows, actions, { showStatus: scope === 'all' }), [], { 'data-issue-group': k.kind, 'data-count': rows.length, title: k.line });
         }),
       );
     const reload = loadInto(box, () => api<Issue[]>(`/api/reconciliation?status=${scope}`), view, {

@@ -10,17 +10,33 @@ function stat(label: string, value: Node | string, testId?: string, title?: stri
   return h('div', { class: 'stat', 'data-testid': testId, title }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, value));
 }
 
-/** PnL, realized / unrealized (from the last equity point), max drawdown (quote) and open positions. */
+/** The figures of the strip, from the rows of the positions table (so the two always agree). */
+export function recorderTotals(positions: readonly RecorderPosition[]): { realized: number; unrealized: number; open: number } {
+  let realized = 0;
+  let unrealized = 0;
+  let open = 0;
+  for (const p of positions) {
+    realized += p.realized_pnl;
+    if (p.status !== 'open') continue;
+    unrealized += p.pnl;
+    open += 1;
+  }
+  return { realized, unrealized, open };
+}
+
+/**
+ * PnL, realized and unrealized summed over the positions below (open ones marked at the server's latest
+ * price, as in the table), max drawdown of the equity curve (quote) and open positions.
+ */
 function statsOf(points: readonly RecorderEquityPoint[], positions: readonly RecorderPosition[]): HTMLElement[] {
-  const last = points[points.length - 1];
+  const t = recorderTotals(positions);
   const maxDd = points.reduce((m, p) => Math.max(m, p.drawdown), 0);
-  const open = positions.filter((p) => p.status === 'open').length;
   return [
-    stat('PnL', pnl(last?.equity ?? 0), 'recorder-pnl', 'realized + unrealized at the last signal'),
-    stat('Realized', pnl(last?.realized ?? 0)),
-    stat('Unrealized', pnl(last?.unrealized ?? 0)),
-    stat('Max drawdown', maxDd > 0 ? pnl(-maxDd) : pnl(0), 'recorder-drawdown', 'largest fall of PnL from its running peak (quote)'),
-    stat('Open positions', num(open, 0)),
+    stat('PnL', pnl(t.realized + t.unrealized), 'recorder-pnl', 'realized + unrealized of its positions'),
+    stat('Realized', pnl(t.realized), 'recorder-realized', 'sum of Realized over all its positions (open and closed)'),
+    stat('Unrealized', pnl(t.unrealized), 'recorder-unrealized', 'sum of Unrealized over its open positions, at the latest price'),
+    stat('Max drawdown', maxDd > 0 ? pnl(-maxDd) : pnl(0), 'recorder-drawdown', 'largest fall of the equity curve from its running peak (quote), at the signals'),
+    stat('Open positions', num(t.open, 0), 'recorder-open'),
   ];
 }
 

@@ -1,5 +1,7 @@
 import { api, qs, type Signal } from '../api.ts';
 import { badge, card, h, loadInto, price, qty, table, time } from '../ui.ts';
+import { executionBadges } from './signals-executions.ts';
+import { showSignal } from './signals-signal.ts';
 
 const OUTCOMES = ['accepted', 'duplicate', 'rejected'] as const;
 
@@ -20,18 +22,9 @@ function levels(s: Signal): string {
   return parts.length ? parts.join(' / ') : '—';
 }
 
-/** The raw body as it arrived, pretty-printed when it is JSON. */
-function rawBody(s: Signal): string {
-  try {
-    return JSON.stringify(JSON.parse(s.raw_body), null, 2);
-  } catch {
-    return s.raw_body;
-  }
-}
-
 /**
- * A recorder's signal log with outcome badges and rejection reasons, filtered by outcome and paged
- * (Older / Newer). A live reload only redraws the first page: a user reading history is left alone.
+ * A recorder's signal log with outcome badges and rejection reasons, what each signal became on each
+ * linked target (filled, pending, failed with the reason…), filtered by outcome and paged (Older / Newer). A live reload only redraws the first page: a user reading history is left alone.
  */
 export function signalLog(recorderId: number): { el: HTMLElement; reload: () => void } {
   let outcome = '';
@@ -68,10 +61,11 @@ export function signalLog(recorderId: number): { el: HTMLElement; reload: () => 
     { label: 'SL / TP', field: 'levels', cell: (s: Signal) => h('span', { class: levels(s) === '—' ? 'muted none' : 'muted nowrap' }, levels(s)) },
     { label: 'Outcome', field: 'outcome', cell: (s: Signal) => badge(s.outcome) },
     { label: 'Reason', field: 'reason', cell: (s: Signal) => (s.reason ? h('span', { class: `reason reason-${s.outcome}` }, s.reason) : h('span', { class: 'muted none' }, '—')) },
+    { label: 'Execution', field: 'executions', cell: executionBadges },
     {
-      label: 'Body',
+      label: 'Details',
       field: 'body',
-      cell: (s: Signal) => h('details', { class: 'raw' }, h('summary', {}, s.format), h('pre', {}, rawBody(s))),
+      cell: (s: Signal) => h('button', { type: 'button', class: 'btn btn-small btn-ghost', 'data-testid': 'signal-detail-open', title: 'The signal, its execution per target and its body', onclick: () => showSignal(s) }, s.format),
     },
   ];
 

@@ -78,9 +78,9 @@ function summary(trades: readonly Trade[]): HTMLElement {
   return h(
     'p',
     { class: 'trade-summary', 'data-testid': 'trade-summary' },
-    h('span', {}, h('b', {}, String(trades.length)), trades.length === 1 ? ' trade' : ' trades'),
-    h('span', {}, 'net ', pnl(net)),
-    h('span', {}, 'win rate ', h('b', {}, trades.length ? pct((wins / trades.length) * 100, 1) : '—')),
+    h('span', {}, h('b', { 'data-testid': 'trade-count' }, String(trades.length)), trades.length === 1 ? ' trade' : ' trades'),
+    h('span', { title: 'Σ Net PnL of the trades listed (realized − fees)' }, 'net ', h('span', { 'data-testid': 'trade-net' }, pnl(net))),
+    h('span', {}, 'win rate ', h('b', { 'data-testid': 'trade-win-rate' }, trades.length ? pct((wins / trades.length) * 100, 1) : '—')),
     trades.length >= LIMIT ? h('span', { class: 'muted' }, `(the newest ${LIMIT}: narrow the filters to see older ones)`) : null,
   );
 }

@@ -38,7 +38,29 @@ function strategiesTable(d: StrategiesData, selected: number | null, onPick: (s:
   return el;
 }
 
+/** A position's net realized PnL (quote): realized − fees + funding, as the strategy's Net PnL counts it. */
+function netRealized(p: StrategyPosition): number {
+  return p.realized_pnl - p.fees + p.funding;
+}
+
+/** The line above a strategy's positions: open and closed counts and the closed ones' net PnL (the row's Net PnL). */
+function positionsSummary(rows: readonly StrategyPosition[]): HTMLElement {
+  const closed = rows.filter((p) => p.status !== 'open');
+  const open = rows.length - closed.length;
+  return h(
+    'p',
+    { class: 'trade-summary', 'data-testid': 'strategy-positions-summary' },
+    h('span', {}, h('b', { 'data-testid': 'strategy-open-count' }, String(open)), ' open'),
+    h('span', {}, h('b', { 'data-testid': 'strategy-closed-count' }, String(closed.length)), ' closed, net ', h('span', { 'data-testid': 'strategy-closed-net' }, pnl(closed.reduce((a, p) => a + netRealized(p), 0)))),
+    rows.length >= 500 ? h('span', { class: 'muted' }, '(the newest 500)') : null,
+  );
+}
+
 function positionsTable(rows: readonly StrategyPosition[]): HTMLElement {
+  return h('div', {}, positionsSummary(rows), positionsRows(rows));
+}
+
+function positionsRows(rows: readonly StrategyPosition[]): HTMLElement {
   return table<StrategyPosition>(
     [
       { label: 'Symbol', field: 'symbol', cell: (p) => p.symbol },
@@ -47,7 +69,7 @@ function positionsTable(rows: readonly StrategyPosition[]): HTMLElement {
       { label: 'Size', className: 'num', field: 'size', cell: (p) => qty(p.status === 'open' ? p.size : p.max_size) },
       { label: 'Entry', className: 'num', field: 'entry', cell: (p) => price(p.entry_price) },
       { label: 'Exit', className: 'num', field: 'exit', cell: (p) => price(p.exit_price) },
-      { label: 'Realized', className: 'num', field: 'pnl', cell: (p) => pnl(p.realized_pnl - p.fees + p.funding) },
+      { label: 'Net realized', className: 'num', field: 'pnl', cell: (p) => pnl(netRealized(p)) },
       { label: 'Target', field: 'target', cell: (p) => h('span', { class: 'mono' }, p.target ?? '—') },
       { label: 'Source', field: 'source', cell: (p) => badge(p.source) },
       { label: 'Opened (UTC)', field: 'opened', cell: (p) => time(p.opened_at) },
@@ -140,7 +162,7 @@ export const strategiesPage: Page = {
     });
     root.append(
       h('div', { class: 'page-head' }, h('h1', {}, 'Strategies & trades')),
-      card('Strategies', statsBox, [h('span', { class: 'muted' }, 'Select a strategy to see its positions')]),
+      card('Strategies', statsBox, [h('span', { class: 'muted' }, 'Net PnL: closed trades, realized − fees + funding · select a strategy to see its positions')]),
       posCard,
       trades.el,
     );
