@@ -13,8 +13,9 @@ import type { MarketDriver } from '../engine/paper/orders.ts';
 import { PaperRuntime, type PaperSettings, type RuntimeCandle } from '../engine/paper/runtime.ts';
 import { parseTargetKey } from '../exchange/targets.ts';
 import { createLogger } from '../log.ts';
-import { alertsFromSettings } from '../notify/alerts.ts';
+import { alertSenderFromSettings } from '../notify/alert-sender.ts';
 import { outboxSenderFromSettings } from '../notify/outbox-sender.ts';
+import { RunAlerts } from '../notify/run-alerts.ts';
 import { loadStrategyFile } from '../strategy/load.ts';
 import { parseParams } from '../strategy/strategy.ts';
 import { nonNegative, parsePort, parseTime } from './options.ts';
@@ -42,6 +43,9 @@ export interface PaperOptions {
   apiHost: string;
   apiToken?: string;
 }
+
+/** How long a stopping run waits for its alerts to be delivered (ms); what is left goes at the next start. */
+const ALERT_FLUSH_MS = 15_000;
 
 /** `2024-01-01..2024-01-08` → [from, to) in epoch ms. */
 function parseRange(s: string): { from: number; to: number } {
@@ -110,7 +114,8 @@ export async function runPaperCommand(file: string, o: PaperOptions, s: Settings
     replayRows = rows(c);
   }
   const store = await storeFromSettings(s);
-  const alerts = alertsFromSettings(s, log);
+  const alertSender = alertSenderFromSettings(s, store.db, clock, log);
+  const alerts = alertSender ? new RunAlerts({ db: store.db, sender: alertSender, runId, strategy: strategy.name, target, clock, logger: log }) : undefined;
   const { venue, market } = await openVenue(target, s, o, clock, strategy.positionMode);
   const sender = outboxSenderFromSettings(s, store.db, clock, log);
   const publishEvents = sender !== undefined;
@@ -133,13 +138,7 @@ export async function runPaperCommand(file: string, o: PaperOptions, s: Settings
     extra: { exchange, ...(range ? { replay: o.replay, speed } : { warmup }) },
     publishEvents,
   });
-  const runtimeAlerts = {
-    tradeOpened: (p: { symbol: string; side: string; qty: number; entryPrice: number; stopLoss: number | null; takeProfit: number | null }) =>
-      void alerts.tradeOpened({ strategy: strategy.name, symbol: p.symbol, side: p.side, qty: p.qty, entry: p.entryPrice, stopLoss: p.stopLoss, takeProfit: p.takeProfit, target }),
-    tradeClosed: (t: { symbol: string; side: string; qty: number; entryPrice: number; exitPrice: number; pnl: number; pnlPercent: number; exitReason: string }) =>
-      void alerts.tradeClosed({ strategy: strategy.name, symbol: t.symbol, side: t.side, qty: t.qty, entry: t.entryPrice, exit: t.exitPrice, pnl: t.pnl, pnlPercent: t.pnlPercent, exitReason: t.exitReason, target }),
-  };
-  const deps = { db: store.db, clock, venue, market, alerts: runtimeAlerts, onRetry: (e: unknown) => log.warn({ err: errorMessage(e) }, 'order failed; trying once more') };
+  const deps = { db: store.db, clock, venue, market, ...(alerts ? { alerts: alerts.trades } : {}), onRetry: (e: unknown) => log.warn({ err: errorMessage(e) }, 'order failed; trying once more') };
   let rt: PaperRuntime;
   try {
     rt = await PaperRuntime.open(paperSettings(false), deps);
@@ -167,6 +166,9 @@ export async function runPaperCommand(file: string, o: PaperOptions, s: Settings
     process.stdout.write(`positions API: ${url}  (Authorization: Bearer ${o.apiToken || process.env.PAPER_API_TOKEN ? '<your token>' : token})\n`);
   }
   sender?.start(1_000);
+  // Alerts a previous process left undelivered go first, then this run's, in the order they are written.
+  alertSender?.start(1_000);
+  alertSender?.wake();
 
   // Candles: the cached range (after what a resumed run already processed), or the live feed.
   let warmed: RuntimeCandle[] = [];
@@ -188,7 +190,7 @@ export async function runPaperCommand(file: string, o: PaperOptions, s: Settings
     controller.signal.addEventListener('abort', () => void feed.close(), { once: true });
   }
   process.stdout.write(`${rt.isResumed ? 'resumed' : 'started'} run ${runId}: ${strategy.name} on ${symbol} ${base}, orders on ${target}${range ? `, replay ${o.replay} at ${speed === 0 ? 'full' : `${speed}×`} speed` : ', live candles'}\n`);
-  void alerts.strategyStarted(strategy.name, { symbol, timeframe: base, target, mode: range ? 'replay' : 'live', balance: rt.kernel.book.balance });
+  await alerts?.started({ symbol, timeframe: base, target, mode: range ? 'replay' : 'live', balance: rt.kernel.book.balance });
 
   let result: DriverResult;
   try {
@@ -201,7 +203,7 @@ export async function runPaperCommand(file: string, o: PaperOptions, s: Settings
       {
         onRecoverable: (e, persisted) => {
           log.warn({ err: errorMessage(e), persisted }, persisted ? 'a candle failed twice; it is tried again with the next one' : 'a candle failed; trying once more');
-          if (persisted) void alerts.criticalError(strategy.name, e);
+          if (persisted) void alerts?.critical(e);
         },
         onProcessed: () => sender?.wake(),
       },
@@ -219,9 +221,13 @@ export async function runPaperCommand(file: string, o: PaperOptions, s: Settings
   const pnl = rt.equity - rt.kernel.book.initialBalance;
   if (status === 'failed') {
     log.error({ err: result.reason }, 'run failed');
-    await alerts.criticalError(strategy.name, result.error ?? new HalyardError('internal', result.reason));
+    await alerts?.critical(result.error ?? new HalyardError('internal', result.reason));
   }
-  await alerts.strategyStopped(strategy.name, result.reason, { trades: trades.length, pnl, pnlPercent: (pnl / rt.kernel.book.initialBalance) * 100, equity: rt.equity });
+  await alerts?.stopped(result.reason, { trades: trades.length, pnl, pnlPercent: (pnl / rt.kernel.book.initialBalance) * 100, equity: rt.equity });
+  if (alerts && alertSender) {
+    if (!(await alerts.flush(ALERT_FLUSH_MS))) log.warn({ run: runId, waited_ms: ALERT_FLUSH_MS }, 'alerts not all delivered; the rest go at the next start of this run');
+    await alertSender.stop();
+  }
   if (sender) {
     await sender.runOnce().catch(() => undefined);
     await sender.stop();

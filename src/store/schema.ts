@@ -382,6 +382,29 @@ export interface OutboxTable {
   delivered_at: number | null;
 }
 
+/** Alerts (Discord, Telegram) waiting for (or done with) delivery: one row per alert and channel, sent in id order per stream and channel. */
+export interface AlertsTable {
+  id: Generated<number>;
+  /** What is ordered together: `run:<run id>` for a paper run. */
+  stream: string;
+  /** `discord` or `telegram`. */
+  channel: string;
+  /** `strategy_started`, `trade_opened`, `trade_closed`, `strategy_stopped`, `critical_error`. */
+  kind: string;
+  /** The message, in Discord markdown (Telegram gets it converted). */
+  text: string;
+  /** `pending`, `delivered` or `dead` (refused, or given up after the retry policy's attempts). */
+  status: string;
+  attempts: number;
+  /** Epoch ms. */
+  next_attempt_at: number;
+  last_error: string | null;
+  /** Epoch ms. */
+  created_at: number;
+  /** Epoch ms. */
+  delivered_at: number | null;
+}
+
 /** An engine that posts position events to `/hooks/engine?source=<id>`, signed with `secret`. */
 export interface EngineSourcesTable {
   /** Public id (`es_…`), named in the webhook URL. */
@@ -537,6 +560,7 @@ export interface Database {
   run_trades: RunTradesTable;
   run_orders: RunOrdersTable;
   outbox: OutboxTable;
+  alerts: AlertsTable;
   engine_sources: EngineSourcesTable;
   engine_events: EngineEventsTable;
   jobs: JobsTable;

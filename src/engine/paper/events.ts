@@ -1,6 +1,7 @@
 import type { Insertable } from 'kysely';
 import { enginePositionData, type EngineEventPayload, type EngineEventType } from '../../core/engine-event.ts';
-import type { Position } from '../../core/ledger.ts';
+import type { Position, PositionChange } from '../../core/ledger.ts';
+import type { TradeRecord } from '../../core/results.ts';
 import type { OutboxTable } from '../../store/schema.ts';
 
 /** What a position looked like before a candle, to tell an update from nothing. */
@@ -67,6 +68,27 @@ export function engineEvents(
     if (p.closedAt !== null) emit('position_closed', p);
     else if (was && (was.qty !== p.qty || was.entryPrice !== p.entryPrice || was.stopLoss !== p.stopLoss || was.takeProfit !== p.takeProfit || was.entries !== p.entries.length)) {
       emit('position_updated', p);
+    }
+  }
+  return out;
+}
+
+/** Something a run alerts on: a position as it was right after its opening fill, or a closed trade. */
+export type TradeAlert = { readonly kind: 'trade_opened'; readonly position: Position } | { readonly kind: 'trade_closed'; readonly trade: TradeRecord };
+
+/**
+ * The alerts of one fill's changes, in the order the ledger made them (on a flip: the close, then the open).
+ * `trades` are the trades that fill recorded, one per `closed` change. An opened position is copied, so a
+ * later fill of the same candle does not change what its alert says.
+ */
+export function tradeAlerts(changes: readonly PositionChange[], trades: readonly TradeRecord[]): TradeAlert[] {
+  const out: TradeAlert[] = [];
+  const byId = new Map(trades.map((t) => [t.id, t]));
+  for (const ch of changes) {
+    if (ch.kind === 'opened') out.push({ kind: 'trade_opened', position: { ...ch.position, entries: [...ch.position.entries] } });
+    else if (ch.kind === 'closed') {
+      const trade = byId.get(ch.position.id);
+      if (trade) out.push({ kind: 'trade_closed', trade });
     }
   }
   return out;

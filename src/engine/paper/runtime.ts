@@ -7,14 +7,15 @@ import type { Signal } from '../../core/signals.ts';
 import type { Timeframe } from '../../core/timeframe.ts';
 import type { Venue } from '../../core/venue.ts';
 import type { LiveCandle } from '../../data/live-feed.ts';
-import { createPaperRun, loadRunState, paperRun, saveRunEvent, setRunStatus, type PaperRunRow } from '../../store/paper-runs.ts';
+import { enqueueAlerts, joinTransaction, runStream, type NewAlert } from '../../store/alert-outbox.ts';
+import { createPaperRun, loadRunState, paperRun, saveRunEvent, setRunStatus, type PaperRunRow, type RunEvent } from '../../store/paper-runs.ts';
 import type { Database, RunOrdersTable, RunPositionsTable, RunTradesTable } from '../../store/schema.ts';
 import type { Strategy } from '../../strategy/strategy.ts';
 import { CandleBuffer } from '../candle-buffer.ts';
 import type { ExecutionCosts, FillPlan } from '../execution.ts';
 import { Kernel, declaredTimeframes } from '../kernel.ts';
 import type { FillModel, SlTpPolicy } from '../result.ts';
-import { engineEvents, type PositionMark } from './events.ts';
+import { engineEvents, tradeAlerts, type PositionMark, type TradeAlert } from './events.ts';
 import { PaperOrders, type MarketDriver } from './orders.ts';
 
 /** A closed candle as the runtime takes it: a live candle plus open interest and CVD (base units, NaN when unknown). */
@@ -44,10 +45,19 @@ export interface PaperSettings {
   readonly publishEvents: boolean;
 }
 
-/** Alerts the runtime raises; none of them may hold up trading. */
+/**
+ * How the runtime writes its trade alerts: as rows of the alert outbox (stream `run:<run id>`, one row per
+ * channel), in the candle's own transaction and in the order the fills made them; a sender delivers them.
+ */
 export interface RuntimeAlerts {
-  tradeOpened(p: Position): void;
-  tradeClosed(t: TradeRecord): void;
+  /** The channels each alert is written for. */
+  readonly channels: readonly string[];
+  /** The text of a position just opened (as it was right after its opening fill). */
+  opened(p: Position): string;
+  /** The text of a closed trade. */
+  closed(t: TradeRecord): string;
+  /** Called after a candle committed alerts (a sender may go). */
+  written?(): void;
 }
 
 /** What the runtime runs on. */
@@ -268,6 +278,7 @@ export class PaperRuntime {
     const tradesBefore = k.exec.trades.length;
     const changed = new Map<string, Position>();
     const orders: RunOrdersTable[] = [];
+    const happened: TradeAlert[] = [];
     let n = 0;
     const fill = async (plan: FillPlan, ts: number): Promise<void> => {
       const out = await this.orders.send(plan, t, n++);
@@ -277,7 +288,10 @@ export class PaperRuntime {
         return;
       }
       const fee = out.fee ?? k.exec.feeOf(out.qty, out.price, plan.maker);
-      for (const ch of k.exec.apply(plan, out.price, fee, out.qty, ts)) changed.set(ch.position.id, ch.position);
+      const tradesAt = k.exec.trades.length;
+      const changes = k.exec.apply(plan, out.price, fee, out.qty, ts);
+      for (const ch of changes) changed.set(ch.position.id, ch.position);
+      happened.push(...tradeAlerts(changes, k.exec.trades.slice(tradesAt)));
     };
 
     this.append(c);
@@ -301,10 +315,10 @@ export class PaperRuntime {
     this.lastEquity = book.equity(c.close);
     // Positions still open whose levels or marks changed this candle are written too (max adverse excursion).
     for (const p of book.positions) changed.set(p.id, p);
-    await this.persist(c, changed, before, tradesBefore, orders);
+    await this.persist(c, changed, before, tradesBefore, orders, happened);
   }
 
-  private async persist(c: RuntimeCandle, changed: Map<string, Position>, before: Map<string, PositionMark>, tradesBefore: number, orders: RunOrdersTable[]): Promise<void> {
+  private async persist(c: RuntimeCandle, changed: Map<string, Position>, before: Map<string, PositionMark>, tradesBefore: number, orders: RunOrdersTable[], happened: readonly TradeAlert[]): Promise<void> {
     const s = this.settings;
     const now = this.deps.clock.now();
     const book = this.kernel.book;
@@ -314,7 +328,7 @@ export class PaperRuntime {
     const events = engineEvents(s, changed, before, reasons, this.seq, now);
     this.seq += events.length;
     const state = s.strategy.saveState ? JSON.stringify(s.strategy.saveState() ?? null) : null;
-    await saveRunEvent(this.deps.db, {
+    const event: RunEvent = {
       run: { id: s.runId, cursor_ts: c.ts, candles: this.processed + 1, seq: this.seq, status: 'running', updated_at: now },
       portfolio: { run_id: s.runId, initial_balance: s.initialBalance, balance: book.balance, fees_paid: book.feesPaid, funding_net: book.fundingNet, equity: this.lastEquity, updated_at: now },
       strategyState: state,
@@ -322,15 +336,21 @@ export class PaperRuntime {
       trades,
       orders,
       outbox: s.publishEvents ? events : [],
-    });
+    };
+    const alerts = this.deps.alerts;
+    const stream = runStream(s.runId);
+    const rows: NewAlert[] = alerts && alerts.channels.length > 0 ? happened.map((a) => ({ stream, kind: a.kind, text: a.kind === 'trade_opened' ? alerts.opened(a.position) : alerts.closed(a.trade) })) : [];
+    if (rows.length === 0) await saveRunEvent(this.deps.db, event);
+    else {
+      // The alerts commit with the candle they announce: none is lost by a crash, none announces a candle that rolled back.
+      await this.deps.db.transaction().execute(async (trx) => {
+        await saveRunEvent(joinTransaction(trx), event);
+        await enqueueAlerts(trx, rows, alerts?.channels ?? [], now);
+      });
+    }
     this.cursor = c.ts;
     this.processed++;
-    // Alerts after the commit: what they announce is durable.
-    const alerts = this.deps.alerts;
-    if (alerts) {
-      for (const [id, p] of changed) if (!before.has(id) && p.closedAt === null) alerts.tradeOpened(p);
-      for (const tr of newTrades) alerts.tradeClosed(tr);
-    }
+    if (rows.length > 0) alerts?.written?.();
   }
 
   /** Marks the run stopped (or finished / failed) with a reason; the state itself is already stored. */
