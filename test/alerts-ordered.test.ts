@@ -9,7 +9,7 @@ import { SimVenue } from '../src/exchange/sim/index.ts';
 import { AlertSender, alertSenderFromSettings } from '../src/notify/alert-sender.ts';
 import type { NotifyRetryPolicy } from '../src/notify/http.ts';
 import { RunAlerts } from '../src/notify/run-alerts.ts';
-import { alertStats, enqueueAlerts, joinTransaction, runStream, streamAlerts, type NewAlert } from '../src/store/alert-outbox.ts';
+import { alertStats, enqueueAlerts, runStream, streamAlerts, type NewAlert } from '../src/store/alert-outbox.ts';
 import type { Store } from '../src/store/db.ts';
 import { Strategy, type SignalOutput } from '../src/strategy/strategy.ts';
 import { DIALECTS } from './db.ts';
@@ -230,24 +230,6 @@ for (const d of DIALECTS) {
       expect(discord.messages.slice(m0).map(head)).toEqual(expected);
       expect(telegram.messages.slice(t0).map(head)).toEqual(expected.map((h) => h.replace(/\*\*/g, '')));
       expect(await alertStats(store.db, stream)).toEqual({ pending: 0, delivered: 2 * expected.length, dead: 0 });
-    });
-
-    it('joins a store function’s own transaction to the caller’s: both commit or neither', async () => {
-      const stream = runStream('tx');
-      const inner = (db: typeof store.db, text: string) => db.transaction().execute((t) => enqueueAlerts(t, [{ stream, kind: 'trade_opened', text }], ['discord'], 1));
-      await expect(
-        store.db.transaction().execute(async (trx) => {
-          await inner(joinTransaction(trx), 'rolled back');
-          await enqueueAlerts(trx, [{ stream, kind: 'trade_closed', text: 'rolled back too' }], ['discord'], 1);
-          throw new Error('the candle failed');
-        }),
-      ).rejects.toThrow('the candle failed');
-      expect(await streamAlerts(store.db, stream)).toEqual([]);
-      await store.db.transaction().execute(async (trx) => {
-        await inner(joinTransaction(trx), 'kept');
-        await enqueueAlerts(trx, [{ stream, kind: 'trade_closed', text: 'kept too' }], ['discord'], 1);
-      });
-      expect((await streamAlerts(store.db, stream)).map((r) => r.text)).toEqual(['kept', 'kept too']);
     });
   });
 }

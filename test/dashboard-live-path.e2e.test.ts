@@ -14,12 +14,35 @@ function parseShown(text: string | null): number {
   return v;
 }
 
-/** The realized card of the terminal and the realized cells of its rows. */
-async function realizedAgrees(page: Page): Promise<void> {
-  const card = parseShown(await page.locator('[data-testid=realized-total] .value').textContent());
-  const cells = await page.locator('[data-testid=positions] tr[data-position-id] [data-field=realized]').allTextContents();
-  const sum = cells.reduce((s, c) => s + parseShown(c), 0);
-  expect(card).toBeCloseTo(sum, 2);
+/**
+ * The terminal's summary cards against its rows, read in one go (the marks move the PnL cells between two
+ * reads): open positions = open rows, unrealized = Σ unrealized cells, realized = Σ realized cells,
+ * closed (24 h) = closed rows.
+ */
+async function summaryAgrees(page: Page): Promise<void> {
+  const shown = await page.evaluate(() => {
+    const text = (el: Element | null) => el?.textContent ?? '';
+    const rows = [...document.querySelectorAll('[data-testid=positions] tr[data-position-id]')];
+    const open = rows.filter((r) => r.getAttribute('data-status') === 'open' && r.getAttribute('data-kind') !== 'closed_externally');
+    return {
+      cards: {
+        open: text(document.querySelector('[data-testid=open-count] .value')),
+        unrealized: text(document.querySelector('[data-testid=unrealized-total] .value')),
+        realized: text(document.querySelector('[data-testid=realized-total] .value')),
+        closed: text(document.querySelector('[data-testid=closed-count] .value')),
+      },
+      openRows: open.length,
+      closedRows: rows.filter((r) => r.getAttribute('data-kind') === 'closed').length,
+      unrealized: open.map((r) => text(r.querySelector('[data-field=pnl]'))),
+      realized: rows.map((r) => text(r.querySelector('[data-field=realized]'))),
+    };
+  });
+  expect(parseShown(shown.cards.open)).toBe(shown.openRows);
+  expect(parseShown(shown.cards.closed)).toBe(shown.closedRows);
+  // Each cell is rounded to cents: the card may differ from their sum by half a cent a row.
+  const slack = 0.005 * (shown.realized.length + 1);
+  expect(Math.abs(parseShown(shown.cards.realized) - shown.realized.reduce((a, c) => a + parseShown(c), 0))).toBeLessThanOrEqual(slack);
+  expect(Math.abs(parseShown(shown.cards.unrealized) - shown.unrealized.reduce((a, c) => a + parseShown(c), 0))).toBeLessThanOrEqual(slack);
 }
 
 describe.skipIf(chromiumSkipReason !== null)(`the live path in headless Chromium against halyard serve --demo${chromiumSkipReason ? ` (skipped: ${chromiumSkipReason})` : ''}`, () => {
@@ -62,7 +85,7 @@ describe.skipIf(chromiumSkipReason !== null)(`the live path in headless Chromium
     const t = await s.call<{ rows: { source: string; kind: string; size: number; broker_size: number | null; diverged: boolean }[] }>(s.demo.token, '/api/terminal?target=sim:paper');
     const eth = t.json.rows.filter((r) => r.kind === 'tracked' && r.source === 'webapp');
     expect(eth.some((r) => r.size === 0.02 && r.broker_size !== null && !r.diverged)).toBe(true);
-    await realizedAgrees(page);
+    await summaryAgrees(page);
     expect(await stillSamePage(page)).toBe(true);
     expectClean(faults);
   });
@@ -106,6 +129,7 @@ describe.skipIf(chromiumSkipReason !== null)(`the live path in headless Chromium
     expect(await row.locator('[data-field=opened-by]').textContent()).toContain('user');
     const near = orders.filter({ hasText: '140.00' });
     await expect.poll(() => near.getAttribute('data-status'), { timeout: 10_000 }).toBe('filled');
+    await summaryAgrees(page);
     expect(await stillSamePage(page)).toBe(true);
     expectClean(faults);
   });

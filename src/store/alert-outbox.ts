@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { AlertsTable, Database } from './schema.ts';
 
 /** An alert row: one alert for one channel, waiting for (or done with) delivery. */
@@ -124,19 +124,3 @@ export async function streamAlerts(db: Kysely<Database>, stream: string): Promis
   return db.selectFrom('alerts').selectAll().where('stream', '=', stream).orderBy('id').execute();
 }
 
-/**
- * `trx` seen as a database whose `transaction()` runs inside `trx` instead of opening a new one, so a store
- * function that opens its own transaction (`saveRunEvent`) commits or rolls back together with what the
- * caller writes beside it (a candle's alerts). Everything else is `trx` itself.
- */
-export function joinTransaction(trx: Transaction<Database>): Kysely<Database> {
-  const joined = { execute: <T>(fn: (t: Transaction<Database>) => Promise<T>): Promise<T> => fn(trx) };
-  return new Proxy(trx, {
-    get(target, prop) {
-      if (prop === 'transaction') return () => joined;
-      const v: unknown = Reflect.get(target, prop, target);
-      // Kysely keeps its state in private fields: methods must run on the transaction itself.
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
-}

@@ -42,7 +42,12 @@ export async function setRunStatus(db: Kysely<Database>, id: string, status: str
 
 /** Writes one candle's changes in one transaction: cursor, portfolio, strategy state, positions, trades, orders, events. */
 export async function saveRunEvent(db: Kysely<Database>, e: RunEvent): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await db.transaction().execute((trx) => saveRunEventIn(trx, e));
+}
+
+/** `saveRunEvent` inside the caller's transaction (so what the caller writes beside it, a candle's alerts, commits with it). */
+export async function saveRunEventIn(trx: Kysely<Database>, e: RunEvent): Promise<void> {
+  {
     const { id, ...run } = e.run;
     await trx.updateTable('paper_runs').set(run).where('id', '=', id).execute();
     const { run_id: _r, ...pf } = e.portfolio;
@@ -65,7 +70,7 @@ export async function saveRunEvent(db: Kysely<Database>, e: RunEvent): Promise<v
       await trx.insertInto('run_orders').values(o).onConflict((oc) => oc.columns(['run_id', 'client_id']).doUpdateSet(rest)).execute();
     }
     if (e.outbox.length > 0) await trx.insertInto('outbox').values([...e.outbox]).execute();
-  });
+  }
 }
 
 /** Records an order as `sending` before it leaves for a real venue (so a crash mid-send is found again). */

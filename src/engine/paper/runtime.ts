@@ -7,8 +7,8 @@ import type { Signal } from '../../core/signals.ts';
 import type { Timeframe } from '../../core/timeframe.ts';
 import type { Venue } from '../../core/venue.ts';
 import type { LiveCandle } from '../../data/live-feed.ts';
-import { enqueueAlerts, joinTransaction, runStream, type NewAlert } from '../../store/alert-outbox.ts';
-import { createPaperRun, loadRunState, paperRun, saveRunEvent, setRunStatus, type PaperRunRow, type RunEvent } from '../../store/paper-runs.ts';
+import { enqueueAlerts, runStream, type NewAlert } from '../../store/alert-outbox.ts';
+import { createPaperRun, loadRunState, paperRun, saveRunEvent, saveRunEventIn, setRunStatus, type PaperRunRow, type RunEvent } from '../../store/paper-runs.ts';
 import type { Database, RunOrdersTable, RunPositionsTable, RunTradesTable } from '../../store/schema.ts';
 import type { Strategy } from '../../strategy/strategy.ts';
 import { CandleBuffer } from '../candle-buffer.ts';
@@ -344,7 +344,7 @@ export class PaperRuntime {
     else {
       // The alerts commit with the candle they announce: none is lost by a crash, none announces a candle that rolled back.
       await this.deps.db.transaction().execute(async (trx) => {
-        await saveRunEvent(joinTransaction(trx), event);
+        await saveRunEventIn(trx, event);
         await enqueueAlerts(trx, rows, alerts?.channels ?? [], now);
       });
     }
