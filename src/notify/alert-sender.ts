@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { PassLoop } from './pass-loop.ts';
 import { SystemClock } from '../clock.ts';
 import { HalyardError, errorMessage, isHalyardError } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
@@ -48,12 +49,10 @@ export class AlertSender {
   private readonly policy: NotifyRetryPolicy;
   private readonly clock: Clock;
   private readonly byName: ReadonlyMap<string, AlertChannel>;
-  private tail: Promise<unknown> = Promise.resolve();
-  private timer: NodeJS.Timeout | null = null;
-  private wakeQueued = false;
-  private stopped = false;
+  private readonly loop: PassLoop<AlertPass>;
 
   constructor(private readonly opts: AlertSenderOptions) {
+    this.loop = new PassLoop(() => this.pass(undefined), 'alerts', opts.logger);
     this.policy = opts.policy ?? DEFAULT_NOTIFY_POLICY;
     this.clock = opts.clock ?? new SystemClock();
     this.byName = new Map(opts.channels.map((c) => [c.name, c]));
@@ -64,34 +63,19 @@ export class AlertSender {
     return [...this.byName.keys()];
   }
 
-  /** Runs one pass (after the pass in flight, if any). Resolves with what it did; store errors reject. */
+  /** Runs one pass (after the pass in flight, if any); of one stream when given. Resolves with what it did; store errors reject. */
   runOnce(stream?: string): Promise<AlertPass> {
-    const pass = this.tail.then(() => this.pass(stream));
-    this.tail = pass.catch(() => undefined);
-    return pass;
+    return this.loop.run(() => this.pass(stream));
   }
 
   /** Runs a pass every `intervalMs` (the timer does not keep the process alive). */
   start(intervalMs: number): void {
-    if (this.stopped || this.timer) return;
-    const tick = (): void => {
-      this.timer = setTimeout(() => {
-        void this.runOnce()
-          .catch((e: unknown) => this.opts.logger?.warn({ err: errorMessage(e) }, 'alerts pass failed'))
-          .finally(() => {
-            if (!this.stopped) tick();
-          });
-      }, intervalMs);
-      this.timer.unref();
-    };
-    tick();
+    this.loop.start(intervalMs);
   }
 
   /** Asks for a pass soon (after alerts were enqueued); wakes during a pass give one more pass after it. */
   wake(): void {
-    if (this.stopped || this.wakeQueued) return;
-    this.wakeQueued = true;
-    void this.runOnce().catch((e: unknown) => this.opts.logger?.warn({ err: errorMessage(e) }, 'alerts pass failed'));
+    this.loop.wake();
   }
 
   /**
@@ -103,7 +87,7 @@ export class AlertSender {
     const sleep = this.policy.sleep ?? timerSleep;
     const channels = this.channelNames;
     for (;;) {
-      if (this.stopped) return (await nextAlertDue(this.opts.db, stream, channels)) === null;
+      if (this.loop.stopped) return (await nextAlertDue(this.opts.db, stream, channels)) === null;
       await this.runOnce(stream);
       const next = await nextAlertDue(this.opts.db, stream, channels);
       if (next === null) return true;
@@ -115,23 +99,20 @@ export class AlertSender {
 
   /** Stops the timer and waits for the pass in flight (which ends after its current alert). */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.tail;
+    await this.loop.stop();
   }
 
   private async pass(stream: string | undefined): Promise<AlertPass> {
-    if (stream === undefined) this.wakeQueued = false;
+    if (stream === undefined) this.loop.startedFullPass();
     const done: Record<Outcome, number> = { delivered: 0, retried: 0, dead: 0 };
     // One `now` for the whole pass: a retried alert is due after it, so its followers are not read again.
     const now = this.clock.now();
-    while (!this.stopped) {
+    while (!this.loop.stopped) {
       const batch = await dueAlerts(this.opts.db, this.channelNames, now, this.opts.batchSize ?? 100, stream);
       if (batch.length === 0) break;
       const blocked = new Set<string>();
       for (const a of batch) {
-        if (this.stopped) break;
+        if (this.loop.stopped) break;
         const key = `${a.stream}\u0000${a.channel}`;
         // Later alerts of a stream and channel must not overtake one that will be retried.
         if (blocked.has(key)) continue;

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import { HalyardError, errorMessage } from '../core/errors.ts';
+import { PassLoop } from './pass-loop.ts';
+import { HalyardError } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
 import type { Settings } from '../config.ts';
 import { backoffMs, parseRetryAfter, type RetryPolicy } from '../exchange/retry.ts';
@@ -66,12 +67,10 @@ const LABEL = 'engine events';
 export class OutboxSender {
   private readonly policy: OutboxPolicy;
   private readonly retry: RetryPolicy;
-  private tail: Promise<unknown> = Promise.resolve();
-  private timer: NodeJS.Timeout | null = null;
-  private wakeQueued = false;
-  private stopped = false;
+  private readonly loop: PassLoop<OutboxPass>;
 
   constructor(private readonly opts: OutboxSenderOptions) {
+    this.loop = new PassLoop(() => this.pass(), LABEL, opts.logger);
     this.policy = opts.policy ?? DEFAULT_OUTBOX_POLICY;
     this.retry = { maxAttempts: this.policy.maxAttempts ?? Number.POSITIVE_INFINITY, baseDelayMs: this.policy.baseDelayMs, maxDelayMs: this.policy.maxDelayMs, ...(this.policy.rng ? { rng: this.policy.rng } : {}) };
     webhookSignature(opts.secret, 'msg_check', 0, ''); // an unusable secret fails here, not on every pass
@@ -79,50 +78,32 @@ export class OutboxSender {
 
   /** Runs one pass (after the pass in flight, if any). Resolves with what it did; store errors reject. */
   runOnce(): Promise<OutboxPass> {
-    const pass = this.tail.then(() => this.pass());
-    this.tail = pass.catch(() => undefined);
-    return pass;
+    return this.loop.run(() => this.pass());
   }
 
   /** Runs a pass every `intervalMs` (the timer does not keep the process alive). */
   start(intervalMs: number): void {
-    if (this.stopped || this.timer) return;
-    const tick = (): void => {
-      this.timer = setTimeout(() => {
-        void this.runOnce()
-          .catch((e: unknown) => this.opts.logger?.warn({ err: errorMessage(e) }, 'engine events pass failed'))
-          .finally(() => {
-            if (!this.stopped) tick();
-          });
-      }, intervalMs);
-      this.timer.unref();
-    };
-    tick();
+    this.loop.start(intervalMs);
   }
 
   /** Asks for a pass soon (after events were enqueued); wakes during a pass give one more pass after it. */
   wake(): void {
-    if (this.stopped || this.wakeQueued) return;
-    this.wakeQueued = true;
-    void this.runOnce().catch((e: unknown) => this.opts.logger?.warn({ err: errorMessage(e) }, 'engine events pass failed'));
+    this.loop.wake();
   }
 
   /** Stops the timer and waits for the pass in flight (which ends after its current event). */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.tail;
+    await this.loop.stop();
   }
 
   private async pass(): Promise<OutboxPass> {
-    this.wakeQueued = false;
+    this.loop.startedFullPass();
     const done: Record<Outcome, number> = { delivered: 0, retried: 0, dead: 0 };
-    while (!this.stopped) {
+    while (!this.loop.stopped) {
       const batch = await dueEvents(this.opts.db, this.opts.clock.now(), this.policy.batchSize ?? 100);
       if (batch.length === 0) break;
       for (const ev of batch) {
-        if (this.stopped) break;
+        if (this.loop.stopped) break;
         const outcome = await this.deliver(ev);
         done[outcome]++;
         // Later events must not overtake one that will be retried.
