@@ -91,7 +91,7 @@ for (const d of DIALECTS) {
 
     it('holds after every signal, ticket order, fill, close and cancel, one-way and hedge', async () => {
       await fc.assert(
-        fc.asyncProperty(fc.constantFrom('oneway' as const, 'hedge' as const), fc.constantFrom(1, 2), fc.array(act, { minLength: 6, maxLength: 22 }), async (mode, multiplier, acts) => {
+        fc.asyncProperty(fc.constantFrom('oneway' as const, 'hedge' as const), fc.constantFrom(1, 2, 0.5), fc.array(act, { minLength: 6, maxLength: 22 }), async (mode, multiplier, acts) => {
           seq += 1;
           const { user, token } = await createUser(store.db, `prop${seq}`, 'both', NOW);
           const rec = await createRecorder(store.db, { userId: user.id, name: 'tv', positionMode: mode, targets: [{ key: TARGET, multiplier }] }, NOW);
@@ -129,8 +129,13 @@ for (const d of DIALECTS) {
             for (const k of new Set([...venue.keys(), ...ours.keys()])) {
               const v = venue.get(k) ?? 0;
               const o = ours.get(k) ?? 0;
-              // The sim reports whole lots (0.001 ETH); the ledger keeps the float sums.
-              expect(Math.abs(v - o), `after ${what}: venue ${v} vs ledger ${o} on ${k}\n${log.join('\n')}`).toBeLessThan(0.0011);
+              // The sim reports whole lots (0.001 ETH) and the ledger float sums: equal up to binary noise.
+              if (Math.abs(v - o) >= 1e-6) {
+                // Say what the orders did, to read a counterexample.
+                const orders = await store.db.selectFrom('order_intents').select(['id', 'source', 'action', 'role', 'side', 'type', 'qty', 'trigger_price', 'position_side', 'reduce_only', 'status', 'filled_qty', 'last_error']).where('user_id', '=', user.id).orderBy('id').execute();
+                log.push(...orders.map((x) => `  order ${JSON.stringify(x)}`));
+              }
+              expect(Math.abs(v - o), `after ${what}: venue ${v} vs ledger ${o} on ${k}\n${log.join('\n')}`).toBeLessThan(1e-6);
             }
           };
           const order = (body: Record<string, unknown>) =>

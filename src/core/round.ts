@@ -39,3 +39,11 @@ export function floorQty(qty: number, lot: number): number {
   if (!(lot > 0)) return qty;
   return clean(Math.floor(qty / lot + EPS) * lot, lot);
 }
+
+/**
+ * Removes binary noise from a computed quantity or price when its step is not known (12 significant
+ * digits: 0.3 - 0.2 = 0.09999999999999998 → 0.1), so a venue that truncates to its precision loses no lot.
+ */
+export function denoise(x: number): number {
+  return Number.isFinite(x) ? Number(x.toPrecision(12)) : x;
+}

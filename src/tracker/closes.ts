@@ -1,3 +1,4 @@
+import { denoise } from '../core/round.ts';
 import type { Kysely } from 'kysely';
 import { HalyardError } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
@@ -136,7 +137,7 @@ export class PositionCloser {
     if (!(Math.abs(extra) > EPS) || Math.sign(extra) !== Math.sign(venueSigned)) {
       throw new HalyardError('conflict', `${symbol} on ${target.key} is what the ledger holds (${explaining.join(', ')}): close those positions by position_id`);
     }
-    const qty = Math.min(Math.abs(extra), p.qty);
+    const qty = denoise(Math.min(Math.abs(extra), p.qty));
     const side: OrderSide = p.side === 'long' ? 'sell' : 'buy';
     const o: ManualOrder = { targetKey: target.key, symbol, side, type: 'market', qty, ...(leg ? { positionSide: leg } : { reduceOnly: true }) };
     const clientId = clientOrderId([userId, target.key, 'close', symbol, p.side, this.clock.now()]);

@@ -24,6 +24,8 @@ export interface SignalBracketFill {
   readonly targetKey: string;
   readonly intentId: number;
   readonly role: string;
+  /** What it filled, signed (+ bought, − sold; base units): a reduce-only stop the venue capped fills less than its size. */
+  readonly signedQty: number;
 }
 
 /** What settling a target did: the positions its new fills moved and the bracket intents written (already worked once). */
@@ -185,7 +187,8 @@ export class OrderDispatcher {
       .where('i.source', '=', 'signal')
       .where('i.action', '=', 'place')
       .where('i.role', 'in', ['stop_loss', 'take_profit'])
-      .where('i.status', '=', 'filled')
+      // Filled, or done with part of it filled (a reduce-only stop the venue capped, then canceled).
+      .where('i.status', 'in', ['filled', 'canceled'])
       .whereRef('i.filled_qty', '>', 'i.booked_qty')
       .orderBy('i.updated_at')
       .orderBy('i.id')
@@ -194,7 +197,8 @@ export class OrderDispatcher {
     for (const i of rows) {
       if (i.recorder_id === null || i.avg_fill_price === null) continue;
       try {
-        await book({ userId, recorderId: i.recorder_id, ticker: i.ticker, positionSide: (i.position_side as Side | null) ?? null, price: i.avg_fill_price, targetKey, intentId: i.id, role: i.role });
+        const signedQty = (i.side === 'buy' ? 1 : -1) * i.filled_qty;
+        await book({ userId, recorderId: i.recorder_id, ticker: i.ticker, positionSide: (i.position_side as Side | null) ?? null, price: i.avg_fill_price, targetKey, intentId: i.id, role: i.role, signedQty });
       } catch (e) {
         // A deleted recorder has nothing left to close; anything else is tried again at the next settle.
         if (!isHalyardError(e, 'not_found')) {

@@ -101,7 +101,18 @@ export class SignalIntake {
    * the other linked targets get their exits, the target where it filled only the cancel of the rest of
    * its bracket.
    */
-  async closeFromVenue(fill: { userId: number; recorderId: number; ticker: string; positionSide: Side | null; price: number; targetKey: string; intentId: number; role: string }): Promise<IntakeAnswer> {
+  async closeFromVenue(fill: {
+    userId: number;
+    recorderId: number;
+    ticker: string;
+    positionSide: Side | null;
+    price: number;
+    targetKey: string;
+    intentId: number;
+    role: string;
+    /** What the bracket filled there, signed (+ bought, − sold; base units). */
+    signedQty: number;
+  }): Promise<IntakeAnswer> {
     const rec = await getRecorder(this.db, fill.userId, fill.recorderId);
     const now = this.clock.now();
     const raw = JSON.stringify({ action: 'close', ticker: fill.ticker, ...(fill.positionSide ? { position_side: fill.positionSide } : {}), price: fill.price, by: fill.role, target: fill.targetKey, order_id: fill.intentId });
@@ -120,10 +131,10 @@ export class SignalIntake {
       maxLagMs: null,
       comment: `${fill.role.replace('_', '-')} filled on ${fill.targetKey}`,
     };
-    return this.lock.run(rec.id, () => this.process(rec, s, raw, 'application/json', now, fill.targetKey));
+    return this.lock.run(rec.id, () => this.process(rec, s, raw, 'application/json', now, { targetKey: fill.targetKey, leg: fill.positionSide, signed: fill.signedQty }));
   }
 
-  private async process(rec: Recorder, s: NormalizedSignal, raw: string, contentType: string | null, receivedAt: number, doneOn?: string): Promise<IntakeAnswer> {
+  private async process(rec: Recorder, s: NormalizedSignal, raw: string, contentType: string | null, receivedAt: number, doneOn?: { readonly targetKey: string; readonly leg: Side | null; readonly signed: number }): Promise<IntakeAnswer> {
     // A venue's bracket fill carries its order as the order id: booked twice, it is one signal.
     const key = dedupeKey(rec.id, s, receivedAt);
     const row: NewSignalRow = {

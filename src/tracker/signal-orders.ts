@@ -1,3 +1,4 @@
+import { denoise } from '../core/round.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Ledger } from '../core/ledger.ts';
 import { sideSign, type OrderSide, type Side } from '../core/types.ts';
@@ -38,8 +39,11 @@ export interface SignalOrderInput {
   readonly before: ReadonlyMap<string, LegState>;
   readonly after: ReadonlyMap<string, LegState>;
   readonly links: readonly ExecutionLink[];
-  /** A target whose venue already made this change (a signal's bracket filled there): it gets no order, only its bracket canceled. */
-  readonly doneOn?: string;
+  /**
+   * A target whose venue already made (part of) this change: a signal's bracket filled there for `signed`
+   * base units (+ bought, − sold). It gets an order only for what the bracket did not fill, and its bracket canceled.
+   */
+  readonly doneOn?: { readonly targetKey: string; readonly leg: Side | null; readonly signed: number };
 }
 
 const EPS = 1e-12;
@@ -67,8 +71,9 @@ export function planSignalOrders(input: SignalOrderInput): NewIntent[] {
       const was = input.before.get(leg) ?? { signed: 0, stopLoss: null, takeProfit: null };
       const now = input.after.get(leg) ?? { signed: 0, stopLoss: null, takeProfit: null };
       const m = link.multiplier;
-      const delta = (now.signed - was.signed) * m;
       const positionSide = leg === 'net' ? null : (leg as Side);
+      const done = input.doneOn && input.doneOn.targetKey === link.targetKey && input.doneOn.leg === positionSide ? input.doneOn.signed : 0;
+      const delta = (now.signed - was.signed) * m - done;
       const base = {
         user_id: input.userId,
         target_key: link.targetKey,
@@ -83,7 +88,7 @@ export function planSignalOrders(input: SignalOrderInput): NewIntent[] {
         price: null,
       } as const;
       const id = (role: string): string => clientOrderId([input.userId, link.targetKey, input.signalId, leg, role]);
-      if (Math.abs(delta) > EPS && link.targetKey !== input.doneOn) {
+      if (Math.abs(delta) > 1e-9) {
         const onlyReduces = Math.abs(now.signed) < Math.abs(was.signed) - EPS && now.signed * was.signed >= 0;
         const role = onlyReduces ? 'exit' : 'entry';
         intents.push({
@@ -93,7 +98,7 @@ export function planSignalOrders(input: SignalOrderInput): NewIntent[] {
           client_id: id(role),
           side: delta > 0 ? 'buy' : 'sell',
           type: 'market',
-          qty: Math.abs(delta),
+          qty: denoise(Math.abs(delta)),
           trigger_price: null,
           reduce_only: onlyReduces && positionSide === null ? 1 : 0,
         });
@@ -108,7 +113,7 @@ export function planSignalOrders(input: SignalOrderInput): NewIntent[] {
       }
       if (!wantsBracket) continue;
       const closeSide: OrderSide = now.signed > 0 ? 'sell' : 'buy';
-      const qty = Math.abs(now.signed) * m;
+      const qty = denoise(Math.abs(now.signed) * m);
       const reduce = positionSide === null ? 1 : 0;
       if (now.stopLoss !== null) {
         intents.push({ ...base, action: 'place', role: 'stop_loss', client_id: id('stop_loss'), side: closeSide, type: 'stop', qty, trigger_price: now.stopLoss, reduce_only: reduce });

@@ -1,3 +1,4 @@
+import { denoise } from '../../core/round.ts';
 import { errors, type Exchange, type Order } from 'ccxt';
 import { HalyardError, isHalyardError } from '../../core/errors.ts';
 import type { Clock } from '../../core/ports.ts';
@@ -66,7 +67,10 @@ export class CcxtVenue implements Venue {
     this.mode = mode;
   }
 
-  async createOrder(req: VenueOrderRequest): Promise<VenueOrder> {
+  async createOrder(asked: VenueOrderRequest): Promise<VenueOrder> {
+    // ccxt truncates an amount to the market's precision: binary noise (0.3 - 0.2 = 0.09999999999999998)
+    // would lose a whole lot, so the quantity is cleaned to 12 significant digits first.
+    const req: VenueOrderRequest = { ...asked, qty: denoise(asked.qty) };
     this.validate(req);
     const venueCid = this.remember(req.clientId);
     const hint: OrderHint = { conditional: req.type === 'stop' || req.type === 'take_profit' };

@@ -69,7 +69,9 @@ export function positionsView(target: string, changed: () => void): PositionsVie
         ? ' This is what the venue holds beyond every ledger position.'
         : r.source === 'signal'
           ? ` It is recorder #${r.recorder_id}'s signal position: a close signal goes to its log${others.length ? `, and it closes on ${others.join(', ')} too` : ''}.`
-          : '';
+          : r.source === 'engine'
+            ? ` It is ${r.strategy ?? 'an engine'}'s position: the engine is not told, so stop its strategy first or it may trade it again.`
+            : '';
     if (!window.confirm(`Close ${what} on ${target} at market?${detail}`)) return;
     button.disabled = true;
     try {
