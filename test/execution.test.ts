@@ -198,8 +198,9 @@ for (const d of DIALECTS) {
 
     it('never places an order twice when a restart finds it mid-send', async () => {
       const { user } = await userWithRecorder(store, 'crashy', { targets: [{ key: 'sim:paper' }] });
-      // The venue outlives our process, as an exchange does.
-      const venue = new SimVenue({ clock: new ManualClock(NOW), target: 'sim:paper' });
+      // The venue outlives our process, as an exchange does. It is the running server's own (its dispatcher
+      // may pick these intents up too: whichever works them, they meet the same venue).
+      const venue = (await srv.venues.get(user.id, 'sim:paper')) as SimVenue;
       await venue.setPrice(BTC, 50_000);
       const registry = new VenueRegistry(async () => venue);
       const base = { user_id: user.id, target_key: 'sim:paper', recorder_id: null, signal_id: null, action: 'place', role: 'manual', cancels_intent_id: null, symbol: BTC, side: 'buy', type: 'market', price: null, trigger_price: null, position_side: null, reduce_only: 0, source: 'webapp', opened_by: 'user' };
