@@ -189,3 +189,8 @@ export async function listVenuePositions(db: Kysely<Database>, userId: number, t
   if (targetKey !== undefined) q = q.where('target_key', '=', targetKey);
   return q.orderBy('target_key').orderBy('symbol').orderBy('side').execute();
 }
+
+/** Marks an intent's fill booked on the ledger up to what it has filled (run in the booking's transaction). */
+export async function markBooked(db: Kysely<Database>, i: Pick<IntentRow, 'id' | 'filled_qty' | 'avg_fill_price'>): Promise<void> {
+  await db.updateTable('order_intents').set({ booked_qty: i.filled_qty, booked_cost: (i.avg_fill_price ?? 0) * i.filled_qty }).where('id', '=', i.id).execute();
+}

@@ -7,7 +7,6 @@ import { clientOrderId } from '../exchange/client-id.ts';
 import { venueSymbol } from '../exchange/symbols.ts';
 import { parseTargetKey, type Target } from '../exchange/targets.ts';
 import { userIntent, type IntentRow } from '../store/order-intents.ts';
-import { ledgerRows } from '../store/reconciliation.ts';
 import type { Database } from '../store/schema.ts';
 import type { PositionRow } from '../store/positions.ts';
 import type { OrderDispatcher } from './dispatcher.ts';
@@ -16,19 +15,12 @@ import type { SignalIntake } from './intake.ts';
 import type { ManualOrder, ManualOrders } from './manual-orders.ts';
 import type { MarkBook } from './marks.ts';
 import type { VenueRegistry } from './venue-registry.ts';
+import { attributedOn } from './attributed.ts';
 
 const EPS = 1e-9;
 
 /** What to close on a target: one ledger position by id, or what the venue holds of a symbol that no ledger position explains. */
 export type CloseRequest = { readonly positionId: string } | { readonly symbol: string; readonly positionSide?: Side };
-
-/** A close's order on the chosen target and the position it was booked against (null for an untracked holding). */
-export interface CloseOutcome {
-  readonly intent: IntentRow;
-  readonly positionId: string | null;
-  /** The other targets a signal position's close went to (the recorder's other links). */
-  readonly alsoOn: readonly string[];
-}
 
 /**
  * Closes exactly the row a user chose on a target's terminal — its quantity, its leg — and books the fill
@@ -52,20 +44,20 @@ export class PositionCloser {
     private readonly clock: Clock,
   ) {}
 
-  /** Closes what `req` names on `targetKey` for `userId`. */
-  async close(userId: number, targetKey: string, req: CloseRequest): Promise<CloseOutcome> {
+  /** Closes what `req` names on `targetKey` for `userId`; answers the close's order on that target. */
+  async close(userId: number, targetKey: string, req: CloseRequest): Promise<IntentRow> {
     const target = parseTargetKey(targetKey);
     if ('positionId' in req) return this.closePosition(userId, target, req.positionId);
     return this.closeUntracked(userId, target, req.symbol, req.positionSide);
   }
 
-  private async closePosition(userId: number, target: Target, positionId: string): Promise<CloseOutcome> {
+  private async closePosition(userId: number, target: Target, positionId: string): Promise<IntentRow> {
     const row = await this.db.selectFrom('positions').selectAll().where('id', '=', positionId).where('user_id', '=', userId).executeTakeFirst();
     const links = row?.recorder_id != null ? await this.db.selectFrom('recorder_targets').select(['target_key', 'multiplier']).where('recorder_id', '=', row.recorder_id).execute() : [];
     const onTarget = row !== undefined && (row.target_key === target.key || (row.target_key === null && links.some((l) => l.target_key === target.key)));
     if (!row || !onTarget) throw new HalyardError('not_found', `no position ${positionId} on ${target.key}`);
     if (row.status !== 'open') throw new HalyardError('conflict', `position ${positionId} is ${row.status} already: nothing to close`);
-    if (row.source === 'signal') return this.closeSignalPosition(userId, target, row, links.map((l) => l.target_key));
+    if (row.source === 'signal') return this.closeSignalPosition(userId, target, row);
     if (row.source === 'engine' && target.exchange === 'sim') {
       throw new HalyardError('invalid_input', `position ${positionId} is in its engine's own simulated exchange: only the engine closes it`);
     }
@@ -78,11 +70,11 @@ export class PositionCloser {
     const clientId = clientOrderId([userId, target.key, 'close', positionId, this.clock.now()]);
     const intent = await this.orders.placeIntent(userId, { role: 'close', clientId, targetKey: target.key, symbol, side, type: 'market', qty: row.qty, o, positionId });
     await this.dispatcher.settle(userId, target.key);
-    return { intent: await userIntent(this.db, userId, intent.id), positionId, alsoOn: [] };
+    return userIntent(this.db, userId, intent.id);
   }
 
   /** A CLOSE signal of the recorder's ticker and leg, at the server's latest price; answers this target's exit order. */
-  private async closeSignalPosition(userId: number, target: Target, row: PositionRow, linked: readonly string[]): Promise<CloseOutcome> {
+  private async closeSignalPosition(userId: number, target: Target, row: PositionRow): Promise<IntentRow> {
     const leg = (row.position_side as Side | null) ?? null;
     const price = this.marks.get(row.symbol)?.price ?? row.last_price ?? null;
     const answer = await this.intake.closeFromDashboard(userId, row.recorder_id ?? 0, row.symbol, leg, price);
@@ -106,11 +98,11 @@ export class PositionCloser {
       exit = await exitOf();
     }
     if (!exit) throw new HalyardError('conflict', `position ${row.id} closed in the signal log (signal ${answer.signal_id}), but ${target.key} got no exit order: its size there rounds to nothing`);
-    return { intent: exit, positionId: row.id, alsoOn: linked.filter((k) => k !== target.key) };
+    return exit;
   }
 
   /** Closes the part of the venue's position of `ticker` (and leg) that no ledger position explains. */
-  private async closeUntracked(userId: number, target: Target, ticker: string, positionSide: Side | undefined): Promise<CloseOutcome> {
+  private async closeUntracked(userId: number, target: Target, ticker: string, positionSide: Side | undefined): Promise<IntentRow> {
     const symbol = venueSymbol(ticker, target.exchange);
     const venue = await this.venues.get(userId, target.key);
     const held = (await venue.fetchPositions([symbol])).filter((p) => p.symbol === symbol && (!positionSide || p.positionSide === positionSide));
@@ -118,19 +110,7 @@ export class PositionCloser {
     if (!p) throw new HalyardError('not_found', `no open ${symbol}${positionSide ? ` ${positionSide}` : ''} position on ${target.key}`);
     if (other) throw new HalyardError('invalid_input', `${symbol} has a long and a short leg on ${target.key}: say position_side`);
     const leg = p.positionSide;
-    let ours = 0;
-    const explaining: string[] = [];
-    for (const r of await ledgerRows(this.db, userId, target.key)) {
-      let s: string;
-      try {
-        s = venueSymbol(r.symbol, target.exchange);
-      } catch {
-        continue;
-      }
-      if (s !== symbol || (leg !== null && r.position_side !== leg) || (leg === null && r.position_side !== null)) continue;
-      ours += sideSign(r.side as Side) * r.qty;
-      explaining.push(r.id);
-    }
+    const { net: ours, ids: explaining } = await attributedOn(this.db, userId, target.key, symbol, leg);
     const venueSigned = sideSign(p.side) * p.qty;
     const extra = venueSigned - ours;
     // Only what the venue holds beyond the ledger, on the venue's own side, is untracked.
@@ -143,6 +123,6 @@ export class PositionCloser {
     const clientId = clientOrderId([userId, target.key, 'close', symbol, p.side, this.clock.now()]);
     const intent = await this.orders.placeIntent(userId, { role: 'close', clientId, targetKey: target.key, symbol, side, type: 'market', qty, o });
     await this.dispatcher.settle(userId, target.key);
-    return { intent: await userIntent(this.db, userId, intent.id), positionId: null, alsoOn: [] };
+    return userIntent(this.db, userId, intent.id);
   }
 }

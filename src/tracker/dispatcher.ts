@@ -3,7 +3,7 @@ import { HalyardError, errorMessage, isHalyardError } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
 import type { Venue } from '../core/venue.ts';
 import { SimVenue } from '../exchange/sim/index.ts';
-import { intentById, liveIntents, type IntentRow } from '../store/order-intents.ts';
+import { intentById, liveIntents, markBooked, type IntentRow } from '../store/order-intents.ts';
 import type { Database } from '../store/schema.ts';
 import { IntentWorker, signalPrices, type DispatchLog } from './intent-worker.ts';
 import type { VenueRegistry } from './venue-registry.ts';
@@ -28,9 +28,8 @@ export interface SignalBracketFill {
   readonly signedQty: number;
 }
 
-/** What settling a target did: the positions its new fills moved and the bracket intents written (already worked once). */
+/** What settling a target did: the bracket intents its bookings wrote (already worked once). */
 export interface Settled {
-  readonly touched: readonly string[];
   readonly written: readonly number[];
 }
 
@@ -155,18 +154,16 @@ export class OrderDispatcher {
    * order; the server after each pass, every `refreshMs` while orders rest, and once at start.
    */
   async settle(userId: number, targetKey: string): Promise<Settled> {
-    const touched = new Set<string>();
     const written: number[] = [];
     for (let round = 0; round < 4; round += 1) {
       await this.refresh(userId, targetKey);
       const out = await bookFills(this.db, userId, targetKey, this.clock.now());
       await this.bookSignalBrackets(userId, targetKey);
-      for (const t of out.touched) touched.add(t);
       written.push(...out.written);
       if (out.written.length === 0) break;
       await this.runTarget(userId, targetKey);
     }
-    return { touched: [...touched], written };
+    return { written };
   }
 
   /**
@@ -206,7 +203,7 @@ export class OrderDispatcher {
           continue;
         }
       }
-      await this.db.updateTable('order_intents').set({ booked_qty: i.filled_qty, booked_cost: i.avg_fill_price * i.filled_qty }).where('id', '=', i.id).execute();
+      await markBooked(this.db, i);
       n += 1;
     }
     return n;

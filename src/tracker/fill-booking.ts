@@ -4,7 +4,7 @@ import { sideSign, type OrderSide, type PositionSource, type Side } from '../cor
 import { clientOrderId } from '../exchange/client-id.ts';
 import { venueSymbol } from '../exchange/symbols.ts';
 import { parseTargetKey } from '../exchange/targets.ts';
-import { insertIntents, type IntentRow, type NewIntent } from '../store/order-intents.ts';
+import { insertIntents, markBooked, type IntentRow, type NewIntent } from '../store/order-intents.ts';
 import { inLedgerForm, savePositionChanges, type PositionRow } from '../store/positions.ts';
 import { audit } from '../store/reconciliation.ts';
 import type { Database } from '../store/schema.ts';
@@ -12,13 +12,8 @@ import { applyWebappFillIn, webappLocks } from './webapp-book.ts';
 
 const EPS = 1e-12;
 
-/** What one booking pass did on a target. */
+/** What one booking pass wrote: the bracket orders and cancels that keep dashboard positions' stop-loss / take-profit in step (ids). */
 export interface BookingOutcome {
-  /** Intents whose new fills were booked. */
-  readonly booked: number;
-  /** Ledger positions the fills moved. */
-  readonly touched: readonly string[];
-  /** Bracket orders and cancels written to keep dashboard positions' stop-loss / take-profit in step (ids). */
   readonly written: readonly number[];
 }
 
@@ -51,7 +46,6 @@ export async function bookFills(db: Kysely<Database>, userId: number, targetKey:
         .orderBy('id')
         .execute();
       const touched = new Set<string>();
-      let booked = 0;
       for (const i of due) {
         const qty = i.filled_qty - i.booked_qty;
         if (i.avg_fill_price !== null && qty > EPS) {
@@ -59,13 +53,8 @@ export async function bookFills(db: Kysely<Database>, userId: number, targetKey:
           const cost = i.avg_fill_price * i.filled_qty - i.booked_cost;
           const price = cost > 0 ? cost / qty : i.avg_fill_price;
           for (const id of await bookOne(trx, userId, i, qty, price, now)) touched.add(id);
-          booked += 1;
         }
-        await trx
-          .updateTable('order_intents')
-          .set({ booked_qty: i.filled_qty, booked_cost: (i.avg_fill_price ?? 0) * i.filled_qty })
-          .where('id', '=', i.id)
-          .execute();
+        await markBooked(trx, i);
       }
       // Positions whose bracket the venue dropped (one-way netting cancels a reduce-only order whose side
       // the venue no longer holds) are redrawn too, as are those the fills moved.
@@ -80,7 +69,7 @@ export async function bookFills(db: Kysely<Database>, userId: number, targetKey:
         .execute();
       const sync = new Set([...touched, ...guarded.map((g) => g.id)]);
       const written = sync.size > 0 ? await syncBrackets(trx, userId, targetKey, [...sync], now) : [];
-      return { booked, touched: [...touched], written };
+      return { written };
     }),
   );
 }

@@ -7,10 +7,8 @@ import { SimVenue } from '../exchange/sim/index.ts';
 import { DEFAULT_SIM_INSTRUMENTS, instrumentOf } from '../exchange/sim/instruments.ts';
 import { intentById, openBracketIntents, saveVenuePositions, targetIntents, updateIntent, venueRequestOf, type IntentRow } from '../store/order-intents.ts';
 import type { Database } from '../store/schema.ts';
-import { ledgerRows } from '../store/reconciliation.ts';
-import { sideSign, type Side } from '../core/types.ts';
-import { venueSymbol } from '../exchange/symbols.ts';
-import { parseTargetKey } from '../exchange/targets.ts';
+import { sideSign } from '../core/types.ts';
+import { attributedOn } from './attributed.ts';
 
 /** Prices of the signals behind `rows` (signal id → price). */
 export async function signalPrices(db: Kysely<Database>, rows: readonly IntentRow[]): Promise<Map<number, number>> {
@@ -18,23 +16,6 @@ export async function signalPrices(db: Kysely<Database>, rows: readonly IntentRo
   if (ids.length === 0) return new Map();
   const found = await db.selectFrom('signals').select(['id', 'price']).where('id', 'in', ids).execute();
   return new Map(found.filter((r) => r.price !== null).map((r) => [r.id, r.price as number]));
-}
-
-/** The signed one-way size (base units) the ledger attributes to a user's target on a venue symbol. */
-async function ledgerNet(db: Kysely<Database>, userId: number, targetKey: string, symbol: string): Promise<number> {
-  const exchange = parseTargetKey(targetKey).exchange;
-  let net = 0;
-  for (const r of await ledgerRows(db, userId, targetKey)) {
-    if (r.position_side !== null) continue;
-    let s: string;
-    try {
-      s = venueSymbol(r.symbol, exchange);
-    } catch {
-      continue;
-    }
-    if (s === symbol) net += sideSign(r.side as Side) * r.qty;
-  }
-  return net;
 }
 
 /** Something the dispatcher logs. */
@@ -150,7 +131,7 @@ export class IntentWorker {
     // other way (then the venue is the ledger plus this share: send it in full, plain), or the share is
     // gone already (its bracket filled: the venue is the ledger: send nothing). Otherwise leave it as planned.
     const venueNet = held ? sideSign(held.side) * held.qty : 0;
-    const ledger = await ledgerNet(db, i.user_id, i.target_key, i.symbol);
+    const ledger = (await attributedOn(db, i.user_id, i.target_key, i.symbol, null)).net;
     const share = i.side === 'sell' ? i.qty : -i.qty;
     // Venues report whole lots; the ledger keeps float sums: a difference under one lot is rounding.
     let lot = 0;

@@ -18,9 +18,9 @@ export interface ManualOrder extends Omit<VenueOrderRequest, 'clientId'> {
   readonly targetKey: string;
   /** The caller's idempotency key: the same key places one order, however often it is sent. */
   readonly clientKey?: string;
-  /** Places a reduce-only stop at this trigger price for the filled quantity after the entry fills. */
+  /** A stop-loss trigger (quote): once the entry fills, the dashboard position's bracket rests at it for the whole position. */
   readonly stopLoss?: number;
-  /** Places a reduce-only take-profit at this trigger price for the filled quantity after the entry fills. */
+  /** A take-profit trigger (quote): once the entry fills, the dashboard position's bracket rests at it for the whole position. */
   readonly takeProfit?: number;
 }
 

@@ -37,13 +37,8 @@ export const webappLocks = new KeyedLock();
  * position with source webapp"): each filled order moves the user's `webapp` position of that target ×
  * symbol × leg through the one ledger (DCA, reduce, flip, close), with an entry, a trade when it closes
  * and an audit row. The reconciler treats these like engine positions: gone from the exchange after
- * consecutive flat reports → closed externally. Returns the ids of the positions it touched.
+ * consecutive flat reports → closed externally. Runs in the caller's transaction, under `webappLocks` for the target; returns the ids of the positions it touched.
  */
-export async function applyWebappFill(db: Kysely<Database>, userId: number, f: WebappFill): Promise<string[]> {
-  return webappLocks.run(`${userId}|${f.targetKey}`, () => db.transaction().execute((trx) => applyWebappFillIn(trx, userId, f)));
-}
-
-/** `applyWebappFill` inside the caller's transaction (the caller holds `webappLocks` for the target). */
 export async function applyWebappFillIn(trx: Kysely<Database>, userId: number, f: WebappFill): Promise<string[]> {
   const ticker = tickerOf(f.symbol);
   const rows = await trx.selectFrom('positions').selectAll().where('user_id', '=', userId).where('target_key', '=', f.targetKey).where('source', '=', 'webapp').execute();

@@ -163,7 +163,7 @@ export async function orderRoutes(root: FastifyInstance, opts: OrderRouteOptions
     async (req, reply) => {
       const b = req.body;
       if (!b.position_id && !b.symbol) throw new HalyardError('invalid_input', 'say which position to close: position_id (a row of the terminal) or symbol (what the venue holds beyond the ledger)');
-      const { intent } = await closer.close(userOf(req).id, requiredTarget(b), b.position_id ? { positionId: b.position_id } : { symbol: b.symbol ?? '', ...(b.position_side ? { positionSide: b.position_side } : {}) });
+      const intent = await closer.close(userOf(req).id, requiredTarget(b), b.position_id ? { positionId: b.position_id } : { symbol: b.symbol ?? '', ...(b.position_side ? { positionSide: b.position_side } : {}) });
       return reply.code(intent.status === 'pending' ? 202 : 201).send(orderView(intent));
     },
   );
