@@ -88,6 +88,16 @@ for (const d of DIALECTS) {
       const refused = await api<{ error: { code: string; message: string } }>(srv.base, token, '/api/positions/close', { method: 'POST', body: JSON.stringify({ target: 'binance:paper', symbol: 'BTCUSDT' }) });
       expect([refused.status, refused.json.error.code]).toEqual([409, 'conflict']);
       expect(refused.json.error.message).toMatch(/close those positions by position_id/);
+      // Another user can neither close nor see these rows, and no refusal stores an order.
+      const countOrders = async () => Number((await store.db.selectFrom('order_intents').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+      const before = await countOrders();
+      const stranger = await userWithRecorder(store, `stranger-${d.name}`, { targets: [{ key: 'binance:paper', multiplier: 1 }] });
+      const theirs = await api<{ error: { code: string } }>(srv.base, stranger.token, '/api/positions/close', { method: 'POST', body: JSON.stringify({ target: 'binance:paper', position_id: open[0]!.id }) });
+      expect([theirs.status, theirs.json.error.code]).toEqual([404, 'not_found']);
+      const vague = await api<{ error: { code: string } }>(srv.base, token, '/api/positions/close', { method: 'POST', body: JSON.stringify({ target: 'binance:paper' }) });
+      expect([vague.status, vague.json.error.code]).toEqual([400, 'invalid_input']);
+      expect(await countOrders()).toBe(before);
+      expect((await api<Pos[]>(srv.base, token, '/api/positions?exchange=binance&env=paper')).json.map((p) => p.size)).toEqual([0.2]);
       // An engine's position in its own simulated exchange is the engine's to close.
       await insertEnginePosition(store.db, { id: 'e-sim-1', userId: user.id, target: 'sim:paper', symbol: 'BTCUSDT', side: 'long', qty: 1, price: 50_000, openedAt: NOW });
       const own = await api<{ error: { code: string; message: string } }>(srv.base, token, '/api/positions/close', { method: 'POST', body: JSON.stringify({ target: 'sim:paper', position_id: 'e-sim-1' }) });
