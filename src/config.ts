@@ -36,6 +36,14 @@ export const SettingsSchema = z.object({
   PUBLIC_URL: optionalUrl,
   ENCRYPTION_KEY: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(32, 'must be at least 32 characters (openssl rand -hex 32)').optional()),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** `pretty` (human lines), `json` (one JSON object a line), or `auto`: pretty on a terminal, JSON otherwise. */
+  LOG_FORMAT: z.preprocess((v) => (v === '' || v === undefined ? undefined : String(v).toLowerCase()), z.enum(['auto', 'pretty', 'json']).default('auto')),
+  /** Requests per minute and client IP on every route of `serve` before 429. */
+  RATE_LIMIT_PER_IP_PER_MIN: num(6_000).refine((v) => Number.isInteger(v) && v >= 1, 'must be an integer >= 1'),
+  /** Signal deliveries per minute and recorder before 429. */
+  RATE_LIMIT_PER_RECORDER_PER_MIN: num(600).refine((v) => Number.isInteger(v) && v >= 1, 'must be an integer >= 1'),
+  /** Largest request body `serve` takes (bytes), API and webhooks. */
+  BODY_LIMIT_BYTES: num(64 * 1024).refine((v) => Number.isInteger(v) && v >= 1024, 'must be an integer >= 1024'),
 });
 
 /** Validated settings. */

@@ -100,6 +100,7 @@ for (const d of DIALECTS) {
             ['004-live-path', true],
             ['005-alerts', true],
             ['006-target-settings', true],
+            ['007-tokens-secrets', true],
           ]);
           expect((await userByName(again.db, 'migrant')).trading_mode).toBe('both');
           const n = await again.db.selectFrom('targets').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

@@ -46,6 +46,7 @@ export function registerServeCommand(program: Command, settings: () => Settings)
           graceMs: s.RECONCILE_GRACE_S * 1000,
         },
         enginePollIntervalS: s.ENGINE_POLL_INTERVAL_S,
+        limits: { perIpPerMinute: s.RATE_LIMIT_PER_IP_PER_MIN, perRecorderPerMinute: s.RATE_LIMIT_PER_RECORDER_PER_MIN, bodyLimit: s.BODY_LIMIT_BYTES },
         outputDir: s.OUTPUT_PATH,
       });
       let address: string;

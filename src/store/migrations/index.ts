@@ -6,6 +6,7 @@ import { engineMigration } from './003-engine.ts';
 import { livePathMigration } from './004-live-path.ts';
 import { alertsMigration } from './005-alerts.ts';
 import { targetSettingsMigration } from './006-target-settings.ts';
+import { tokensSecretsMigration } from './007-tokens-secrets.ts';
 
 /** Every migration in order; names sort in the order they run. Never edit one that has shipped: add the next. */
 export function migrationProvider(dialect: Dialect): MigrationProvider {
@@ -15,6 +16,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '004-live-path': livePathMigration(dialect),
         '005-alerts': alertsMigration(dialect),
         '006-target-settings': targetSettingsMigration(dialect),
+        '007-tokens-secrets': tokensSecretsMigration(dialect),
       };
     },
   };
