@@ -119,8 +119,10 @@ for (const d of DIALECTS) {
       // Nobody else sees it.
       expect((await terminal(other.token)).rows).toEqual([]);
 
-      // Marked at the server's latest price.
-      srv.marks.set('BTCUSDT', 61_000, NOW);
+      // Marked at the user's latest price (another user's price marks nothing of this user's).
+      srv.marks.set(other.user.id, 'BTCUSDT', 1, NOW);
+      expect((await terminal(token)).rows[0]!.mark_price).not.toBe(1);
+      srv.marks.set(user.id, 'BTCUSDT', 61_000, NOW);
       const marked = (await terminal(token)).rows[0]!;
       expect(marked.mark_price).toBe(61_000);
       expect(marked.pnl).toBeCloseTo((61_000 - fill) * 0.5, 6);
@@ -287,14 +289,15 @@ for (const d of DIALECTS) {
       expect(await until(() => sa.events.some((e) => e.event === 'changed' && (e.data.topics as string[]).includes('signals')))).toBe(true);
       const changed = sa.events.filter((e) => e.event === 'changed').flatMap((e) => e.data.topics as string[]);
       expect(changed).toEqual(expect.arrayContaining(['signals', 'positions']));
-      // The signal's price is a mark, pushed to everyone; the change itself only to its user.
-      expect(await until(() => sb.events.some((e) => e.event === 'marks' && (e.data.ETHUSDT as { price: number } | undefined)?.price === 3_210.5))).toBe(true);
+      // The signal's price is a mark of its user, pushed to that user only, as is the change itself.
+      expect(await until(() => sa.events.some((e) => e.event === 'marks' && (e.data.ETHUSDT as { price: number } | undefined)?.price === 3_210.5))).toBe(true);
       await new Promise((r) => setTimeout(r, 200));
       expect(sb.events.filter((e) => e.event === 'changed')).toEqual([]);
+      expect(sb.events.filter((e) => e.event === 'marks' && Object.keys(e.data).length > 0)).toEqual([]);
       await sa.close();
       await sb.close();
       // The recorder's own view of the position is marked at the server's price too.
-      srv.marks.set('ETHUSDT', 3_300, NOW);
+      srv.marks.set(a.user.id, 'ETHUSDT', 3_300, NOW);
       const recPos = (await api<{ status: string; mark_price: number; pnl: number }[]>(srv.base, a.token, `/api/recorders/${a.recorder.id}/positions?status=open`)).json;
       expect(recPos.map((p) => [p.status, p.mark_price])).toEqual([['open', 3_300]]);
       expect(recPos[0]!.pnl).toBeCloseTo(3_300 - 3_210.5, 9);
@@ -302,8 +305,10 @@ for (const d of DIALECTS) {
 
     it('lists the backtest runs of the output folder with their figures, and gives one with its chart', async () => {
       const { token } = await createUser(store.db, 'researcher', 'paper', NOW);
+      const stranger = await createUser(store.db, 'stranger', 'paper', NOW);
       const result = fixtureResult(3_000);
-      await writeRun(result, join(out, 'sma-run-1'));
+      await writeRun(result, join(out, 'sma-run-1'), { owner: 'researcher' });
+      await writeRun(result, join(out, 'nobodys-run'));
       mkdirSync(join(out, 'not-a-run'));
       writeFileSync(join(out, 'not-a-run', 'notes.txt'), 'hello');
       const list = (await api<{ id: string; trades: number; return_pct: number; win_rate: number; has_report: boolean }[]>(srv.base, token, '/api/backtests')).json;
@@ -320,6 +325,11 @@ for (const d of DIALECTS) {
       expect(detail.json.chart.eq).toHaveLength(detail.json.chart.t.length);
       expect(detail.json.chart.markers.length).toBeGreaterThan(0);
       expect((await api(srv.base, token, '/api/backtests/nope')).status).toBe(404);
+      // Another user's run, and a run nobody owns, are not there for this user: the same 404, naming no path.
+      expect((await api(srv.base, stranger.token, '/api/backtests')).json).toEqual([]);
+      const hidden = await api<{ error: { message: string } }>(srv.base, stranger.token, '/api/backtests/sma-run-1');
+      expect([hidden.status, hidden.json.error.message]).toEqual([404, "no backtest run 'sma-run-1'"]);
+      expect((await api(srv.base, token, '/api/backtests/nobodys-run')).status).toBe(404);
       expect((await api(srv.base, token, '/api/backtests/..%2F..%2Fetc')).status).toBe(400);
       expect((await fetch(`${srv.base}/api/backtests`)).status).toBe(401);
     });

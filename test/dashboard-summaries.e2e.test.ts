@@ -254,7 +254,7 @@ describe.skipIf(chromiumSkipReason !== null)(`dashboard summaries against their 
 
   it("Backtests: a run's net profit, trades, fees and win rate are those of its trades table", async () => {
     // A run small enough to list every trade, written into the demo's output folder beside the demo's own.
-    const run = await runHalyard(['backtest', 'strategies/sma-cross.ts', '--synthetic', '--days', '20', '--out', join(s.demo.dir, 'output', E2E_RUN_ID)], {});
+    const run = await runHalyard(['backtest', 'strategies/sma-cross.ts', '--synthetic', '--days', '20', '--out', join(s.demo.dir, 'output', E2E_RUN_ID), '--owner', 'demo'], {});
     expect(run.code, run.stderr).toBe(0);
     const { page, faults } = await s.fresh();
     await signIn(page, s.demo.base, s.demo.token, `#/backtests/${E2E_RUN_ID}`);

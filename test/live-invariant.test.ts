@@ -158,7 +158,7 @@ for (const d of DIALECTS) {
               case 'move': {
                 price = Math.round(price * (1 + a.pct) * 100) / 100;
                 await sim.setPrice(SYMBOL, price);
-                srv.marks.set(TICKER, price, srv.clock.now());
+                srv.marks.set(user.id, TICKER, price, srv.clock.now());
                 break;
               }
               case 'market':

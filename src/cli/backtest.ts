@@ -15,6 +15,7 @@ import { runBacktest, type FundingInput } from '../engine/backtest.ts';
 import type { FillModel, SlTpPolicy } from '../engine/result.ts';
 import { loadFundingCsv } from '../data/funding.ts';
 import { serializeResults, writeRun } from '../report/index.ts';
+import { parseOwner } from '../report/run-meta.ts';
 import { loadStrategyFile } from '../strategy/load.ts';
 import { parseParams } from '../strategy/strategy.ts';
 import { nonNegative, parseTime } from './options.ts';
@@ -72,6 +73,8 @@ interface BacktestOptions {
   funding?: string;
   mmr: number;
   out?: string;
+  owner?: string;
+  share?: boolean;
   json?: boolean;
   report: boolean;
   progress: boolean;
@@ -141,6 +144,8 @@ export function registerBacktestCommand(program: Command, settings: () => Settin
     .option('--funding <rate|file>', 'funding rate per 8 h (e.g. 0.0001) or a CSV of timestamp,rate')
     .option('--mmr <rate>', 'maintenance margin rate for liquidation prices', nonNegative('--mmr'), 0.005)
     .option('--out <dir>', 'run folder (default: OUTPUT_PATH/<run-id>)')
+    .option('--owner <user>', "the user whose run this is (the server lists it to that user's dashboard)", parseOwner)
+    .option('--share', "list the run to every user of the server's dashboard")
     .option('--json', 'print only the results JSON on stdout')
     .option('--no-report', 'do not write the run folder')
     .option('--no-progress', 'no progress bar')
@@ -191,7 +196,7 @@ export function registerBacktestCommand(program: Command, settings: () => Settin
       let json: string | null = null;
       if (o.report) {
         dir = o.out ?? (await claimRunDir(s.OUTPUT_PATH, strategy.name));
-        json = (await writeRun(result, dir)).resultsJson;
+        json = (await writeRun(result, dir, { ...(o.owner !== undefined ? { owner: o.owner } : {}), ...(o.share ? { shared: true } : {}) })).resultsJson;
       }
       if (o.json) {
         process.stdout.write(json ?? serializeResults(result));

@@ -79,7 +79,7 @@ export async function runDemo(o: DemoOptions, s: Settings): Promise<void> {
   const { user, token } = await createUser(store.db, 'demo', 'paper', now);
   const recorder = await createRecorder(store.db, { userId: user.id, name: 'TV demo', positionMode: 'oneway', strategy: 'tv-ema-cross', targets: [{ key: 'sim:paper', multiplier: 1 }] }, now);
   const source = await createEngineSource(store.db, undefined, { userId: user.id, name: 'demo paper run', targetKey: 'sim:paper' }, now);
-  void demoBacktest(join(dir, 'output', 'demo-sma-cross'), log);
+  void demoBacktest(join(dir, 'output', 'demo-sma-cross'), user.name, log);
 
   // The paper run: its own simulated exchange (as `halyard paper` has), events through the outbox.
   const Cls = await loadStrategyFile(join(ROOT, 'strategies', 'sma-cross.ts'));
@@ -122,7 +122,7 @@ export async function runDemo(o: DemoOptions, s: Settings): Promise<void> {
     ].join('\n'),
   );
 
-  const feed = feedCandles({ rt, server, marks, store, sender, webhook: `${address}/hooks/signals/${recorder.secret}`, intervalMs: o.intervalMs, signal: controller.signal, log });
+  const feed = feedCandles({ rt, server, marks, userId: user.id, store, sender, webhook: `${address}/hooks/signals/${recorder.secret}`, intervalMs: o.intervalMs, signal: controller.signal, log });
   await new Promise<void>((done) => (controller.signal.aborted ? done() : controller.signal.addEventListener('abort', () => done(), { once: true })));
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
@@ -139,6 +139,8 @@ interface FeedDeps {
   readonly rt: PaperRuntime;
   readonly server: Awaited<ReturnType<typeof buildServer>>;
   readonly marks: MarkBook;
+  /** The demo user, whose marks the candles move. */
+  readonly userId: number;
   readonly store: Awaited<ReturnType<typeof openStore>>;
   readonly sender: OutboxSender;
   readonly webhook: string;
@@ -162,7 +164,7 @@ async function feedCandles(d: FeedDeps): Promise<void> {
   for (let i = WARM; i < c.length && !d.signal.aborted; i++) {
     const k = row(i);
     const closeTs = k.ts + MINUTE;
-    d.marks.set(TICKER, k.close, closeTs);
+    d.marks.set(d.userId, TICKER, k.close, closeTs);
     // Every user's simulated market moves with the candle (orders from the dashboard fill there).
     for (const u of await d.store.db.selectFrom('users').select('id').execute()) {
       const v = await d.server.venues.get(u.id, 'sim:paper');
@@ -225,11 +227,11 @@ class EmaCross {
 }
 
 /** Writes one synthetic backtest run for the Backtests page (a child `halyard backtest`, as a user would run it). */
-function demoBacktest(out: string, log: ReturnType<typeof createLogger>): Promise<void> {
+function demoBacktest(out: string, owner: string, log: ReturnType<typeof createLogger>): Promise<void> {
   return new Promise((done) => {
     const child = spawn(
       process.execPath,
-      [join(ROOT, 'bin', 'halyard.js'), 'backtest', join(ROOT, 'strategies', 'sma-cross.ts'), '--synthetic', '--days', '30', '--out', out, '--param', 'fast=20', '--param', 'slow=80', '--json'],
+      [join(ROOT, 'bin', 'halyard.js'), 'backtest', join(ROOT, 'strategies', 'sma-cross.ts'), '--synthetic', '--days', '30', '--out', out, '--owner', owner, '--param', 'fast=20', '--param', 'slow=80', '--json'],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let err = '';

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { HalyardError } from '../core/errors.ts';
 import type { ChartData } from './chart-data.ts';
 import type { ResultsJson } from './results.ts';
+import { readRunMeta, visibleTo } from './run-meta.ts';
 
 /** A backtest run found under the output folder, with its headline figures. */
 export interface RunListing {
@@ -89,8 +90,11 @@ function listing(id: string, r: ResultsJson, writtenAt: number, hasReport: boole
   };
 }
 
-/** The runs under `outputDir` (each a folder with results.json), newest first; a missing folder has none. */
-export async function listRuns(outputDir: string): Promise<RunListing[]> {
+/**
+ * The runs under `outputDir` (each a folder with results.json) that `viewer` may see (owned by that user
+ * name or shared), newest first; a missing folder has none.
+ */
+export async function listRuns(outputDir: string, viewer: string): Promise<RunListing[]> {
   const root = resolve(outputDir);
   let names: string[];
   try {
@@ -101,6 +105,7 @@ export async function listRuns(outputDir: string): Promise<RunListing[]> {
   const found = await Promise.all(
     names.map(async (id) => {
       const dir = join(root, id);
+      if (!visibleTo(await readRunMeta(dir), viewer)) return null;
       const r = await readResults(dir);
       return r ? listing(id, r.results, r.writtenAt, await exists(join(dir, 'report.html'))) : null;
     }),
@@ -108,12 +113,15 @@ export async function listRuns(outputDir: string): Promise<RunListing[]> {
   return found.filter((r): r is RunListing => r !== null).sort((a, b) => b.created_at - a.created_at || a.id.localeCompare(b.id));
 }
 
-/** One run: its results and the chart data embedded in its report.html (null without a report). */
-export async function runDetail(outputDir: string, id: string): Promise<RunDetail> {
+/**
+ * One run `viewer` may see: its results and the chart data embedded in its report.html (null without a
+ * report). Another user's run and a missing one answer the same not_found, which names no server path.
+ */
+export async function runDetail(outputDir: string, id: string, viewer: string): Promise<RunDetail> {
   if (!RUN_ID.test(id)) throw new HalyardError('invalid_input', `not a run id: ${JSON.stringify(id)}`);
   const dir = join(resolve(outputDir), id);
-  const r = await readResults(dir);
-  if (!r) throw new HalyardError('not_found', `no backtest run ${id} (no readable results.json in ${dir})`);
+  const r = visibleTo(await readRunMeta(dir), viewer) ? await readResults(dir) : null;
+  if (!r) throw new HalyardError('not_found', `no backtest run '${id}'`);
   const chart = await chartOfReport(join(dir, 'report.html'));
   return {
     run: listing(id, r.results, r.writtenAt, chart !== null),

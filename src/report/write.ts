@@ -3,9 +3,10 @@ import { join, resolve } from 'node:path';
 import type { BacktestResult } from '../engine/result.ts';
 import { tradesCsv } from './csv.ts';
 import { reportHtml } from './html.ts';
+import { RUN_META_FILE, runMetaJson, type RunMeta } from './run-meta.ts';
 import { serializeResults } from './results.ts';
 
-/** Files a run writes, in the order they are written. */
+/** Files a run writes, in the order they are written (and `run.json` when it has an owner or is shared). */
 export const RUN_FILES = ['results.json', 'trades.csv', 'report.html'] as const;
 
 /** Where a run was written: the absolute directory and the absolute path of each file. */
@@ -16,8 +17,12 @@ export interface WrittenRun {
   readonly resultsJson: string;
 }
 
-/** Writes results.json, trades.csv and report.html into `outDir` (created if missing; files overwritten). */
-export async function writeRun(result: BacktestResult, outDir: string): Promise<WrittenRun> {
+/**
+ * Writes results.json, trades.csv and report.html into `outDir` (created if missing; files overwritten),
+ * and run.json when `meta` names an owner or shares the run.
+ */
+export async function writeRun(result: BacktestResult, outDir: string, meta: RunMeta = {}): Promise<WrittenRun> {
+  const metaJson = runMetaJson(meta); // checked before anything is written
   const dir = resolve(outDir);
   await mkdir(dir, { recursive: true });
   const contents: Record<(typeof RUN_FILES)[number], string> = {
@@ -29,6 +34,11 @@ export async function writeRun(result: BacktestResult, outDir: string): Promise<
   for (const name of RUN_FILES) {
     const file = join(dir, name);
     await writeFile(file, contents[name], 'utf8');
+    files.push(file);
+  }
+  if (metaJson !== null) {
+    const file = join(dir, RUN_META_FILE);
+    await writeFile(file, metaJson, 'utf8');
     files.push(file);
   }
   return { dir, files, resultsJson: contents['results.json'] };

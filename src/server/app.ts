@@ -121,7 +121,7 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
 
   const intake = new SignalIntake(deps.store.db, deps.clock, deps.store.dialect === 'sqlite' ? 1 : 4);
   const marks = deps.marks ?? new MarkBook();
-  intake.onPrice = (ticker, price, ts) => marks.set(ticker, price, ts);
+  intake.onPrice = (userId, ticker, price, ts) => marks.set(userId, ticker, price, ts);
   const live = new LiveHub(deps.store.db, marks, { tickMs: deps.live?.tickMs ?? 1000, heartbeatMs: deps.live?.heartbeatMs ?? 15_000 }, deps.logger);
   // Open event streams would keep close() waiting for ever.
   app.addHook('preClose', async () => live.closeAll());

@@ -14,19 +14,21 @@ export interface LiveTiming {
 interface Stream {
   readonly userId: number;
   readonly res: ServerResponse;
+  /** The version of the user's marks this stream was last sent. */
+  marksVersion: number;
 }
 
 /**
- * The server's live push (GET /api/stream, server-sent events): `marks` when prices moved, `changed` with
- * the topics whose data changed for that user. One loop serves every open stream; a user's data is
- * looked at only while that user has a stream open.
+ * The server's live push (GET /api/stream, server-sent events): `marks` with the user's own marks when
+ * they moved, `changed` with the topics whose data changed for that user. One loop serves every open
+ * stream; a user's data is looked at only while that user has a stream open, and nothing of one user's
+ * reaches another's stream.
  */
 export class LiveHub {
   private readonly streams = new Set<Stream>();
   private readonly prints = new Map<number, Awaited<ReturnType<typeof fingerprint>>>();
   private timer: ReturnType<typeof setInterval> | null = null;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
-  private marksVersion = -1;
   private busy = false;
 
   constructor(
@@ -44,11 +46,11 @@ export class LiveHub {
   /** Takes over a response as an event stream of `userId` until the client goes away. */
   async open(userId: number, userName: string, res: ServerResponse): Promise<void> {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    const s: Stream = { userId, res };
+    const s: Stream = { userId, res, marksVersion: this.marks.version(userId) };
     this.streams.add(s);
     res.on('close', () => this.streams.delete(s));
     send(res, 'hello', { user: userName });
-    send(res, 'marks', this.marks.all());
+    send(res, 'marks', this.marks.all(userId));
     if (!this.prints.has(userId)) this.prints.set(userId, await fingerprint(this.db, userId));
     this.start();
   }
@@ -72,15 +74,16 @@ export class LiveHub {
     this.heartbeat.unref();
   }
 
-  /** One look: new marks to everyone, changed topics to each user's streams. */
+  /** One look: each user's new marks and changed topics to that user's streams. */
   async tick(): Promise<void> {
     if (this.busy || this.streams.size === 0) return;
     this.busy = true;
     try {
-      if (this.marks.version !== this.marksVersion) {
-        this.marksVersion = this.marks.version;
-        const all = this.marks.all();
-        for (const s of this.streams) send(s.res, 'marks', all);
+      for (const s of this.streams) {
+        const v = this.marks.version(s.userId);
+        if (v === s.marksVersion) continue;
+        s.marksVersion = v;
+        send(s.res, 'marks', this.marks.all(s.userId));
       }
       const users = new Set([...this.streams].map((s) => s.userId));
       for (const id of [...this.prints.keys()]) if (!users.has(id)) this.prints.delete(id);

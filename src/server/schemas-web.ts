@@ -4,7 +4,7 @@ import { PositionSchema } from './schemas.ts';
 /** The signed-in user (GET /api/me). */
 export const MeSchema = z.object({ id: z.number(), name: z.string(), trading_mode: z.string() });
 
-/** The latest price of each ticker the server has seen (GET /api/marks; the `marks` push event). */
+/** The caller's latest price of each ticker (GET /api/marks; the `marks` push event). */
 export const MarksSchema = z.record(z.string().describe('ticker, e.g. BTCUSDT'), z.object({ price: z.number(), ts: z.number().describe('epoch ms') }));
 
 /** One row of the terminal: a ledger position, a venue position the ledger lacks, or one closed externally. */

@@ -76,7 +76,7 @@ export class PositionCloser {
   /** A CLOSE signal of the recorder's ticker and leg, at the server's latest price; answers this target's exit order. */
   private async closeSignalPosition(userId: number, target: Target, row: PositionRow): Promise<IntentRow> {
     const leg = (row.position_side as Side | null) ?? null;
-    const price = this.marks.get(row.symbol)?.price ?? row.last_price ?? null;
+    const price = this.marks.get(userId, row.symbol)?.price ?? row.last_price ?? null;
     const answer = await this.intake.closeFromDashboard(userId, row.recorder_id ?? 0, row.symbol, leg, price);
     if (answer.status !== 'accepted') throw new HalyardError('conflict', answer.status === 'rejected' ? `the close was refused: ${answer.reason}` : `the close was already sent as signal ${answer.duplicate_of}`);
     await this.dispatcher.runTarget(userId, target.key);

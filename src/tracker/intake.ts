@@ -40,8 +40,8 @@ export class SignalIntake {
   private readonly links = new Map<number, readonly ExecutionLink[]>();
   /** Called after a delivery wrote order intents (the dispatcher wakes up). */
   onIntents: () => void = () => {};
-  /** Called with the price of every accepted signal that carried one (the server's marks). */
-  onPrice: (ticker: string, price: number, ts: number) => void = () => {};
+  /** Called with the price of every accepted signal that carried one, and the recorder's user (that user's marks). */
+  onPrice: (userId: number, ticker: string, price: number, ts: number) => void = () => {};
   private readonly lock = new KeyedLock();
 
   private readonly writes: GroupCommit;
@@ -205,7 +205,7 @@ export class SignalIntake {
         return signalId;
       });
       if (planned > 0) this.onIntents();
-      if (s.price !== null) this.onPrice(s.ticker, s.price, receivedAt);
+      if (s.price !== null) this.onPrice(rec.user_id, s.ticker, s.price, receivedAt);
       const positions = book.ledger.open
         .filter((p) => p.symbol === s.ticker)
         .map((p) => ({ id: p.id, symbol: p.symbol, side: p.side, size: p.qty, entry_price: p.entryPrice }));

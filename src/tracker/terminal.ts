@@ -46,7 +46,7 @@ export async function terminalView(db: Kysely<Database>, marks: MarkBook, userId
   const recorders = [...new Set(open.map((p) => p.recorder_id).filter((x): x is number => x !== null))];
   const links = recorders.length === 0 ? [] : await db.selectFrom('recorder_targets').select(['recorder_id', 'target_key']).where('recorder_id', 'in', recorders).orderBy('target_key').execute();
   const linkedOf = (p: PositionView): string[] => (p.source === 'signal' ? links.filter((l) => l.recorder_id === p.recorder_id).map((l) => l.target_key) : []);
-  const rows: TerminalRow[] = open.map((p) => ({ ...marked(p, marks), kind: 'tracked', linked_targets: linkedOf(p), issue_id: null, closable: !(p.source === 'engine' && t.exchange === 'sim') }));
+  const rows: TerminalRow[] = open.map((p) => ({ ...marked(p, marks, userId), kind: 'tracked', linked_targets: linkedOf(p), issue_id: null, closable: !(p.source === 'engine' && t.exchange === 'sim') }));
 
   const snapshotAt = (await snapshotTimes(db, userId)).get(t.key) ?? null;
   if (snapshotAt !== null) {
@@ -66,7 +66,7 @@ export async function terminalView(db: Kysely<Database>, marks: MarkBook, userId
       const leg = f.hedge ? f.side : null;
       const entry = e.price ?? 0;
       const v = venue.find((x) => x.symbol === f.symbol && (leg === null || x.position_side === leg));
-      const mark = marks.get(f.symbol)?.price ?? v?.mark_price ?? entry;
+      const mark = marks.get(userId, f.symbol)?.price ?? v?.mark_price ?? entry;
       rows.push({
         id: `venue:${t.key}:${f.symbol}:${f.side}`,
         symbol: f.symbol,

@@ -85,13 +85,14 @@ export async function apiRoutes(root: FastifyInstance, opts: ApiOptions): Promis
     },
     async (req) => {
       const q = req.query;
+      const userId = userOf(req).id;
       const views = await listPositionViews(db, {
-        userId: userOf(req).id,
+        userId,
         status: q.status,
         ...targetScope(q),
         ...(q.symbol ? { symbol: q.symbol.toUpperCase() } : {}),
       });
-      return views.map((v) => marked(v, opts.marks));
+      return views.map((v) => marked(v, opts.marks, userId));
     },
   );
 
@@ -138,7 +139,7 @@ export async function apiRoutes(root: FastifyInstance, opts: ApiOptions): Promis
     async (req) => {
       const rec = await getRecorder(db, userOf(req).id, req.params.id);
       // Open positions are marked at the server's latest price, as on the terminal.
-      return (await recorderPositions(db, rec.id, req.query.status)).map((p) => marked(p, opts.marks));
+      return (await recorderPositions(db, rec.id, req.query.status)).map((p) => marked(p, opts.marks, rec.user_id));
     },
   );
 

@@ -86,7 +86,7 @@ export async function tradingRoutes(root: FastifyInstance, opts: TradingRouteOpt
       const keys = one ? [one.key] : envsOf(user.trading_mode as TradingMode).map((env) => `${q.exchange}:${env}`);
       const out: z.infer<typeof TradingPositionSchema>[] = [];
       for (const targetKey of keys) {
-        for (const v of await listPositionViews(db, { userId: user.id, targetKey, status: 'open' })) out.push(seedPosition(marked(v, marks)));
+        for (const v of await listPositionViews(db, { userId: user.id, targetKey, status: 'open' })) out.push(seedPosition(marked(v, marks, user.id)));
       }
       return out;
     },

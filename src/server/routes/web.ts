@@ -37,7 +37,7 @@ export async function webRoutes(root: FastifyInstance, opts: WebRouteOptions): P
     return { id: u.id, name: u.name, trading_mode: u.trading_mode };
   });
 
-  app.get('/api/marks', { schema: { tags: ['positions'], security: auth, summary: 'The latest price per ticker the server has seen', response: { 200: MarksSchema, ...errors } } }, async () => marks.all());
+  app.get('/api/marks', { schema: { tags: ['positions'], security: auth, summary: "The latest price per ticker of the caller's own signals", response: { 200: MarksSchema, ...errors } } }, async (req) => marks.all(userOf(req).id));
 
   app.get(
     '/api/stream',
@@ -45,7 +45,7 @@ export async function webRoutes(root: FastifyInstance, opts: WebRouteOptions): P
       schema: {
         tags: ['positions'],
         security: auth,
-        summary: 'Live push (server-sent events): `marks` when prices move, `changed` with the topics whose data changed for the caller',
+        summary: "Live push (server-sent events): `marks` when the caller's prices move, `changed` with the topics whose data changed for the caller",
       },
     },
     async (req, reply) => {
@@ -80,8 +80,8 @@ export async function webRoutes(root: FastifyInstance, opts: WebRouteOptions): P
 
   app.get(
     '/api/backtests',
-    { schema: { tags: ['backtests'], security: auth, summary: 'Backtest runs in the output folder, newest first', response: { 200: z.array(BacktestRunSchema), ...errors } } },
-    async () => listRuns(opts.outputDir),
+    { schema: { tags: ['backtests'], security: auth, summary: "The caller's backtest runs and the shared ones, newest first", response: { 200: z.array(BacktestRunSchema), ...errors } } },
+    async (req) => listRuns(opts.outputDir, userOf(req).name),
   );
 
   app.get(
@@ -95,6 +95,6 @@ export async function webRoutes(root: FastifyInstance, opts: WebRouteOptions): P
         response: { 200: BacktestDetailSchema, ...errors },
       },
     },
-    async (req) => runDetail(opts.outputDir, req.params.id),
+    async (req) => runDetail(opts.outputDir, req.params.id, userOf(req).name),
   );
 }

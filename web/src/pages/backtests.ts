@@ -15,8 +15,8 @@ function emptyRuns(): HTMLElement {
     'div',
     { class: 'state state-empty bt-empty', 'data-state': 'empty', role: 'status' },
     h('p', {}, 'No backtest runs yet. Each run writes a folder under ', h('code', {}, 'output/'), ' (results.json, trades.csv, report.html); run one with:'),
-    h('pre', {}, h('code', {}, 'npx halyard backtest strategies/sma-cross.ts --synthetic')),
-    h('p', { class: 'muted' }, 'It appears here as output/<run>/ once it finishes.'),
+    h('pre', {}, h('code', {}, 'npx halyard backtest strategies/sma-cross.ts --synthetic --owner <your user name>')),
+    h('p', { class: 'muted' }, 'It appears here once it finishes: a run is listed to its --owner, or to everyone with --share.'),
   );
 }
 
