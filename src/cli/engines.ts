@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { SystemClock } from '../clock.ts';
 import type { Settings } from '../config.ts';
-import { createEngineSource, listEngineSources } from '../store/engine-sources.ts';
+import { HalyardError } from '../core/errors.ts';
+import { createEngineSource, listEngineSources, MAX_ENGINE_GRACE_S, rotateEngineSecret } from '../store/engine-sources.ts';
 import { SecretBox } from '../store/secrets.ts';
 import { userByName } from '../store/users.ts';
 import { publicUrl, withStore } from './store.ts';
@@ -42,6 +43,22 @@ export function registerEngineCommands(program: Command, settings: () => Setting
           `signing secret (keep it secret): ${view.secret ?? ''}`,
         ].join('\n'),
       );
+    });
+  engines
+    .command('rotate-secret <id>')
+    .description('Give an engine source a new signing secret; events signed with the old one are refused (401) at once or after --grace')
+    .requiredOption('--user <name>', 'owner')
+    .option('--grace <seconds>', `seconds the old secret still signs (default 0: it stops at once; at most ${MAX_ENGINE_GRACE_S})`, '0')
+    .option('--json', 'print the source with its new secret as JSON')
+    .action(async (id: string, o: { user: string; grace: string; json?: boolean }) => {
+      const s = settings();
+      if (!/^\d{1,7}$/.test(o.grace)) throw new HalyardError('invalid_input', `--grace must be whole seconds from 0 to ${MAX_ENGINE_GRACE_S}, got '${o.grace}'`);
+      const src = await withStore(s, async (st) => rotateEngineSecret(st.db, (await userByName(st.db, o.user)).id, id, Number(o.grace), clock.now()));
+      const { engineSourceView } = await import('../server/routes/engine.ts');
+      const view = { ...engineSourceView(src, publicUrl(s), true), previous_secret_until: src.previous_secret_until };
+      if (o.json) return print(JSON.stringify(view));
+      const old = src.previous_secret_until === null ? 'the old secret stopped working' : `the old secret still signs until ${when(src.previous_secret_until)}`;
+      print([`engine source ${view.id} "${view.name}": new signing secret (keep it secret): ${view.secret ?? ''}`, `webhook URL: ${view.webhook_url}`, old].join('\n'));
     });
   engines
     .command('list <user>')

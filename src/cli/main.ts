@@ -6,6 +6,7 @@ import { registerDataCommands } from './data.ts';
 import { registerServeCommand } from './serve.ts';
 import { registerTrackerCommands } from './tracker.ts';
 import { registerEngineCommands } from './engines.ts';
+import { registerTokenCommands } from './tokens.ts';
 import { registerPaperCommand } from './paper.ts';
 
 /** Builds the `halyard` program (exported for tests). */
@@ -19,6 +20,7 @@ export function buildProgram(settings: () => Settings): Command {
   registerServeCommand(program, settings);
   registerTrackerCommands(program, settings);
   registerEngineCommands(program, settings);
+  registerTokenCommands(program, settings);
   registerPaperCommand(program, settings);
   return program;
 }

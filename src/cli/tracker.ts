@@ -4,7 +4,7 @@ import { HalyardError } from '../core/errors.ts';
 import type { Settings } from '../config.ts';
 import { envsOf, TRADING_MODES, type TradingMode } from '../exchange/targets.ts';
 import { recorderView } from '../server/routes/api.ts';
-import { createRecorder, listRecorders } from '../store/recorders.ts';
+import { createRecorder, listRecorders, MAX_SECRET_GRACE_S, rotateRecorderSecret } from '../store/recorders.ts';
 import { CONFLICT_POLICIES, setTargetSettings, targetSettings } from '../store/target-settings.ts';
 import { addToken, createUser, listUsers, setTradingMode, tradingModeOf, userByName } from '../store/users.ts';
 import { rebuildSignalPositions } from '../tracker/rebuild.ts';
@@ -129,6 +129,22 @@ export function registerTrackerCommands(program: Command, settings: () => Settin
       const views = list.map((r) => recorderView(r, publicUrl(s)));
       if (o.json) return print(JSON.stringify(views));
       print(views.length === 0 ? `no recorders for ${o.user}` : views.map((v) => `${v.id}\t${v.name}\t${v.position_mode}\t${v.webhook_url}`).join('\n'));
+    });
+  recorders
+    .command('rotate-secret <id>')
+    .description("Give a recorder a new webhook secret (update the alert's URL); the old URL answers 404 at once or after --grace")
+    .requiredOption('--user <name>', 'owner')
+    .option('--grace <seconds>', `seconds the old URL keeps working (default 0: it stops at once; at most ${MAX_SECRET_GRACE_S})`, '0')
+    .option('--json', 'print the recorder with its new webhook URL as JSON')
+    .action(async (id: string, o: { user: string; grace: string; json?: boolean }) => {
+      const s = settings();
+      if (!/^\d{1,15}$/.test(id)) throw new HalyardError('invalid_input', `recorder id must be a number (see halyard recorders ls --user ${o.user}), got '${id}'`);
+      if (!/^\d{1,7}$/.test(o.grace)) throw new HalyardError('invalid_input', `--grace must be whole seconds from 0 to ${MAX_SECRET_GRACE_S}, got '${o.grace}'`);
+      const rec = await withStore(s, async (st) => rotateRecorderSecret(st.db, (await userByName(st.db, o.user)).id, Number(id), Number(o.grace), clock.now()));
+      const view = { ...recorderView(rec, publicUrl(s)), previous_secret_until: rec.previous_secret_until };
+      if (o.json) return print(JSON.stringify(view));
+      const old = rec.previous_secret_until === null ? 'the old URL stopped working' : `the old URL works until ${new Date(rec.previous_secret_until).toISOString()}`;
+      print(`recorder ${view.id} "${view.name}": new webhook URL (keep it secret): ${view.webhook_url}\n${old}`);
     });
 
   const tracker = program.command('tracker').description('The signal-based position ledger');

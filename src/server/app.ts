@@ -23,6 +23,7 @@ import { engineRoutes } from './routes/engine.ts';
 import { reconcileRoutes } from './routes/reconcile.ts';
 import { tradingRoutes } from './routes/trading.ts';
 import { webRoutes } from './routes/web.ts';
+import { tokenRoutes } from './routes/tokens.ts';
 import { LiveHub, type LiveTiming } from './live.ts';
 import { DASHBOARD_DIR, dashboardRoutes } from './static.ts';
 import { MarkBook } from '../tracker/marks.ts';
@@ -109,6 +110,8 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  // Read by the bearer-token hook of every /api scope (token expiry and last use follow the server's clock).
+  app.decorate('clock', deps.clock);
   await app.register(rateLimit, { global: true, max: limits.perIpPerMinute, timeWindow: 60_000 });
   await app.register(swagger, {
     openapi: {
@@ -183,6 +186,7 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
   await app.register(reconcileRoutes, { db: deps.store.db, clock: deps.clock, monitor });
   await app.register(tradingRoutes, { db: deps.store.db, clock: deps.clock, marks });
   await app.register(webRoutes, { db: deps.store.db, clock: deps.clock, marks, live, outputDir: deps.outputDir ?? 'output' });
+  await app.register(tokenRoutes, { db: deps.store.db, clock: deps.clock, publicUrl: deps.publicUrl });
   await app.register(dashboardRoutes, { dir: deps.dashboardDir ?? DASHBOARD_DIR });
   return { app, intake, dispatcher, venues, monitor, jobs, engineIntake, enginePoller, marks, live };
 }

@@ -87,6 +87,37 @@ export async function deleteEngineSource(db: Kysely<Database>, userId: number, i
   if (Number(res.numUpdatedRows) === 0) throw new HalyardError('not_found', `no engine source ${id}`);
 }
 
+/** Longest grace period of a rotated signing secret (s): a week. */
+export const MAX_ENGINE_GRACE_S = 7 * 86_400;
+
+/**
+ * Gives one of the user's engine sources a new signing secret. Events signed with the old one are still
+ * accepted for `graceSeconds` (0: refused at once, 401 bad_signature); a secret still in its grace from
+ * an earlier rotation stops now. Another user's source is not_found.
+ */
+export async function rotateEngineSecret(db: Kysely<Database>, userId: number, id: string, graceSeconds: number, now: number): Promise<EngineSource> {
+  if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_ENGINE_GRACE_S) {
+    throw new HalyardError('invalid_input', `the grace period must be whole seconds from 0 to ${MAX_ENGINE_GRACE_S} (a week), got ${graceSeconds}`);
+  }
+  const src = await db.selectFrom('engine_sources').selectAll().where('id', '=', id).where('user_id', '=', userId).where('deleted_at', 'is', null).executeTakeFirst();
+  if (!src) throw new HalyardError('not_found', `no engine source ${id}`);
+  const grace = graceSeconds * 1000;
+  const updated = await db
+    .updateTable('engine_sources')
+    .set({ secret: newWebhookSecret(), previous_secret: grace > 0 ? src.secret : null, previous_secret_until: grace > 0 ? now + grace : null })
+    .where('id', '=', src.id)
+    .where('secret', '=', src.secret)
+    .returningAll()
+    .executeTakeFirst();
+  if (!updated) throw new HalyardError('conflict', `engine source ${id} was rotated or deleted meanwhile: list it again and retry`);
+  return updated;
+}
+
+/** The secrets an event of `s` may be signed with at `now` (epoch ms): the current one, then the old one during its grace. */
+export function acceptedSecrets(s: Pick<EngineSource, 'secret' | 'previous_secret' | 'previous_secret_until'>, now: number): string[] {
+  return s.previous_secret !== null && s.previous_secret_until !== null && s.previous_secret_until > now ? [s.secret, s.previous_secret] : [s.secret];
+}
+
 /** Moves `last_event_at` forward to `at` (epoch ms; never backwards). */
 export async function touchLastEvent(db: Kysely<Database>, id: string, at: number): Promise<void> {
   await db

@@ -65,9 +65,46 @@ export async function createRecorder(db: Kysely<Database>, r: NewRecorder, now: 
   });
 }
 
-/** A live recorder by its webhook secret (deleted ones are gone for the webhook). */
-export async function recorderBySecret(db: Kysely<Database>, secret: string): Promise<Recorder | undefined> {
-  return db.selectFrom('recorders').selectAll().where('secret', '=', secret).where('deleted_at', 'is', null).executeTakeFirst();
+/**
+ * A live recorder by its webhook secret (deleted ones are gone for the webhook), or by the secret a
+ * rotation replaced while its grace period lasts at `now` (epoch ms; without it, only the current
+ * secret). The old secret is looked up only when the current one misses: a delivery costs one query.
+ */
+export async function recorderBySecret(db: Kysely<Database>, secret: string, now?: number): Promise<Recorder | undefined> {
+  const current = await db.selectFrom('recorders').selectAll().where('secret', '=', secret).where('deleted_at', 'is', null).executeTakeFirst();
+  if (current || now === undefined) return current;
+  return db.selectFrom('recorders').selectAll().where('previous_secret', '=', secret).where('previous_secret_until', '>', now).where('deleted_at', 'is', null).executeTakeFirst();
+}
+
+/** Longest grace period of a rotated secret (s): a week. */
+export const MAX_SECRET_GRACE_S = 7 * 86_400;
+
+/** Checks a grace period (s): an integer from 0 (the old secret stops at once) to a week. */
+export function graceMs(graceSeconds: number): number {
+  if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_SECRET_GRACE_S) {
+    throw new HalyardError('invalid_input', `the grace period must be whole seconds from 0 to ${MAX_SECRET_GRACE_S} (a week), got ${graceSeconds}`);
+  }
+  return graceSeconds * 1000;
+}
+
+/**
+ * Gives one of the user's recorders a new webhook secret. The old one keeps working for `graceSeconds`
+ * (0: it stops at once), then the webhook answers 404 to it; a secret still in its grace from an earlier
+ * rotation stops now. Another user's recorder is not_found.
+ */
+export async function rotateRecorderSecret(db: Kysely<Database>, userId: number, id: number, graceSeconds: number, now: number): Promise<RecorderWithTargets> {
+  const grace = graceMs(graceSeconds);
+  const rec = await getRecorder(db, userId, id);
+  const updated = await db
+    .updateTable('recorders')
+    .set({ secret: newWebhookSecret(), previous_secret: grace > 0 ? rec.secret : null, previous_secret_until: grace > 0 ? now + grace : null })
+    .where('id', '=', rec.id)
+    .where('user_id', '=', userId)
+    .where('secret', '=', rec.secret)
+    .returningAll()
+    .executeTakeFirst();
+  if (!updated) throw new HalyardError('conflict', `recorder ${id} was rotated or deleted meanwhile: list it again and retry`);
+  return { ...updated, targets: rec.targets };
 }
 
 /** The user's live recorders with their targets. */

@@ -17,6 +17,14 @@ export interface ApiTokensTable {
   /** First characters of the token, to tell tokens apart without revealing them. */
   prefix: string;
   created_at: number;
+  /** What the token is for (a label the user chose; `default` for the first). */
+  name: Generated<string>;
+  /** Last request made with the token (epoch ms; written at most once a minute), null when never used. */
+  last_used_at: number | null;
+  /** When the token stops working (epoch ms), null for never. */
+  expires_at: number | null;
+  /** When the token was revoked (epoch ms), null while it works. */
+  revoked_at: number | null;
 }
 
 /** The fixed list of targets (exchange × env), seeded by the first migration. */
@@ -53,6 +61,10 @@ export interface RecordersTable {
   strategy: string | null;
   created_at: number;
   deleted_at: number | null;
+  /** The webhook secret a rotation replaced, still accepted until `previous_secret_until`. */
+  previous_secret: string | null;
+  /** End of the old secret's grace period (epoch ms), null when there is none. */
+  previous_secret_until: number | null;
 }
 
 /** Which targets a recorder's positions belong to, with a size multiplier. */
@@ -421,6 +433,10 @@ export interface EngineSourcesTable {
   poll_token_enc: string | null;
   last_event_at: number | null;
   last_poll_at: number | null;
+  /** The signing secret a rotation replaced, still accepted until `previous_secret_until`. */
+  previous_secret: string | null;
+  /** End of the old secret's grace period (epoch ms), null when there is none. */
+  previous_secret_until: number | null;
   created_at: number;
   deleted_at: number | null;
 }

@@ -2,7 +2,8 @@ import type { Kysely, Selectable } from 'kysely';
 import { HalyardError } from '../core/errors.ts';
 import { envOfAccountType, isExchange, TRADING_MODES, type TradingMode } from '../exchange/targets.ts';
 import type { Database, UsersTable } from './schema.ts';
-import { hashToken, newApiToken } from './secrets.ts';
+import { hashToken } from './secrets.ts';
+import { issueToken } from './tokens.ts';
 
 /** A user row. */
 export type User = Selectable<UsersTable>;
@@ -28,21 +29,28 @@ export async function createUser(db: Kysely<Database>, name: string, mode: Tradi
   });
 }
 
-/** Issues another API token for a user. */
+/** Issues another API token for a user (named `default`, no expiry; see tokens.ts for named ones). */
 export async function addToken(db: Kysely<Database>, userId: number, now: number): Promise<string> {
-  const token = newApiToken();
-  await db.insertInto('api_tokens').values({ user_id: userId, token_hash: hashToken(token), prefix: token.slice(0, 8), created_at: now }).execute();
-  return token;
+  return (await issueToken(db, userId, {}, now)).token;
 }
 
-/** The user a token belongs to, if any. */
-export async function userByToken(db: Kysely<Database>, token: string): Promise<User | undefined> {
-  return db
+/**
+ * The user a token belongs to while it works: undefined for an unknown or revoked token, and for one
+ * expired at `now` (epoch ms; without it expiry is not checked). The auth hook uses authenticateToken,
+ * which also says why a token is refused and records its last use.
+ */
+export async function userByToken(db: Kysely<Database>, token: string, now?: number): Promise<User | undefined> {
+  const row = await db
     .selectFrom('api_tokens')
     .innerJoin('users', 'users.id', 'api_tokens.user_id')
     .selectAll('users')
+    .select(['api_tokens.expires_at', 'api_tokens.revoked_at'])
     .where('api_tokens.token_hash', '=', hashToken(token))
     .executeTakeFirst();
+  if (!row) return undefined;
+  const { expires_at: expiresAt, revoked_at: revokedAt, ...user } = row;
+  if (revokedAt !== null || (now !== undefined && expiresAt !== null && expiresAt <= now)) return undefined;
+  return user;
 }
 
 /** A user by name; a missing one is a clear not_found. */

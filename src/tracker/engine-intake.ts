@@ -6,7 +6,7 @@ import type { Clock } from '../core/ports.ts';
 import { parseTargetKey, resolveTarget } from '../exchange/targets.ts';
 import { verifyWebhook, WEBHOOK_TOLERANCE_S, type WebhookRefusal } from '../notify/standard-webhooks.ts';
 import { engineEventById, eventByWebhookId, insertEngineEvent, markEngineEvent } from '../store/engine-events.ts';
-import { engineSourceById, liveEngineSource } from '../store/engine-sources.ts';
+import { acceptedSecrets, engineSourceById, liveEngineSource } from '../store/engine-sources.ts';
 import type { Database } from '../store/schema.ts';
 import { applyEngineEvent, type ApplyOutcome, type EngineEvent } from './engine-positions.ts';
 import { enqueue, type JobLog, type JobWorker } from './jobs.ts';
@@ -169,7 +169,9 @@ export class EngineIntake {
     const now = this.clock.now();
     const source = sourceId ? await liveEngineSource(this.db, sourceId) : undefined;
     if (!source) throw new HalyardError('not_found', 'no engine source with this id (see halyard engines list <user>)');
-    const refusal = verifyWebhook(source.secret, headers, raw, now, WEBHOOK_TOLERANCE_S);
+    // During a rotation's grace period the old secret still signs; a refusal other than the signature is the same for both.
+    let refusal: WebhookRefusal | null = 'bad_signature';
+    for (const secret of acceptedSecrets(source, now)) if (refusal === 'bad_signature') refusal = verifyWebhook(secret, headers, raw, now, WEBHOOK_TOLERANCE_S);
     if (refusal) return { status: 'refused', reason: refusal };
     const h = headers['webhook-id'];
     const webhookId = (Array.isArray(h) ? h[0] : h) ?? '';

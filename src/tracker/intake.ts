@@ -58,7 +58,7 @@ export class SignalIntake {
   /** Handles one webhook delivery. Unknown secret → not_found; a body that is no signal → invalid_input (nothing stored). */
   async receive(secret: string, raw: string, contentType: string | null): Promise<IntakeAnswer> {
     const receivedAt = this.clock.now();
-    const rec = await recorderBySecret(this.db, secret);
+    const rec = await recorderBySecret(this.db, secret, receivedAt);
     if (!rec) throw new HalyardError('not_found', 'no recorder has this webhook secret');
     const parsed = parseSignalBody(raw, contentType ? { contentType } : {});
     if (parsed.kind === 'invalid') throw new HalyardError('invalid_input', `not a signal: ${parsed.reason}`);
