@@ -7,5 +7,13 @@ import { register } from 'tsx/esm/api';
 // Both hooks: a strategy in a folder without "type": "module" is loaded as CommonJS TypeScript.
 registerCjs();
 register();
-const { main } = await import('../src/cli/main.ts');
+let main;
+try {
+  ({ main } = await import('../src/cli/main.ts'));
+} catch (e) {
+  // The CLI's own error boundary is not loaded yet: say it in one line (the trace with --verbose).
+  process.stderr.write(`error [internal]: halyard could not start: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}${process.argv.includes('--verbose') ? '' : ' (--verbose prints the trace)'}\n`);
+  if (process.argv.includes('--verbose')) console.error(e);
+  process.exit(1);
+}
 await main(process.argv);

@@ -1,6 +1,41 @@
-import { pino, type Logger } from 'pino';
+import { createRequire } from 'node:module';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
-/** Creates the structured logger (JSON lines to stderr, so stdout stays for results). */
-export function createLogger(level: string): Logger {
-  return pino({ level, base: undefined }, pino.destination(2));
+// pino-pretty loads only when a logger is pretty: JSON (pipes, files, benchmarks) does not pay for it.
+const requireOnDemand = createRequire(import.meta.url);
+
+/** How log lines look: `pretty` (one human line each), `json` (one JSON object a line), `auto` (pretty on a terminal). */
+export type LogFormat = 'auto' | 'pretty' | 'json';
+
+/** What a logger is made from (the settings carry both). */
+export interface LogSettings {
+  readonly LOG_LEVEL: string;
+  readonly LOG_FORMAT: LogFormat;
+}
+
+/** The format `auto` stands for here: pretty when stderr is a terminal, JSON otherwise (a pipe, a file). */
+export function resolveLogFormat(format: LogFormat, isTTY: boolean = process.stderr.isTTY === true): 'pretty' | 'json' {
+  return format === 'auto' ? (isTTY ? 'pretty' : 'json') : format;
+}
+
+/**
+ * Creates the logger of a command, writing to stderr (stdout stays for results), in one format only:
+ * JSON lines, or human lines through pino-pretty used as a synchronous stream (not a worker transport,
+ * so the lines are out before the process exits and tests see them). Colours only on a terminal without
+ * NO_COLOR.
+ */
+export function createLogger(s: LogSettings): Logger {
+  const format = resolveLogFormat(s.LOG_FORMAT);
+  const options = { level: s.LOG_LEVEL, base: undefined };
+  if (format === 'json') return pino(options, pino.destination({ fd: 2, sync: true }));
+  const pretty = requireOnDemand('pino-pretty') as typeof import('pino-pretty');
+  const stream: DestinationStream = pretty.build({
+    destination: 2,
+    sync: true,
+    singleLine: true,
+    colorize: process.stderr.isTTY === true && !process.env.NO_COLOR,
+    translateTime: 'SYS:HH:MM:ss',
+    ignore: 'pid,hostname',
+  });
+  return pino(options, stream);
 }

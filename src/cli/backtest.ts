@@ -151,7 +151,7 @@ export function registerBacktestCommand(program: Command, settings: () => Settin
     .option('--no-progress', 'no progress bar')
     .action(async (file: string, o: BacktestOptions) => {
       const s = settings();
-      const log = createLogger(s.LOG_LEVEL);
+      const log = createLogger(s);
       const Cls = await loadStrategyFile(file);
       const params = parseParams(Cls.defaults, o.param);
       const strategy = new Cls(params);

@@ -46,7 +46,7 @@ const REPLAY = 20_000;
  * moves the server's marks and its simulated market. Nothing leaves the machine.
  */
 export async function runDemo(o: DemoOptions, s: Settings): Promise<void> {
-  const log = createLogger(s.LOG_LEVEL);
+  const log = createLogger(s);
   const clock = new SystemClock();
   // Listening for a stop from the first moment: a Ctrl-C during start-up still shuts down cleanly.
   const controller = new AbortController();

@@ -89,7 +89,7 @@ async function openVenue(target: string, s: Settings, o: PaperOptions, clock: Cl
 
 /** Runs `halyard paper` (loaded only when the command runs: it brings the store, ccxt and alerts). */
 export async function runPaperCommand(file: string, o: PaperOptions, s: Settings): Promise<void> {
-  const log = createLogger(s.LOG_LEVEL);
+  const log = createLogger(s);
   const clock = new SystemClock();
   const target = parseTargetKey(o.target).key;
   const Cls = await loadStrategyFile(file);

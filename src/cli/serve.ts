@@ -27,7 +27,7 @@ export function registerServeCommand(program: Command, settings: () => Settings)
         await runDemo({ dir: o.demoDir, host: o.host, port, intervalMs: nonNegative('--demo-interval')(o.demoInterval) }, s);
         return;
       }
-      const logger = createLogger(s.LOG_LEVEL);
+      const logger = createLogger(s);
       // The server (and ccxt with it) loads only for `serve`, so other commands start fast and small.
       const [{ buildServer }, { ccxtOpener }] = await Promise.all([import('../server/app.ts'), import('../tracker/venue-registry.ts')]);
       const store = await storeFromSettings(s);

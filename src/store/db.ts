@@ -84,12 +84,7 @@ function cachingStatements(sqlite: BetterSqlite3.Database): SqliteDatabase {
 }
 
 async function openPostgres(url: string): Promise<Store> {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch (e) {
-    throw new HalyardError('invalid_config', `DATABASE_URL is not a URL: ${url}`, {}, e);
-  }
+  const parsed = postgresUrl(url);
   await ensurePostgresDatabase(parsed);
   const pool = new pg.Pool({ connectionString: url, max: 10, types: PG_TYPES });
   pool.on('error', () => undefined); // an idle client's error surfaces on the next query instead of crashing
@@ -97,6 +92,31 @@ async function openPostgres(url: string): Promise<Store> {
   const where = `${parsed.protocol}//${parsed.username ? `${parsed.username}@` : ''}${parsed.host}${parsed.pathname}`;
   return { db, dialect: 'postgres', where, close: () => db.destroy() };
 }
+
+/** `url` without its password (for messages). */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+}
+
+/**
+ * Parses a PostgreSQL URL (`postgres://` or `postgresql://`); anything else — another database's URL, a
+ * file path — is refused with a sentence saying what to set instead.
+ */
+export function postgresUrl(url: string): URL {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:')) {
+    throw new HalyardError('invalid_config', `DATABASE_URL must be a postgres:// (or postgresql://) URL, got "${redactUrl(url)}"; for SQLite unset DATABASE_URL and set DATABASE_PATH to a file`, { variable: 'DATABASE_URL' });
+  }
+  return parsed;
+}
+
+/** `host:port` of a PostgreSQL URL (5432 when the URL names no port). */
+const hostPort = (url: URL): string => `${url.hostname}:${url.port || '5432'}`;
 
 /** Creates the database named in `url` when the server answers that it does not exist (SQLSTATE 3D000). */
 async function ensurePostgresDatabase(url: URL): Promise<void> {
@@ -107,7 +127,8 @@ async function ensurePostgresDatabase(url: URL): Promise<void> {
     return;
   } catch (e) {
     if ((e as { code?: string }).code !== '3D000') {
-      throw new HalyardError('invalid_config', `cannot connect to PostgreSQL at ${url.host}: ${(e as Error).message}`, { host: url.host }, e);
+      const why = (e as { code?: string }).code === 'ECONNREFUSED' ? 'the connection was refused (is PostgreSQL running there, or is DATABASE_URL wrong?)' : (e as Error).message;
+      throw new HalyardError('invalid_config', `cannot connect to PostgreSQL at ${hostPort(url)}: ${why}`, { host: hostPort(url) }, e);
     }
   } finally {
     await probe.end().catch(() => undefined);
