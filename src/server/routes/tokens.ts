@@ -50,11 +50,11 @@ export const NewTokenSchema = z.object({
   expires_in_days: z.number().positive().max(3650).optional().describe('instead of expires_at: days from now'),
 });
 
-/** Body of the rotate-secret routes (may be left out: the old secret then stops at once). */
+/** Body of the rotate-secret routes (may be left out, which Fastify reads as null: the old secret then stops at once). */
 const rotateBody = (max: number) =>
   z
     .object({ grace_seconds: z.number().int().min(0).max(max).default(0).describe(`seconds the old secret keeps working (0: it stops at once; at most ${max}, a week)`) })
-    .optional();
+    .nullish();
 
 const graceEnd = nms.describe('until when the old secret is still accepted (epoch ms), null when it stopped at once');
 /** A recorder just given a new webhook secret. */
