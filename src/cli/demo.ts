@@ -18,6 +18,7 @@ import { createRecorder } from '../store/recorders.ts';
 import { createUser } from '../store/users.ts';
 import { loadStrategyFile } from '../strategy/load.ts';
 import { MarkBook } from '../tracker/marks.ts';
+import { listenOrClose } from './port.ts';
 
 /** Options of `halyard serve --demo`. */
 export interface DemoOptions {
@@ -74,7 +75,11 @@ export async function runDemo(o: DemoOptions, s: Settings): Promise<void> {
     // Snapshots every 30 s, so the equity history grows while one watches.
     monitor: { intervalMs: 5_000, snapshotIntervalMs: 30_000 },
   });
-  const address = await server.app.listen({ host: o.host, port: o.port });
+  const address = await listenOrClose(server.app, o.host, o.port, async () => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await store.close();
+  });
   const now = clock.now();
   const { user, token } = await createUser(store.db, 'demo', 'paper', now);
   const recorder = await createRecorder(store.db, { userId: user.id, name: 'TV demo', positionMode: 'oneway', strategy: 'tv-ema-cross', targets: [{ key: 'sim:paper', multiplier: 1 }] }, now);

@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import { SystemClock } from '../clock.ts';
-import { HalyardError } from '../core/errors.ts';
 import { exchangeUrlOverride, type Settings } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { SecretBox } from '../store/secrets.ts';
 import { nonNegative, parsePort } from './options.ts';
-import { concretePort } from './port.ts';
+import { concretePort, listenOrClose } from './port.ts';
 import { publicUrl, storeFromSettings } from './store.ts';
 
 /** `halyard serve`: the tracking server (webhooks, API, OpenAPI at /docs). */
@@ -49,13 +48,7 @@ export function registerServeCommand(program: Command, settings: () => Settings)
         limits: { perIpPerMinute: s.RATE_LIMIT_PER_IP_PER_MIN, perRecorderPerMinute: s.RATE_LIMIT_PER_RECORDER_PER_MIN, bodyLimit: s.BODY_LIMIT_BYTES },
         outputDir: s.OUTPUT_PATH,
       });
-      let address: string;
-      try {
-        address = await app.listen({ host: o.host, port });
-      } catch (e) {
-        await store.close();
-        throw new HalyardError('invalid_config', `cannot listen on ${o.host}:${port}: ${(e as Error).message}`, {}, e);
-      }
+      const address = await listenOrClose(app, o.host, port, () => store.close());
       process.stdout.write(`halyard serving on ${address} (store: ${store.dialect} ${store.where}; API docs at ${address}/docs)\ndashboard: ${address}/\n`);
       await new Promise<void>((resolve) => {
         const stop = (): void => {
