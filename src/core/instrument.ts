@@ -28,5 +28,39 @@ export function instrumentFor(symbol: string, override: Partial<Omit<Instrument,
 /** The ticker of a symbol in any form: `BTC/USDT:USDT`, `BTCUSDT`, `BTC-USDT` → `BTCUSDT` (how signals name it). */
 export function tickerOf(symbol: string): string {
   const base = symbol.split(':')[0] ?? symbol;
-  return base.replace(/[/\-_]/g, '').toUpperCase();
+  return asciiUpper(base.replace(/[/\-_]/g, ''));
+}
+
+/** Largest quantity any input may carry (base units or contracts): beyond it a number is a typo or an attack. */
+export const MAX_QTY = 1e9;
+/** Largest price any input may carry (quote per base unit). */
+export const MAX_PRICE = 1e9;
+/** Largest money amount an engine may report (quote: PnL, fees, funding): `MAX_QTY × MAX_PRICE`. */
+export const MAX_MONEY = MAX_QTY * MAX_PRICE;
+
+/** Largest size multiplier of a recorder's target (its signals' quantities times this). */
+export const MAX_MULTIPLIER = 1_000;
+
+/** The characters a symbol may have once NFKC-normalised. */
+export const SYMBOL_CHARS = /^[A-Za-z0-9._:/-]+$/;
+
+/**
+ * A symbol as typed, NFKC-normalised (`ſ` → `s`, `ﬀ` → `ff`, full-width letters → ASCII), or null when the
+ * result is empty or has anything outside `A-Z a-z 0-9 . _ : / -` (`ı`, `ß`, Greek or Cyrillic look-alikes,
+ * zero-width or control characters). Checked before any case folding, so `ıNJUSDT` is refused rather than
+ * upper-cased into `INJUSDT` and `ßUSDT` rather than into `SSUSDT`.
+ */
+export function asciiSymbol(raw: string): string | null {
+  const text = raw.normalize('NFKC').trim();
+  return SYMBOL_CHARS.test(text) ? text : null;
+}
+
+/** Upper-cases ASCII letters only: no other character can fold into one (`'ı'.toUpperCase()` is `I`). */
+export function asciiUpper(text: string): string {
+  return text.replace(/[a-z]+/g, (s) => s.toUpperCase());
+}
+
+/** The sentence a symbol outside the rule is refused with, naming it. */
+export function symbolRefusal(what: string, raw: string): string {
+  return `${what} ${JSON.stringify(raw)} is not an ASCII symbol after NFKC normalisation: use only A-Z 0-9 . _ : / - (e.g. BTCUSDT or BTC/USDT:USDT)`;
 }

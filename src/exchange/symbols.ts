@@ -1,4 +1,5 @@
 import { HalyardError } from '../core/errors.ts';
+import { asciiSymbol, asciiUpper, symbolRefusal } from '../core/instrument.ts';
 import type { ExchangeId } from './targets.ts';
 
 const QUOTES = ['USDT', 'USDC', 'USD'] as const;
@@ -9,7 +10,10 @@ const QUOTES = ['USDT', 'USDC', 'USD'] as const;
  * symbols are `BTC/USDC:USDC` whatever quote the ticker names. A unified symbol passes through.
  */
 export function venueSymbol(ticker: string, exchange: ExchangeId): string {
-  let t = ticker.trim().toUpperCase();
+  // NFKC first, then ASCII only: `ıNJUSDT` must be refused, not upper-cased into INJUSDT.
+  const ascii = asciiSymbol(ticker);
+  if (ascii === null) throw new HalyardError('invalid_input', symbolRefusal('symbol', ticker), { ticker });
+  let t = asciiUpper(ascii);
   if (t.includes(':') && !t.includes('/')) t = t.slice(t.indexOf(':') + 1); // TradingView's EXCHANGE:SYMBOL
   let base: string | undefined;
   let quote: string | undefined;

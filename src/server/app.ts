@@ -17,6 +17,7 @@ import { Monitor, type MonitorPolicy } from '../tracker/monitor.ts';
 import { ccxtOpener, serverVenueOpener, VenueRegistry, type CcxtOpener } from '../tracker/venue-registry.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { installErrorHandling } from './errors.ts';
+import { installJsonBody } from './json-body.ts';
 import { apiRoutes } from './routes/api.ts';
 import { hookRoutes } from './routes/hooks.ts';
 import { engineRoutes } from './routes/engine.ts';
@@ -110,6 +111,7 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  installJsonBody(app, limits.bodyLimit);
   // Read by the bearer-token hook of every /api scope (token expiry and last use follow the server's clock).
   app.decorate('clock', deps.clock);
   await app.register(rateLimit, { global: true, max: limits.perIpPerMinute, timeWindow: 60_000 });

@@ -21,6 +21,13 @@ function codeOfStatus(status: number): ErrorCode {
  * bad JSON, body too large, rate limit) kept as 4xx, anything else a 500 that says nothing of internals.
  */
 export function installErrorHandling(app: FastifyInstance): void {
+  // A number JSON cannot carry would fail the response schema: a 500 on every later read of that row.
+  app.addHook('preSerialization', async (req, _reply, payload) => {
+    const where: string[] = [];
+    const out = finiteCopy(payload, '$', where);
+    if (where.length > 0) req.log.warn({ url: req.url, paths: where.slice(0, 10) }, 'answer held numbers that are not finite (shown clamped, NaN as 0)');
+    return out;
+  });
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (isHalyardError(err)) {
       const status = HTTP_STATUS[err.code];
@@ -39,4 +46,34 @@ export function installErrorHandling(app: FastifyInstance): void {
     return reply.code(500).send(errorBody('internal', 'internal error (logged on the server)'));
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
+}
+
+/**
+ * `value` with every non-finite number replaced (±Infinity by ±Number.MAX_VALUE, NaN by 0), the paths of
+ * the replaced ones pushed on `where`; the same object when it holds none (nothing is copied then). Stored
+ * values are bounded at intake (docs/signals.md, Limits); this is the read side's guard for rows stored
+ * before the bounds, or derived from them (a PnL of a huge size times a price).
+ */
+export function finiteCopy(value: unknown, path: string, where: string[]): unknown {
+  if (typeof value === 'number') {
+    if (Number.isFinite(value)) return value;
+    where.push(path);
+    return Number.isNaN(value) ? 0 : value > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE;
+  }
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | null = null;
+    value.forEach((item: unknown, i) => {
+      const next = finiteCopy(item, `${path}[${i}]`, where);
+      if (next !== item) (copy ??= [...value])[i] = next;
+    });
+    return copy ?? value;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value; // Buffers, Dates, streams: left to the serializer
+  let copy: Record<string, unknown> | null = null;
+  for (const [key, item] of Object.entries(value)) {
+    const next = finiteCopy(item, `${path}.${key}`, where);
+    if (next !== item) (copy ??= { ...value })[key] = next;
+  }
+  return copy ?? value;
 }

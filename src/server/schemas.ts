@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { asciiSymbol, MAX_MULTIPLIER, MAX_PRICE, MAX_QTY, symbolRefusal } from '../core/instrument.ts';
 
 /** Error answer. */
 export const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).describe('Error');
@@ -6,6 +7,17 @@ export const ErrorSchema = z.object({ error: z.object({ code: z.string(), messag
 const side = z.enum(['long', 'short']);
 const num = z.number();
 const nnum = z.number().nullable();
+/** A quantity in a request: finite, > 0, at most MAX_QTY (docs/signals.md, Limits). */
+const qtyInput = z.number().positive().max(MAX_QTY);
+/** A price in a request: finite, > 0, at most MAX_PRICE. */
+const priceInput = z.number().positive().max(MAX_PRICE);
+
+/** A symbol in a request or a query: ASCII after NFKC normalisation, else refused naming it (never case-folded). */
+export const SymbolInput = z
+  .string()
+  .min(1)
+  .max(100)
+  .refine((s) => asciiSymbol(s) !== null, { error: (iss) => symbolRefusal('symbol', String(iss.input)) });
 
 /** A position on a target (GET /api/positions). */
 export const PositionSchema = z.object({
@@ -85,12 +97,13 @@ export const NewRecorderSchema = z.object({
   name: z.string().min(1).max(100),
   position_mode: z.enum(['oneway', 'hedge']).default('oneway'),
   max_lag_seconds: z.number().positive().max(86_400 * 7).optional(),
-  default_qty: z.number().positive().optional(),
+  default_qty: qtyInput.optional(),
   strategy: z.string().max(100).nullable().optional(),
   targets: z
-    .array(z.object({ target: z.string(), multiplier: z.number().positive().default(1) }))
+    .array(z.object({ target: z.string(), multiplier: z.number().positive().max(MAX_MULTIPLIER).default(1) }))
     .max(8)
-    .optional(),
+    .optional()
+    .describe('where its signals trade: absent → sim:paper × 1; [] → tracking only (positions from the signals, no orders anywhere)'),
 });
 
 /** How a signal went on one target it trades on, summarised from its orders there. */
@@ -222,12 +235,12 @@ const targetFields = {
 /** POST /api/orders. */
 export const NewOrderSchema = z.object({
   ...targetFields,
-  symbol: z.string().min(1).describe('BTCUSDT or BTC/USDT:USDT'),
+  symbol: SymbolInput.describe('BTCUSDT or BTC/USDT:USDT'),
   side: orderSide,
   type: orderType.default('market'),
-  qty: z.number().positive(),
-  price: z.number().positive().optional(),
-  trigger_price: z.number().positive().optional(),
+  qty: qtyInput,
+  price: priceInput.optional(),
+  trigger_price: priceInput.optional(),
   position_side: side.optional().describe('hedge mode: the leg'),
   reduce_only: z.boolean().optional(),
   client_order_id: z
@@ -235,14 +248,14 @@ export const NewOrderSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,64}$/)
     .optional()
     .describe('idempotency key: the same key places one order'),
-  stop_loss: z.number().positive().optional().describe('after the entry fills: a reduce-only stop for the filled quantity at this trigger price'),
-  take_profit: z.number().positive().optional().describe('after the entry fills: a reduce-only take-profit for the filled quantity at this trigger price'),
+  stop_loss: priceInput.optional().describe('after the entry fills: a reduce-only stop for the filled quantity at this trigger price'),
+  take_profit: priceInput.optional().describe('after the entry fills: a reduce-only take-profit for the filled quantity at this trigger price'),
 });
 
 /** POST /api/positions/close. */
 export const ClosePositionSchema = z.object({
   ...targetFields,
-  symbol: z.string().min(1).optional().describe('without position_id: close what the venue holds of this symbol that no ledger position explains (an untracked row)'),
+  symbol: SymbolInput.optional().describe('without position_id: close what the venue holds of this symbol that no ledger position explains (an untracked row)'),
   position_side: side.optional(),
   position_id: z
     .string()

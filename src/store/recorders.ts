@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import { HalyardError } from '../core/errors.ts';
+import { MAX_MULTIPLIER, MAX_QTY } from '../core/instrument.ts';
 import type { PositionMode } from '../core/types.ts';
 import { parseTargetKey } from '../exchange/targets.ts';
 import type { Database, RecordersTable } from './schema.ts';
@@ -37,10 +38,10 @@ export async function createRecorder(db: Kysely<Database>, r: NewRecorder, now: 
   const maxLag = r.maxLagMs ?? DEFAULT_MAX_LAG_MS;
   if (!(maxLag > 0) || !Number.isFinite(maxLag)) throw new HalyardError('invalid_input', `max lag must be > 0 ms, got ${maxLag}`);
   const qty = r.defaultQty ?? 1;
-  if (!(qty > 0) || !Number.isFinite(qty)) throw new HalyardError('invalid_input', `default quantity must be > 0, got ${qty}`);
+  if (!(qty > 0) || !(qty <= MAX_QTY)) throw new HalyardError('invalid_input', `default quantity must be > 0 and at most ${MAX_QTY}, got ${qty}`);
   const targets = (r.targets && r.targets.length > 0 ? r.targets : [{ key: 'sim:paper' }]).map((t) => {
     const m = t.multiplier ?? 1;
-    if (!(m > 0) || !Number.isFinite(m)) throw new HalyardError('invalid_input', `target multiplier must be > 0, got ${m}`);
+    if (!(m > 0) || !(m <= MAX_MULTIPLIER)) throw new HalyardError('invalid_input', `target multiplier must be > 0 and at most ${MAX_MULTIPLIER}, got ${m}`);
     return { target_key: parseTargetKey(t.key).key, multiplier: m };
   });
   if (new Set(targets.map((t) => t.target_key)).size !== targets.length) throw new HalyardError('invalid_input', 'a target is listed twice');

@@ -1,4 +1,5 @@
 import { errorMessage } from '../core/errors.ts';
+import { jsonTooDeep, tooDeepMessage } from '../core/json-depth.ts';
 import { isObject, KNOWN_KEYS } from './formats.ts';
 import { reject } from './parse-values.ts';
 
@@ -17,6 +18,8 @@ export function decodeBody(raw: string, contentType?: string): DecodedBody {
   const body = raw.replace(/^\uFEFF/, '').trim();
   if (body === '') reject('empty body');
   const first = body[0];
+  // Counted on the text before JSON.parse: a body 4,000 levels deep must cost one scan, not a deep walk.
+  if (jsonTooDeep(body)) reject(tooDeepMessage());
   if (first === '{' || first === '[') return { kind: 'json', fields: jsonObject(parseJson(body)) };
   if (first === '"' || /\bjson\b/i.test(contentType ?? '')) {
     const value = tryJson(body);

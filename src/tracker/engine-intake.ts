@@ -2,6 +2,8 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { ENGINE_EVENT_TYPES, type EnginePositionData } from '../core/engine-event.ts';
 import { HalyardError, errorMessage } from '../core/errors.ts';
+import { jsonTooDeep, tooDeepMessage } from '../core/json-depth.ts';
+import { asciiSymbol, MAX_MONEY, MAX_PRICE, MAX_QTY, symbolRefusal } from '../core/instrument.ts';
 import type { Clock } from '../core/ports.ts';
 import { parseTargetKey, resolveTarget } from '../exchange/targets.ts';
 import { verifyWebhook, WEBHOOK_TOLERANCE_S, type WebhookRefusal } from '../notify/standard-webhooks.ts';
@@ -23,10 +25,12 @@ export function epochMs(v: number | string): number | null {
   return Number.isFinite(ms) ? ms : null;
 }
 
+/** Latest time an event may carry (epoch ms of 9999-12-31T23:59:59.999Z): a later one could not be shown as a date. */
+const MAX_TIME_MS = 253_402_300_799_999;
 const timeField = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const ms = epochMs(v);
-  if (ms === null) {
-    ctx.addIssue({ code: 'custom', message: 'expected an ISO-8601 time or epoch seconds / milliseconds' });
+  if (ms === null || ms < 0 || ms > MAX_TIME_MS) {
+    ctx.addIssue({ code: 'custom', message: 'expected an ISO-8601 time or epoch seconds / milliseconds (year 1970 to 9999)' });
     return z.NEVER;
   }
   return ms;
@@ -36,27 +40,42 @@ const side = z
   .string()
   .transform((s) => s.toLowerCase())
   .pipe(z.enum(['long', 'short']));
-const level = z.number().positive().nullable().optional();
+const level = z.number().positive().max(MAX_PRICE).nullable().optional();
+const price = z.number().nonnegative().max(MAX_PRICE);
+// An entry of 0 would be replayed as a fill at 0 into the target's simulated venue and refuse every later order there.
+const entryPrice = z.number().positive().max(MAX_PRICE);
+const qtyField = z.number().min(-MAX_QTY).max(MAX_QTY);
+const money = z.number().min(-MAX_MONEY).max(MAX_MONEY);
+/** A symbol: ASCII after NFKC normalisation, never case-folded into another (docs/signals.md, Limits). */
+const symbolField = z
+  .string()
+  .min(1)
+  .max(100)
+  .transform((raw, ctx) => {
+    const ascii = asciiSymbol(raw);
+    if (ascii === null) ctx.addIssue({ code: 'custom', message: symbolRefusal('symbol', raw) });
+    return ascii ?? z.NEVER;
+  });
 
 /** The position in an event's `data` (and in a polled positions list); only side, qty and entry_price are required. */
 export const EnginePositionDataSchema = z.object({
   id: idField.optional(),
-  symbol: z.string().min(1).max(100).optional(),
+  symbol: symbolField.optional(),
   side,
   position_side: side.nullable().optional(),
   status: z.enum(['open', 'closed']).optional(),
-  qty: z.number(),
-  max_qty: z.number().nonnegative().optional(),
-  entry_price: z.number().nonnegative(),
-  entries: z.array(z.object({ price: z.number(), qty: z.number(), ts: z.number() })).optional(),
-  realized_pnl: z.number().optional(),
-  fees: z.number().optional(),
-  funding: z.number().optional(),
+  qty: qtyField,
+  max_qty: qtyField.nonnegative().optional(),
+  entry_price: entryPrice,
+  entries: z.array(z.object({ price: entryPrice, qty: qtyField, ts: z.number().nonnegative().max(MAX_TIME_MS) })).max(10_000).optional(),
+  realized_pnl: money.optional(),
+  fees: money.optional(),
+  funding: money.optional(),
   stop_loss: level,
   take_profit: level,
   opened_at: timeField.nullable().optional(),
   closed_at: timeField.nullable().optional(),
-  exit_price: z.number().nonnegative().nullable().optional(),
+  exit_price: price.nullable().optional(),
   exit_reason: z.string().max(100).nullable().optional(),
 });
 
@@ -68,7 +87,7 @@ export const EngineEventBodySchema = z.object({
   exchange: z.string().optional(),
   env: z.string().optional(),
   account_type: z.string().optional(),
-  symbol: z.string().min(1).max(100),
+  symbol: symbolField,
   timestamp: timeField,
   strategy: z.string().min(1).max(100).nullable().optional(),
   run_id: z.string().max(200).nullable().optional(),
@@ -116,6 +135,8 @@ function targetOf(b: z.infer<typeof EngineEventBodySchema>, fallback: string | n
 
 /** Validates a raw event body; invalid_input with every problem named. */
 export function parseEngineEvent(raw: string, defaultTarget: string | null): EngineEvent {
+  // Counted on the text before JSON.parse: a body 4,000 levels deep costs one scan (see docs/signals.md, Limits).
+  if (jsonTooDeep(raw)) throw new HalyardError('invalid_input', tooDeepMessage());
   let json: unknown;
   try {
     json = JSON.parse(raw);

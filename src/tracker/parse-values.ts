@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { asciiSymbol, asciiUpper, MAX_QTY, symbolRefusal } from '../core/instrument.ts';
 import type { Side } from '../core/types.ts';
 
 /**
@@ -36,14 +37,18 @@ const Numberish = z.union([z.number(), z.string().trim().regex(NUMBER_TEXT).tran
  */
 export type NumberKind = 'amount' | 'size' | 'signed';
 
-/** Reads a finite number (or numeric string) from `found`; null when absent. */
-export function readNumber(found: Found | undefined, kind: NumberKind): number | null {
+/**
+ * Reads a finite number (or numeric string) from `found`, at most `max` in absolute value (the documented
+ * limits: `MAX_QTY` for quantities and sizes, `MAX_PRICE` for prices); null when absent.
+ */
+export function readNumber(found: Found | undefined, kind: NumberKind, max: number = MAX_QTY): number | null {
   if (found === undefined) return null;
   const parsed = Numberish.safeParse(found.value);
   if (!parsed.success) reject(`field ${found.name} is not a number: ${quote(found.value)}`);
   const n = parsed.data;
   if (!Number.isFinite(n)) reject(`field ${found.name} is not a finite number: ${quote(found.value)}`);
   if (kind !== 'signed' && n < 0) reject(`field ${found.name} is negative: ${quote(found.value)}`);
+  if (Math.abs(n) > max) reject(`field ${found.name} is above the limit of ${max}: ${quote(found.value)}`);
   return kind === 'amount' && n === 0 ? null : n;
 }
 
@@ -102,18 +107,22 @@ export function readText(found: Found | undefined): string | null {
   return reject(`field ${found.name} must be text: ${quote(value)}`);
 }
 
-const TICKER_CHARS = /^[A-Z0-9._/:-]+$/;
 // An exchange prefix has no '/': in ccxt's BTC/USDT:USDT the ':' separates the settle currency.
 const EXCHANGE_PREFIX = /^[A-Z0-9_]+:(?=.)/;
+/** Longest ticker accepted (the longest ccxt symbols are about 30 characters). */
+const MAX_TICKER_LENGTH = 64;
 
-/** Reads the ticker: upper-cased, exchange prefix and TradingView's perpetual `.P` suffix removed. */
+/**
+ * Reads the ticker: NFKC-normalised and then ASCII only (else refused, naming it: never case-folded into
+ * another symbol), upper-cased, exchange prefix and TradingView's perpetual `.P` suffix removed.
+ */
 export function readTicker(found: Found | undefined): string {
   if (found === undefined) return reject('missing ticker');
   if (typeof found.value !== 'string') return reject(`field ${found.name} must be text: ${quote(found.value)}`);
-  const upper = found.value.trim().toUpperCase();
-  if (!TICKER_CHARS.test(upper)) reject(`field ${found.name} has characters outside A-Z 0-9 . _ / : -: ${quote(found.value)}`);
-  const ticker = upper.replace(EXCHANGE_PREFIX, '').replace(/(?<=.)\.P$/, '');
-  return ticker;
+  const ascii = asciiSymbol(found.value);
+  if (ascii === null) return reject(`field ${found.name}: ${symbolRefusal('ticker', found.value.length > 80 ? `${found.value.slice(0, 77)}...` : found.value)}`);
+  if (ascii.length > MAX_TICKER_LENGTH) reject(`field ${found.name} is longer than ${MAX_TICKER_LENGTH} characters: ${quote(found.value)}`);
+  return asciiUpper(ascii).replace(EXCHANGE_PREFIX, '').replace(/(?<=.)\.P$/, '');
 }
 
 /** Reads a lower-cased word from `found` and maps it through `words`; rejects anything not in it. */

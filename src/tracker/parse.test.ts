@@ -359,9 +359,21 @@ describe('ticker', () => {
 
   it('refuses a missing ticker, one with other characters, and one that is not text', () => {
     expect(reasonOf(json({ action: 'buy' }))).toBe('missing ticker');
-    expect(reasonOf(json({ ticker: 'BTC USDT', action: 'buy' }))).toBe('field ticker has characters outside A-Z 0-9 . _ / : -: "BTC USDT"');
-    expect(reasonOf(json({ ticker: 'BTC1!', action: 'buy' }))).toContain('characters outside');
+    expect(reasonOf(json({ ticker: 'BTC USDT', action: 'buy' }))).toBe(
+      'field ticker: ticker "BTC USDT" is not an ASCII symbol after NFKC normalisation: use only A-Z 0-9 . _ : / - (e.g. BTCUSDT or BTC/USDT:USDT)',
+    );
+    expect(reasonOf(json({ ticker: 'BTC1!', action: 'buy' }))).toContain('is not an ASCII symbol');
     expect(reasonOf(json({ ticker: 42, action: 'buy' }))).toBe('field ticker must be text: 42');
+  });
+
+  it('reads NFKC first, then refuses what is not ASCII instead of case-folding it into another symbol', () => {
+    expect(signalOf(json({ ticker: 'ſolusdt', action: 'buy' })).ticker).toBe('SOLUSDT'); // NFKC('ſ') is 's'
+    expect(signalOf(json({ ticker: 'ﬀUSDT', action: 'buy' })).ticker).toBe('FFUSDT'); // NFKC('ﬀ') is 'ff'
+    expect(signalOf(json({ ticker: 'ＢＴＣＵＳＤＴ', action: 'buy' })).ticker).toBe('BTCUSDT');
+    for (const ticker of ['ıNJUSDT', 'ßUSDT', 'ΒTCUSDT', 'BTC\u200bUSDT', 'BTCUSDT\u0000']) {
+      expect(reasonOf(json({ ticker, action: 'buy' })), ticker).toContain(`${JSON.stringify(ticker)} is not an ASCII symbol`);
+    }
+    expect(reasonOf(json({ ticker: 'A'.repeat(65), action: 'buy' }))).toContain('longer than 64 characters');
   });
 });
 
@@ -476,4 +488,27 @@ describe('docs/signals.md', () => {
       expect(reasonOf(block.text)).toContain('holds an unexpanded placeholder {{');
     },
   );
+});
+
+describe('limits', () => {
+  it('refuses quantities, sizes and prices beyond the documented limits, naming the field', () => {
+    expect(reasonOf(json({ ticker: 'BTCUSDT', action: 'buy', quantity: 1e308, price: 2 }))).toBe('field quantity is above the limit of 1000000000: 1e+308');
+    expect(reasonOf(json({ ticker: 'BTCUSDT', action: 'buy', quantity: 1, price: '1000000001' }))).toContain('field price is above the limit');
+    expect(reasonOf(json({ ticker: 'BTCUSDT', action: 'buy', stop_loss: 1e10 }))).toContain('field stop_loss is above the limit');
+    expect(reasonOf(json({ ticker: 'BTCUSDT', position_size: '-1e12' }))).toContain('field position_size is above the limit');
+    expect(signalOf(json({ ticker: 'BTCUSDT', action: 'buy', quantity: 1e9, price: 1e9 })).qty).toBe(1e9);
+  });
+
+  it('refuses a price below the tick of an instrument it knows (it would round to 0 at the venue)', () => {
+    expect(reasonOf(json({ ticker: 'BTCUSDT', action: 'buy', price: 0.01 }))).toBe('field price 0.01 is below the price tick 0.1 of BTCUSDT');
+    expect(signalOf(json({ ticker: 'DOGEUSDT', action: 'buy', price: 0.01 })).price).toBe(0.01);
+  });
+
+  it('refuses a body nested deeper than 32 levels before parsing it, whatever the field', () => {
+    const deep = `${'['.repeat(4100)}1${']'.repeat(4100)}`;
+    for (const field of ['ticker', 'action', 'quantity', 'order_id', 'comment']) {
+      expect(reasonOf(`{"ticker":"BTCUSDT","action":"buy","${field}":${deep}}`)).toContain('more than 32 levels deep');
+    }
+    expect(signalOf(json({ ticker: 'BTCUSDT', action: 'buy', comment: '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[' })).ticker).toBe('BTCUSDT');
+  });
 });

@@ -1,4 +1,6 @@
+import { instrumentFor, MAX_PRICE, MAX_QTY } from '../core/instrument.ts';
 import type { Side } from '../core/types.ts';
+import { venueSymbol } from '../exchange/symbols.ts';
 import { decodeBody } from './body.ts';
 import {
   ACTION_WORDS,
@@ -35,6 +37,9 @@ export function parseSignalBody(raw: string, opts: { readonly contentType?: stri
   }
 }
 
+/** Largest max lag a body may give (seconds): a year; a recorder's own limit is at most a week anyway. */
+const MAX_LAG_SECONDS = 365 * 86_400;
+
 function signal(value: NormalizedSignal): ParseOutcome {
   return Object.freeze({ kind: 'signal', signal: Object.freeze(value) });
 }
@@ -45,22 +50,47 @@ function buildSignal(format: SignalFormat, fields: Fields): NormalizedSignal {
   const market = readMarketPosition(fields);
   const targetSize = readTargetSize(fields, market);
   const { action, positionSide: sideOfAction } = decideAction(word, market, targetSize);
-  const maxLagSeconds = readNumber(fields.maxLag, 'amount');
+  const maxLagSeconds = readNumber(fields.maxLag, 'amount', MAX_LAG_SECONDS);
+  const price = readNumber(fields.price, 'amount', MAX_PRICE);
+  const stopLoss = readNumber(levelOf(fields.stopLoss, 'stopPrice'), 'amount', MAX_PRICE);
+  const takeProfit = readNumber(levelOf(fields.takeProfit, 'limitPrice'), 'amount', MAX_PRICE);
+  refuseBelowTick(ticker, [
+    [fields.price, price],
+    [fields.stopLoss, stopLoss],
+    [fields.takeProfit, takeProfit],
+  ]);
   return {
     format,
     action,
     ticker,
-    qty: isQuantity(fields.qtyUnit) ? readNumber(fields.qty, 'amount') : null,
-    price: readNumber(fields.price, 'amount'),
+    qty: isQuantity(fields.qtyUnit) ? readNumber(fields.qty, 'amount', MAX_QTY) : null,
+    price,
     time: readTime(fields.time),
     orderId: readText(fields.orderId),
     targetSize,
     positionSide: readPositionSide(fields.positionSide, sideOfAction, fields.action),
-    stopLoss: readNumber(levelOf(fields.stopLoss, 'stopPrice'), 'amount'),
-    takeProfit: readNumber(levelOf(fields.takeProfit, 'limitPrice'), 'amount'),
+    stopLoss,
+    takeProfit,
     maxLagMs: maxLagSeconds === null ? null : Math.round(maxLagSeconds * 1000),
     comment: isObject(fields.comment?.value) ? null : readText(fields.comment),
   };
+}
+
+/**
+ * Refuses a price below the price tick of an instrument Halyard knows (BTCUSDT's is 0.1): the venue would
+ * round it to 0, and a mark of 0 makes every later fill on the simulated venue fail.
+ */
+function refuseBelowTick(ticker: string, prices: readonly (readonly [Found | undefined, number | null])[]): void {
+  let symbol: string;
+  try {
+    symbol = venueSymbol(ticker, 'binance');
+  } catch {
+    return; // not a perpetual Halyard can name: the venue says what it thinks of the price
+  }
+  const { tick } = instrumentFor(symbol);
+  for (const [found, price] of prices) {
+    if (price !== null && tick > 0 && price < tick) reject(`field ${found?.name ?? 'price'} ${price} is below the price tick ${tick} of ${ticker}`);
+  }
 }
 
 function readMarketPosition(fields: Fields): MarketPosition | null {

@@ -102,7 +102,15 @@ const showHolding = (h: Holding | null): string => (h === null ? 'flat' : `${h.s
 
 /** True when a stored conflict already says these values (so the warning was given). */
 function sameConflict(i: IssueRow | undefined, f: Finding): boolean {
-  return i !== undefined && i.ledger_qty === (f.ledger?.qty ?? null) && i.ledger_price === (f.ledger?.price ?? null) && i.exchange_qty === (f.exchange?.qty ?? null) && i.exchange_price === (f.exchange?.price ?? null);
+  return i !== undefined && i.ledger_qty === finiteOrNull(f.ledger?.qty) && i.ledger_price === finiteOrNull(f.ledger?.price) && i.exchange_qty === finiteOrNull(f.exchange?.qty) && i.exchange_price === finiteOrNull(f.exchange?.price);
+}
+
+/**
+ * A value as an issue row keeps it: a sum or an average over sizes stored before the input limits can be
+ * infinite (1e308 × 2) or NaN, and a stored Infinity would make every later read of the issues fail.
+ */
+function finiteOrNull(n: number | null | undefined): number | null {
+  return n !== null && n !== undefined && Number.isFinite(n) ? n : null;
 }
 
 /**
@@ -141,10 +149,10 @@ export async function reconcileTarget(
       const f = s.finding;
       const prior = open.find((i) => i.id === s.issueId);
       const values = {
-        ledger_qty: f.ledger?.qty ?? null,
-        ledger_price: f.ledger?.price ?? null,
-        exchange_qty: f.exchange?.qty ?? null,
-        exchange_price: f.exchange?.price ?? null,
+        ledger_qty: finiteOrNull(f.ledger?.qty),
+        ledger_price: finiteOrNull(f.ledger?.price),
+        exchange_qty: finiteOrNull(f.exchange?.qty),
+        exchange_price: finiteOrNull(f.exchange?.price),
         position_ids: JSON.stringify(f.positionIds),
         flat_checks: s.flatChecks,
         detail: JSON.stringify({ ledger_side: f.ledger?.side ?? null, exchange_side: f.exchange?.side ?? null, hedge: f.hedge }),

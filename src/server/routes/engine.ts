@@ -14,6 +14,7 @@ import { getStrategy, strategyPositions, strategyStats } from '../../store/strat
 import type { EngineIntake } from '../../tracker/engine-intake.ts';
 import { requireUser, userOf } from '../auth.ts';
 import { errorBody } from '../errors.ts';
+import { acceptAnyContentType } from '../json-body.ts';
 import { ErrorSchema, IdParams } from '../schemas.ts';
 import { AuditSchema, EngineEventSchema, EngineSourceSchema, NewEngineSourceSchema, StrategyPositionSchema, StrategyStatsSchema } from '../schemas-engine.ts';
 
@@ -56,6 +57,7 @@ const REFUSALS: Readonly<Record<WebhookRefusal, string>> = {
 /** `POST /hooks/engine?source=<id>`: the body is kept as the exact string received, since the signature covers its bytes. */
 async function engineHookRoutes(app: FastifyInstance, opts: EngineRouteOptions): Promise<void> {
   app.removeAllContentTypeParsers();
+  acceptAnyContentType(app);
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: opts.bodyLimit }, (_req, body, done) => done(null, body));
   app.post<{ Querystring: { source?: string | string[] }; Body: string | undefined }>(
     '/hooks/engine',

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { HalyardError } from '../../core/errors.ts';
 import type { SignalIntake } from '../../tracker/intake.ts';
 import { errorBody } from '../errors.ts';
+import { acceptAnyContentType, sentContentType } from '../json-body.ts';
 
 /** Options of the signal webhook. */
 export interface HookOptions {
@@ -20,6 +21,7 @@ export interface HookOptions {
  */
 export async function hookRoutes(app: FastifyInstance, opts: HookOptions): Promise<void> {
   app.removeAllContentTypeParsers();
+  acceptAnyContentType(app);
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: opts.bodyLimit }, (_req, body, done) => done(null, body));
   // The per-IP limit runs on every route; this second one counts deliveries per recorder (the secret).
   const perRecorder = app.createRateLimit({ max: opts.perRecorderPerMinute, timeWindow: 60_000, keyGenerator: (req) => `rec:${(req.params as { secret?: string }).secret ?? ''}` });
@@ -41,7 +43,7 @@ export async function hookRoutes(app: FastifyInstance, opts: HookOptions): Promi
     },
     async (req, reply) => {
       const raw = typeof req.body === 'string' ? req.body : '';
-      const answer = await opts.intake.receive(req.params.secret, raw, req.headers['content-type'] ?? null);
+      const answer = await opts.intake.receive(req.params.secret, raw, sentContentType(req));
       if (answer.status === 'rejected') return reply.code(422).send({ ...answer, ...errorBody('signal_rejected', answer.reason) });
       return reply.code(200).send(answer);
     },
