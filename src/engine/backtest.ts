@@ -6,7 +6,7 @@ import type { Signal } from '../core/signals.ts';
 import { TIMEFRAME_MS, finerDrillDown, type Timeframe } from '../core/timeframe.ts';
 import type { Strategy } from '../strategy/strategy.ts';
 import type { ExecutionCosts } from './execution.ts';
-import { Kernel, asSignals, declaredTimeframes, type FundingInput } from './kernel.ts';
+import { Kernel, asSignals, declaredTimeframes, strategyError, type FundingInput } from './kernel.ts';
 import type { BacktestConfig, BacktestResult, FillModel, SlTpPolicy } from './result.ts';
 
 export type { FundingInput } from './kernel.ts';
@@ -145,7 +145,12 @@ export function runBacktest(input: BacktestInput): BacktestResult {
     for (let k = 0; k < higherList.length; k++) higherList[k]!.update(t, o, h, l, cl, cVolume[i] as number, cOi[i] as number, cCvd[i] as number);
     ctx.time = t + baseMs;
     ctx.markPrice = cl;
-    const out = asSignals(strategy.onCandle(ctx));
+    let out: readonly Signal[] | undefined;
+    try {
+      out = asSignals(strategy.onCandle(ctx));
+    } catch (e) {
+      throw strategyError(e, name, t);
+    }
     if (out !== undefined && out.length > 0) {
       if (fill === 'close') {
         for (const s of out) exec.execute(s, cl, t + baseMs);

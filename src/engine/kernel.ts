@@ -1,5 +1,5 @@
 import { lowerBound, type CandleColumns } from '../core/candles.ts';
-import { HalyardError } from '../core/errors.ts';
+import { HalyardError, errorMessage, isHalyardError } from '../core/errors.ts';
 import type { Position } from '../core/ledger.ts';
 import { liquidationFactor } from '../core/margin.ts';
 import { Portfolio } from '../core/portfolio.ts';
@@ -60,6 +60,18 @@ export function declaredTimeframes(strategy: Strategy, base: Timeframe): readonl
   return declared;
 }
 
+/**
+ * What a strategy threw, as a `strategy_error` naming the strategy and the candle (its open time, ISO;
+ * null: in onInit), the original error as cause (its stack points into the strategy file).
+ */
+export function strategyError(e: unknown, strategy: string, candleTime: number | null): HalyardError {
+  if (isHalyardError(e, 'strategy_error')) return e;
+  const iso = candleTime === null ? null : new Date(candleTime).toISOString();
+  const at = iso === null ? 'in onInit' : `at the candle of ${iso}`;
+  return new HalyardError('strategy_error', `strategy ${strategy} threw ${at}: ${errorMessage(e)}`, { strategy, candleTime: iso }, e);
+}
+
+/** A strategy's answer as a list of signals (undefined when it gave none). */
 export function asSignals(out: unknown): readonly Signal[] | undefined {
   if (out === undefined || out === null) return undefined;
   return Array.isArray(out) ? (out as Signal[]) : [out as Signal];
@@ -110,7 +122,11 @@ export class Kernel {
     for (const [tf, agg] of o.higher) higher.set(tf, new HigherView(tf, agg, this.baseMs));
     this.higherList = [...higher.values()];
     this.ctx = new EngineContext(o.symbol, strategy.positionMode, this.baseView, higher, this.book);
-    strategy.onInit?.(this.ctx);
+    try {
+      strategy.onInit?.(this.ctx);
+    } catch (e) {
+      throw strategyError(e, o.strategyName, null);
+    }
     this.ctx.initializing = false;
     this.liqLong = liquidationFactor('long', o.leverage, o.maintenanceMarginRate);
     this.liqShort = liquidationFactor('short', o.leverage, o.maintenanceMarginRate);
@@ -202,6 +218,10 @@ export class Kernel {
     const ctx = this.ctx;
     ctx.time = t + this.baseMs;
     ctx.markPrice = cl;
-    return asSignals(this.strategy.onCandle(ctx));
+    try {
+      return asSignals(this.strategy.onCandle(ctx));
+    } catch (e) {
+      throw strategyError(e, this.o.strategyName, t);
+    }
   }
 }
