@@ -124,6 +124,17 @@ describe('hostile input (issue 14)', () => {
     expect(await count('order_intents')).toBe(before);
   });
 
+  it('query parameters are validated by the route schema: a unicode symbol, a bad number or a bad cursor answers 400', async () => {
+    for (const path of ['/api/signals?ticker=%C4%B1NJUSDT', '/api/positions?symbol=%C3%9FUSDT', '/api/trades?symbol=%C4%B1NJUSDT']) {
+      const res = await api(srv.base, token, path);
+      expect(res.status, path).toBe(400);
+      expect(messageOf(res.json as Record<string, unknown>), path).toMatch(/is not an ASCII symbol/);
+    }
+    for (const path of ['/api/signals?limit=0', '/api/signals?limit=1e308', '/api/signals?before=-1', '/api/signals?before=abc', '/api/orders?before=1.5', '/api/engine-events?limit=NaN', '/api/trades?from=1e400']) {
+      expect((await api(srv.base, token, path)).status, path).toBe(400);
+    }
+  });
+
   it('a valid JSON body with an empty or missing Content-Type is read as JSON on the API', async () => {
     const body = JSON.stringify({ name: 'no content type' });
     const empty = await rawRequest(srv.base, 'POST', '/api/recorders', body, { authorization: `Bearer ${token}`, 'content-type': '' });

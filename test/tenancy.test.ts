@@ -215,7 +215,8 @@ for (const d of DIALECTS) {
     });
 
     it('every documented route called as B naming A’s things: no 5xx, 404 for A’s ids, nothing of A’s changes or shows', async () => {
-      const markers = [a.name, `${a.name}-recorder-5e1f`, a.runId, a.secret, a.source.secret, a.strategy, String(A_ONLY_PRICE), '8642.1357', ...a.positionIds];
+      // A's unique things, and the server's own output folder (no answer names a server path).
+      const markers = [a.name, `${a.name}-recorder-5e1f`, a.runId, a.secret, a.source.secret, a.strategy, String(A_ONLY_PRICE), '8642.1357', ...a.positionIds, out];
       const before = await answersOfA();
       const owned = await ownedRows(store.db, a.userId);
       const problems: string[] = [];

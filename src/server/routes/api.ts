@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import { asciiUpper } from '../../core/instrument.ts';
 import type { Clock } from '../../core/ports.ts';
 import { ALL_TARGETS, envsOf, parseTargetKey, type TradingMode } from '../../exchange/targets.ts';
 import { HalyardError } from '../../core/errors.ts';
@@ -25,6 +26,7 @@ import {
   RecorderPositionSchema,
   RecorderSchema,
   SignalSchema,
+  SymbolInput,
   TargetSchema,
   TradeSchema,
 } from '../schemas.ts';
@@ -78,7 +80,7 @@ export async function apiRoutes(root: FastifyInstance, opts: ApiOptions): Promis
           env: z.string().optional().describe('paper or live; wins over account_type'),
           account_type: z.string().optional().describe('legacy: demo/real (bybit), testnet/mainnet (hyperliquid), demo/live (binance)'),
           status: statusQuery,
-          symbol: z.string().optional(),
+          symbol: SymbolInput.optional(),
         }),
         response: { 200: z.array(PositionSchema), ...errors },
       },
@@ -90,7 +92,7 @@ export async function apiRoutes(root: FastifyInstance, opts: ApiOptions): Promis
         userId,
         status: q.status,
         ...targetScope(q),
-        ...(q.symbol ? { symbol: q.symbol.toUpperCase() } : {}),
+        ...(q.symbol ? { symbol: asciiUpper(q.symbol.normalize('NFKC')) } : {}),
       });
       return views.map((v) => marked(v, opts.marks, userId));
     },
@@ -169,7 +171,7 @@ export async function apiRoutes(root: FastifyInstance, opts: ApiOptions): Promis
         summary: "The signal log, newest first, with each signal's execution per target; pass `next` back as `before` for the next page",
         querystring: z.object({
           recorder_id: z.coerce.number().int().positive().optional(),
-          ticker: z.string().optional(),
+          ticker: SymbolInput.optional(),
           outcome: z.enum(['accepted', 'duplicate', 'rejected']).optional(),
           action: z.enum(['BUY', 'SELL', 'CLOSE', 'ADD', 'CANCEL']).optional(),
           before: z.coerce.number().int().positive().optional(),
@@ -184,7 +186,7 @@ export async function apiRoutes(root: FastifyInstance, opts: ApiOptions): Promis
         userId: userOf(req).id,
         limit: q.limit,
         ...(q.recorder_id !== undefined ? { recorderId: q.recorder_id } : {}),
-        ...(q.ticker ? { ticker: q.ticker.toUpperCase() } : {}),
+        ...(q.ticker ? { ticker: asciiUpper(q.ticker.normalize('NFKC')) } : {}),
         ...(q.outcome ? { outcome: q.outcome } : {}),
         ...(q.action ? { action: q.action } : {}),
         ...(q.before !== undefined ? { before: q.before } : {}),
@@ -207,7 +209,7 @@ export async function apiRoutes(root: FastifyInstance, opts: ApiOptions): Promis
         summary: 'Closed trades, newest first',
         querystring: z.object({
           recorder_id: z.coerce.number().int().positive().optional(),
-          symbol: z.string().optional(),
+          symbol: SymbolInput.optional(),
           strategy: z.string().optional(),
           target: z.string().optional().describe('exchange:env'),
           source: z.enum(['signal', 'engine', 'webapp', 'exchange']).optional(),
@@ -225,7 +227,7 @@ export async function apiRoutes(root: FastifyInstance, opts: ApiOptions): Promis
         userId: userOf(req).id,
         limit: q.limit,
         ...(q.recorder_id !== undefined ? { recorderId: q.recorder_id } : {}),
-        ...(q.symbol ? { symbol: q.symbol.toUpperCase() } : {}),
+        ...(q.symbol ? { symbol: asciiUpper(q.symbol.normalize('NFKC')) } : {}),
         ...(q.strategy ? { strategy: q.strategy } : {}),
         ...(q.target ? { targetKey: parseTargetKey(q.target).key } : {}),
         ...(q.source ? { source: q.source } : {}),
