@@ -101,6 +101,7 @@ for (const d of DIALECTS) {
             ['005-alerts', true],
             ['006-target-settings', true],
             ['007-tokens-secrets', true],
+            ['008-server-address', true],
           ]);
           expect((await userByName(again.db, 'migrant')).trading_mode).toBe('both');
           const n = await again.db.selectFrom('targets').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

@@ -10,7 +10,7 @@ import type { CandleColumns } from '../core/candles.ts';
 import { aggregateCandles, findGaps } from '../core/candles.ts';
 import { createLogger } from '../log.ts';
 import type { Settings } from '../config.ts';
-import { cachePath, readCandles, syntheticCandles } from '../data/index.ts';
+import { cachePath, checkCoverage, readCandles, readCovering, syntheticCandles } from '../data/index.ts';
 import { runBacktest, type FundingInput } from '../engine/backtest.ts';
 import type { FillModel, SlTpPolicy } from '../engine/result.ts';
 import { loadFundingCsv } from '../data/funding.ts';
@@ -73,6 +73,7 @@ interface BacktestOptions {
   funding?: string;
   mmr: number;
   out?: string;
+  allowPartial?: boolean;
   owner?: string;
   share?: boolean;
   json?: boolean;
@@ -99,7 +100,9 @@ function loadSynthetic(o: BacktestOptions, base: Timeframe): LoadedData {
 async function loadCached(root: string, exchange: string, symbol: string, base: Timeframe, o: BacktestOptions): Promise<LoadedData> {
   const from = o.from ? parseTime(o.from, '--from') : undefined;
   const to = o.to ? parseTime(o.to, '--to') : undefined;
-  const candles = await readCandles(cachePath(root, exchange, symbol, base), { from, to });
+  const { candles, coverage } = await readCovering(cachePath(root, exchange, symbol, base), base, { from, to });
+  const warning = checkCoverage(coverage, `${exchange} ${symbol} ${base}`, o.allowPartial === true);
+  if (warning !== null) process.stderr.write(`${warning}\n`);
   if (candles.length === 0) throw new HalyardError('data_missing', `no ${exchange} ${symbol} ${base} candles in the cache for that range (see: halyard data ls)`);
   const finer = new Map<Timeframe, CandleColumns>();
   const lo = candles.ts[0] as number;
@@ -144,6 +147,7 @@ export function registerBacktestCommand(program: Command, settings: () => Settin
     .option('--funding <rate|file>', 'funding rate per 8 h (e.g. 0.0001) or a CSV of timestamp,rate')
     .option('--mmr <rate>', 'maintenance margin rate for liquidation prices', nonNegative('--mmr'), 0.005)
     .option('--out <dir>', 'run folder (default: OUTPUT_PATH/<run-id>)')
+    .option('--allow-partial', 'run even when the cache holds only part of --from/--to (a warning names the range it covers)')
     .option('--owner <user>', "the user whose run this is (the server lists it to that user's dashboard)", parseOwner)
     .option('--share', "list the run to every user of the server's dashboard")
     .option('--json', 'print only the results JSON on stdout')

@@ -8,6 +8,8 @@ import { HalyardError } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
 import { parseTimeframe, TIMEFRAME_MS } from '../core/timeframe.ts';
 import { importCsv, listCache, type CacheEntry, type FetchSummary, type ImportCsvResult } from '../data/index.ts';
+import { venueSymbol } from '../exchange/symbols.ts';
+import { EXCHANGES, isExchange, type ExchangeId } from '../exchange/targets.ts';
 import { parseTime } from './options.ts';
 
 /**
@@ -46,6 +48,34 @@ function options<T>(schema: z.ZodType<T>, raw: unknown): T {
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   throw new HalyardError('invalid_input', `--${issue?.path.join('.') ?? '?'}: ${issue?.message ?? 'invalid'}`);
+}
+
+/**
+ * A ccxt unified symbol: `BASE/QUOTE` or `BASE/QUOTE:SETTLE` (perpetuals), ASCII only; the base may carry
+ * lower case (hyperliquid's `kPEPE`), a dated future a `-YYMMDD` suffix.
+ */
+const UNIFIED_SYMBOL = /^[A-Za-z0-9]+\/[A-Z0-9]+(?::[A-Z0-9]+(?:-[A-Z0-9]+)*)?$/;
+
+/**
+ * Refuses a symbol that is not in ccxt unified form, naming the unified form it probably means
+ * (`BTCUSDT` → `BTC/USDT:USDT`): the cache folder is named after the symbol, so `BTCUSDT` would make a
+ * series no backtest (SYMBOL, --symbol BTC/USDT:USDT) ever reads.
+ */
+function checkSymbol(symbol: string, exchange: ExchangeId | undefined): string {
+  if (UNIFIED_SYMBOL.test(symbol)) return symbol;
+  let meant = 'BTC/USDT:USDT';
+  try {
+    meant = venueSymbol(symbol, exchange ?? 'binance');
+  } catch {
+    // not even a ticker: keep the example
+  }
+  throw new HalyardError('invalid_input', `--symbol ${JSON.stringify(symbol)} is not a ccxt unified symbol: use BASE/QUOTE:SETTLE, e.g. ${meant}`, { symbol });
+}
+
+/** Refuses an exchange the settings' EXCHANGE would refuse, naming the accepted ones. */
+function checkExchange(exchange: string): ExchangeId {
+  if (isExchange(exchange)) return exchange;
+  throw new HalyardError('invalid_input', `--exchange ${JSON.stringify(exchange)} is not an exchange Halyard knows: use one of ${EXCHANGES.join(', ')} (as in EXCHANGE)`, { exchange });
 }
 
 /** Open time as short ISO UTC (minute precision: the finest timeframe is 1m). */
@@ -157,12 +187,13 @@ export function registerDataCommands(program: Command, deps: DataCommandDeps): v
     .command('import')
     .description('Import a Binance kline CSV (12-column raw dump or timestamp,open,high,low,close,volume; .gz or plain) into the cache')
     .argument('<file>', 'CSV file, plain or gzip-compressed')
-    .requiredOption('--exchange <exchange>', 'ccxt exchange id the candles come from, e.g. binance')
-    .requiredOption('--symbol <symbol>', 'ccxt unified symbol, e.g. BTC/USDT:USDT')
+    .requiredOption('--exchange <exchange>', `exchange the candles come from: ${EXCHANGES.join(', ')}`)
+    .requiredOption('--symbol <symbol>', 'ccxt unified symbol, e.g. BTC/USDT:USDT (not BTCUSDT)')
     .requiredOption('--timeframe <tf>', 'timeframe of the rows: 1m 3m 5m 15m 30m 1h 2h 4h 6h 12h 1d')
     .option('--json', 'print the result as JSON')
     .action(async (file: string, raw: unknown) => {
       const o = options(ImportOptions, raw);
+      checkSymbol(o.symbol, checkExchange(o.exchange));
       const timeframe = parseTimeframe(o.timeframe);
       const r = await importCsv({ file, exchange: o.exchange, symbol: o.symbol, timeframe, cacheRoot: deps.cacheRoot() });
       if (!o.json) return printImport(r, file, timeframe);
@@ -219,6 +250,7 @@ export function registerDataCommands(program: Command, deps: DataCommandDeps): v
     .option('--json', 'print a summary as JSON (rows fetched, requests, ranges, CVD method, open interest)')
     .action(async (raw: unknown) => {
       const o = options(FetchOptions, raw);
+      checkSymbol(o.symbol, isExchange(o.exchange) ? o.exchange : undefined);
       const timeframe = parseTimeframe(o.timeframe);
       const clock = deps.clock ?? new SystemClock();
       const from = parseTime(o.from, '--from');

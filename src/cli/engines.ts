@@ -5,7 +5,7 @@ import { HalyardError } from '../core/errors.ts';
 import { createEngineSource, listEngineSources, MAX_ENGINE_GRACE_S, rotateEngineSecret } from '../store/engine-sources.ts';
 import { SecretBox } from '../store/secrets.ts';
 import { userByName } from '../store/users.ts';
-import { publicUrl, withStore } from './store.ts';
+import { sayNote, webhookBase, withStore } from './store.ts';
 
 const print = (text: string): void => {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -34,8 +34,10 @@ export function registerEngineCommands(program: Command, settings: () => Setting
       });
       // The route module (Fastify) loads only when this command runs.
       const { engineSourceView } = await import('../server/routes/engine.ts');
-      const view = engineSourceView(src, publicUrl(s), true);
+      const base = await webhookBase(s);
+      const view = engineSourceView(src, base.url, true);
       if (o.json) return print(JSON.stringify(view));
+      sayNote(base);
       print(
         [
           `engine source ${view.id} "${view.name}" (default target ${view.target ?? 'none: events must name one'}${view.poll_url ? `; polled at ${view.poll_url}` : ''})`,
@@ -55,9 +57,11 @@ export function registerEngineCommands(program: Command, settings: () => Setting
       if (!/^\d{1,7}$/.test(o.grace)) throw new HalyardError('invalid_input', `--grace must be whole seconds from 0 to ${MAX_ENGINE_GRACE_S}, got '${o.grace}'`);
       const src = await withStore(s, async (st) => rotateEngineSecret(st.db, (await userByName(st.db, o.user)).id, id, Number(o.grace), clock.now()));
       const { engineSourceView } = await import('../server/routes/engine.ts');
-      const view = { ...engineSourceView(src, publicUrl(s), true), previous_secret_until: src.previous_secret_until };
+      const base = await webhookBase(s);
+      const view = { ...engineSourceView(src, base.url, true), previous_secret_until: src.previous_secret_until };
       if (o.json) return print(JSON.stringify(view));
       const old = src.previous_secret_until === null ? 'the old secret stopped working' : `the old secret still signs until ${when(src.previous_secret_until)}`;
+      sayNote(base);
       print([`engine source ${view.id} "${view.name}": new signing secret (keep it secret): ${view.secret ?? ''}`, `webhook URL: ${view.webhook_url}`, old].join('\n'));
     });
   engines
@@ -69,8 +73,10 @@ export function registerEngineCommands(program: Command, settings: () => Setting
       const s = settings();
       const list = await withStore(s, async (st) => listEngineSources(st.db, (await userByName(st.db, userName)).id));
       const { engineSourceView } = await import('../server/routes/engine.ts');
-      const views = list.map((r) => engineSourceView(r, publicUrl(s)));
+      const base = await webhookBase(s);
+      const views = list.map((r) => engineSourceView(r, base.url));
       if (o.json) return print(JSON.stringify(views));
+      if (views.length > 0) sayNote(base);
       print(
         views.length === 0
           ? `no engine sources for ${userName} (create one: halyard engines add ${userName} --name <name>)`

@@ -5,7 +5,7 @@ import { createLogger } from '../log.ts';
 import { SecretBox } from '../store/secrets.ts';
 import { nonNegative, parsePort } from './options.ts';
 import { concretePort, listenOrClose } from './port.ts';
-import { publicUrl, storeFromSettings } from './store.ts';
+import { publicUrl, rememberServerAddress, storeFromSettings } from './store.ts';
 
 /** `halyard serve`: the tracking server (webhooks, API, OpenAPI at /docs). */
 export function registerServeCommand(program: Command, settings: () => Settings): void {
@@ -49,6 +49,7 @@ export function registerServeCommand(program: Command, settings: () => Settings)
         outputDir: s.OUTPUT_PATH,
       });
       const address = await listenOrClose(app, o.host, port, () => store.close());
+      await rememberServerAddress(store, s, o.host, port); // the CLI prints webhook URLs with this server's address
       process.stdout.write(`halyard serving on ${address} (store: ${store.dialect} ${store.where}; API docs at ${address}/docs)\ndashboard: ${address}/\n`);
       await new Promise<void>((resolve) => {
         const stop = (): void => {

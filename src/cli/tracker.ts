@@ -8,7 +8,7 @@ import { createRecorder, listRecorders, MAX_SECRET_GRACE_S, rotateRecorderSecret
 import { CONFLICT_POLICIES, setTargetSettings, targetSettings } from '../store/target-settings.ts';
 import { addToken, createUser, listUsers, setTradingMode, tradingModeOf, userByName } from '../store/users.ts';
 import { rebuildSignalPositions } from '../tracker/rebuild.ts';
-import { publicUrl, withStore } from './store.ts';
+import { sayNote, webhookBase, withStore } from './store.ts';
 
 const print = (text: string): void => {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -84,15 +84,16 @@ export function registerTrackerCommands(program: Command, settings: () => Settin
     .requiredOption('--user <name>', 'owner')
     .requiredOption('--name <name>', 'what the stream is, e.g. "BTC trend"')
     .option('--target <exchange:env...>', 'targets its signals trade on and its positions show on (default sim:paper); add *N for a size multiplier, e.g. bybit:paper*0.5')
+    .addOption(new Option('--track-only', 'no target: its signals only move its own positions, no order goes anywhere').conflicts('target'))
     .addOption(new Option('--mode <mode>', 'position mode').choices(['oneway', 'hedge']).default('oneway'))
     .option('--max-lag <seconds>', 'reject signals older than this', positiveNumber('--max-lag'))
     .option('--default-qty <qty>', 'quantity when a signal carries none', positiveNumber('--default-qty'))
     .option('--strategy <name>', 'strategy name shown on its positions (default: the recorder name)')
     .option('--json', 'print the created recorder (with its webhook URL) as JSON')
     .action(
-      async (o: { user: string; name: string; target?: string[]; mode: 'oneway' | 'hedge'; maxLag?: number; defaultQty?: number; strategy?: string; json?: boolean }) => {
+      async (o: { user: string; name: string; target?: string[]; trackOnly?: boolean; mode: 'oneway' | 'hedge'; maxLag?: number; defaultQty?: number; strategy?: string; json?: boolean }) => {
         const s = settings();
-        const targets = (o.target ?? []).map((t) => {
+        const targets = (o.trackOnly ? [] : (o.target ?? ['sim:paper'])).map((t) => {
           const [key = '', mult] = t.split('*');
           const multiplier = mult === undefined ? 1 : positiveNumber(`multiplier of ${t}`)(mult);
           return { key, multiplier };
@@ -113,9 +114,12 @@ export function registerTrackerCommands(program: Command, settings: () => Settin
             clock.now(),
           );
         });
-        const view = recorderView(rec, publicUrl(s));
+        const base = await webhookBase(s);
+        const view = recorderView(rec, base.url);
         if (o.json) return print(JSON.stringify(view));
-        print(`recorder ${view.id} "${view.name}" (${view.position_mode}; targets ${view.targets.map((t) => `${t.target}×${t.multiplier}`).join(', ')})\nwebhook URL (keep it secret): ${view.webhook_url}`);
+        const where = view.targets.length === 0 ? 'tracking only: no target, no orders' : `targets ${view.targets.map((t) => `${t.target}×${t.multiplier}`).join(', ')}`;
+        sayNote(base);
+        print(`recorder ${view.id} "${view.name}" (${view.position_mode}; ${where})\nwebhook URL (keep it secret): ${view.webhook_url}`);
       },
     );
   recorders
@@ -126,8 +130,10 @@ export function registerTrackerCommands(program: Command, settings: () => Settin
     .action(async (o: { user: string; json?: boolean }) => {
       const s = settings();
       const list = await withStore(s, async (st) => listRecorders(st.db, (await userByName(st.db, o.user)).id));
-      const views = list.map((r) => recorderView(r, publicUrl(s)));
+      const base = await webhookBase(s);
+      const views = list.map((r) => recorderView(r, base.url));
       if (o.json) return print(JSON.stringify(views));
+      if (views.length > 0) sayNote(base);
       print(views.length === 0 ? `no recorders for ${o.user}` : views.map((v) => `${v.id}\t${v.name}\t${v.position_mode}\t${v.webhook_url}`).join('\n'));
     });
   recorders
@@ -141,9 +147,11 @@ export function registerTrackerCommands(program: Command, settings: () => Settin
       if (!/^\d{1,15}$/.test(id)) throw new HalyardError('invalid_input', `recorder id must be a number (see halyard recorders ls --user ${o.user}), got '${id}'`);
       if (!/^\d{1,7}$/.test(o.grace)) throw new HalyardError('invalid_input', `--grace must be whole seconds from 0 to ${MAX_SECRET_GRACE_S}, got '${o.grace}'`);
       const rec = await withStore(s, async (st) => rotateRecorderSecret(st.db, (await userByName(st.db, o.user)).id, Number(id), Number(o.grace), clock.now()));
-      const view = { ...recorderView(rec, publicUrl(s)), previous_secret_until: rec.previous_secret_until };
+      const base = await webhookBase(s);
+      const view = { ...recorderView(rec, base.url), previous_secret_until: rec.previous_secret_until };
       if (o.json) return print(JSON.stringify(view));
       const old = rec.previous_secret_until === null ? 'the old URL stopped working' : `the old URL works until ${new Date(rec.previous_secret_until).toISOString()}`;
+      sayNote(base);
       print(`recorder ${view.id} "${view.name}": new webhook URL (keep it secret): ${view.webhook_url}\n${old}`);
     });
 

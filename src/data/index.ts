@@ -13,6 +13,7 @@ export {
   type CacheMeta,
   type ReadRange,
 } from './cache.ts';
+export { checkCoverage, coverageOf, readCovering, type Coverage, type Span } from './coverage.ts';
 export type { MarketDataExchangeId, MarketDataExchangeOptions } from './ccxt-exchange.ts';
 export { importCsv, parseKlineCsv, type ImportCsvOptions, type ImportCsvResult, type ParsedKlines } from './csv.ts';
 export type { FetchHistoryOptions, FetchProgress, FetchRequests, FetchSummary } from './fetch.ts';

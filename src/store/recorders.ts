@@ -24,7 +24,10 @@ export interface NewRecorder {
   /** Quantity when a signal carries none; default 1. */
   readonly defaultQty?: number;
   readonly strategy?: string | null;
-  /** Target keys (`bybit:paper`, …) with multipliers; default `sim:paper` × 1. */
+  /**
+   * Target keys (`bybit:paper`, …) with multipliers. Absent: `sim:paper` × 1. Empty: tracking only (the
+   * signals move the recorder's positions; no order goes anywhere).
+   */
   readonly targets?: readonly { readonly key: string; readonly multiplier?: number }[];
 }
 
@@ -39,7 +42,7 @@ export async function createRecorder(db: Kysely<Database>, r: NewRecorder, now: 
   if (!(maxLag > 0) || !Number.isFinite(maxLag)) throw new HalyardError('invalid_input', `max lag must be > 0 ms, got ${maxLag}`);
   const qty = r.defaultQty ?? 1;
   if (!(qty > 0) || !(qty <= MAX_QTY)) throw new HalyardError('invalid_input', `default quantity must be > 0 and at most ${MAX_QTY}, got ${qty}`);
-  const targets = (r.targets && r.targets.length > 0 ? r.targets : [{ key: 'sim:paper' }]).map((t) => {
+  const targets = (r.targets ?? [{ key: 'sim:paper' }]).map((t) => {
     const m = t.multiplier ?? 1;
     if (!(m > 0) || !(m <= MAX_MULTIPLIER)) throw new HalyardError('invalid_input', `target multiplier must be > 0 and at most ${MAX_MULTIPLIER}, got ${m}`);
     return { target_key: parseTargetKey(t.key).key, multiplier: m };
@@ -61,7 +64,7 @@ export async function createRecorder(db: Kysely<Database>, r: NewRecorder, now: 
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await trx.insertInto('recorder_targets').values(targets.map((t) => ({ recorder_id: rec.id, ...t }))).execute();
+    if (targets.length > 0) await trx.insertInto('recorder_targets').values(targets.map((t) => ({ recorder_id: rec.id, ...t }))).execute();
     return { ...rec, targets };
   });
 }

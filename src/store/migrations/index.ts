@@ -7,6 +7,7 @@ import { livePathMigration } from './004-live-path.ts';
 import { alertsMigration } from './005-alerts.ts';
 import { targetSettingsMigration } from './006-target-settings.ts';
 import { tokensSecretsMigration } from './007-tokens-secrets.ts';
+import { serverAddressMigration } from './008-server-address.ts';
 
 /** Every migration in order; names sort in the order they run. Never edit one that has shipped: add the next. */
 export function migrationProvider(dialect: Dialect): MigrationProvider {
@@ -17,6 +18,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '005-alerts': alertsMigration(dialect),
         '006-target-settings': targetSettingsMigration(dialect),
         '007-tokens-secrets': tokensSecretsMigration(dialect),
+        '008-server-address': serverAddressMigration(dialect),
       };
     },
   };
