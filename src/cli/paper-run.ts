@@ -113,6 +113,8 @@ export async function runPaperCommand(file: string, o: PaperOptions, s: Settings
     if (c.length === 0) throw new HalyardError('data_missing', `no ${exchange} ${symbol} ${base} candles cached in ${o.replay} (fetch them: halyard data fetch)`);
     replayRows = rows(c);
   }
+  // The live exchange is reached before anything is created too: one that is down fails here, in seconds.
+  const liveSource = range ? undefined : await (await import('./paper-live.ts')).openLiveSource({ exchange, symbol, urls: exchangeUrlOverride(exchange) });
   const store = await storeFromSettings(s);
   const alertSender = alertSenderFromSettings(s, store.db, clock, log);
   const alerts = alertSender ? new RunAlerts({ db: store.db, sender: alertSender, runId, strategy: strategy.name, target, clock, logger: log }) : undefined;
@@ -157,6 +159,18 @@ export async function runPaperCommand(file: string, o: PaperOptions, s: Settings
   process.once('SIGTERM', onSignal);
 
   let api: { close(): Promise<unknown> } | undefined;
+  /** Ends a run that could not start its candles: recorded as failed with the reason (its state stays), everything closed. */
+  const abandon = async (e: unknown): Promise<never> => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await rt.stop('failed', errorMessage(e)).catch(() => undefined);
+    await alertSender?.stop();
+    await sender?.stop();
+    await api?.close();
+    await venue.close();
+    await store.close();
+    throw e;
+  };
   if (o.apiPort !== undefined) {
     const { buildPaperApi } = await import('../server/paper-api.ts');
     const token = o.apiToken ?? process.env.PAPER_API_TOKEN ?? randomBytes(18).toString('base64url');
@@ -180,8 +194,7 @@ export async function runPaperCommand(file: string, o: PaperOptions, s: Settings
     for (const c of warmed) rt.warm(c);
     candles = replayCandles(cursor === null ? replayRows : replayRows.filter((c) => c.ts > cursor), TIMEFRAME_MS[base], speed, controller.signal);
   } else {
-    const live = await import('./paper-live.ts');
-    const feed = await live.liveCandles({ exchange, symbol, timeframe: base, clock, cursor, warmup, urls: exchangeUrlOverride(exchange), log });
+    const feed = await (liveSource as NonNullable<typeof liveSource>).start({ timeframe: base, clock, cursor, warmup, log }).catch(abandon);
     warmed = feed.warm;
     for (const c of warmed) rt.warm(c);
     candles = feed.candles;
@@ -236,8 +249,6 @@ export async function runPaperCommand(file: string, o: PaperOptions, s: Settings
   await venue.close();
   await store.close();
   process.stdout.write(`${status} run ${runId} (${result.reason}): ${rt.candlesProcessed} candles, ${trades.length} trades, equity ${rt.equity.toFixed(2)}\n`);
-  if (status === 'failed') {
-    process.stderr.write(`error: ${result.reason}\n`);
-    process.exitCode = 1;
-  }
+  // The CLI's error boundary says why in one line (a strategy's error with its candle, the trace in a file).
+  if (status === 'failed') throw result.error ?? new HalyardError('internal', result.reason);
 }
