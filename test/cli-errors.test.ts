@@ -7,8 +7,11 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, cliEnv, type Run } from './cli-run.ts';
+import { BinanceMarketStub, serverError } from './stubs/binance-market.ts';
+import { stubSeries } from './stubs/market-stub-kit.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'halyard-cli-errors-'));
 const STRATEGY_API = join(ROOT, 'src', 'strategy', 'index.ts');
@@ -154,6 +157,23 @@ describe('an exchange that is down', { timeout: 60_000 }, () => {
     const r = await halyard(['paper', join(ROOT, 'strategies', 'sma-cross.ts'), '--exchange', 'binance'], { HALYARD_EXCHANGE_URL_BINANCE: url }, cwd);
     expectOneLine(r, new RegExp(`^error \\[venue_unavailable\\]: binance is unreachable after 4 attempts \\(.*ECONNREFUSED.*\\): check the network connection and HALYARD_EXCHANGE_URL_BINANCE=${url.replace(/[.]/g, '\\.')}`));
     expect(existsSync(join(cwd, 'halyard.db'))).toBe(false);
+  });
+
+  it('warm-up candles that stay unavailable after the markets loaded: the run is stored as failed, with the reason', async () => {
+    const stub = await BinanceMarketStub.start({ series: stubSeries(600, Date.UTC(2024, 0, 1)) });
+    try {
+      stub.inject('/fapi/v1/klines', serverError, serverError, serverError, serverError);
+      const cwd = mkdtempSync(join(dir, 'warmup-'));
+      const r = await halyard(['paper', join(ROOT, 'strategies', 'sma-cross.ts'), '--exchange', 'binance', '--run', 'down', '--warmup', '10'], { HALYARD_EXCHANGE_URL_BINANCE: stub.url }, cwd);
+      expectOneLine(r, /^error \[venue_unavailable\]: binance is unreachable after 4 attempts .*: check the network connection and HALYARD_EXCHANGE_URL_BINANCE=/);
+      expect(stub.count('/fapi/v1/klines')).toBe(4);
+      const db = new BetterSqlite3(join(cwd, 'halyard.db'), { readonly: true });
+      const run = db.prepare('SELECT status, stop_reason FROM paper_runs WHERE id = ?').get('down') as { status: string; stop_reason: string };
+      db.close();
+      expect(run).toMatchObject({ status: 'failed', stop_reason: expect.stringMatching(/^binance is unreachable/) as unknown });
+    } finally {
+      await stub.close();
+    }
   });
 });
 
