@@ -79,7 +79,7 @@ export const contentType: fc.Arbitrary<string | undefined> = fc.constantFrom(und
 // At least 1: BTCUSDT's price tick is 0.1, and a price below the tick is refused (docs/signals.md, Limits).
 const price = fc.double({ min: 1, max: 1e6, noNaN: true }).map((p) => Math.round(p * 100) / 100).filter((p) => p > 0);
 const qty = fc.double({ min: 0.001, max: 1e4, noNaN: true }).map((q) => Math.round(q * 1000) / 1000).filter((q) => q > 0);
-const ticker = fc.constantFrom('BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BINANCE:BTCUSDT.P', 'btcusdt', 'ﬀUSDT', 'BTC/USDT:USDT');
+const ticker = fc.constantFrom('BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BINANCE:BTCUSDT.P', 'btcusdt', 'BTC/USDT:USDT');
 
 /** A valid signal body of a documented format (docs/signals.md), as text; every one must be accepted. */
 export const validSignal: fc.Arbitrary<string> = fc.oneof(
@@ -112,7 +112,7 @@ export const validApiBody: fc.Arbitrary<{ readonly path: string; readonly body: 
     .record({ name: fc.stringMatching(/^[A-Za-z][A-Za-z0-9 ]{0,30}$/), qty, mode: fc.constantFrom('oneway', 'hedge'), multiplier: fc.constantFrom(0.5, 1, 2, 1000) })
     .map((r) => ({ path: '/api/recorders', body: { name: r.name, position_mode: r.mode, default_qty: r.qty, targets: [{ target: 'sim:paper', multiplier: r.multiplier }] } })),
   fc
-    .record({ symbol: fc.constantFrom('BTCUSDT', 'ETHUSDT', 'BTC/USDT:USDT', 'ＢＴＣＵＳＤＴ'), side: fc.constantFrom('buy', 'sell'), qty, price, type: fc.constantFrom('market', 'limit') })
+    .record({ symbol: fc.constantFrom('BTCUSDT', 'ETHUSDT', 'BTC/USDT:USDT', 'btcusdt'), side: fc.constantFrom('buy', 'sell'), qty, price, type: fc.constantFrom('market', 'limit') })
     .map((o) => ({ path: '/api/orders', body: { target: 'sim:paper', symbol: o.symbol, side: o.side, type: o.type, qty: o.qty, ...(o.type === 'limit' ? { price: o.price } : {}) } })),
 );
 

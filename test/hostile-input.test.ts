@@ -94,19 +94,7 @@ describe('hostile input (issue 14)', () => {
     }
   });
 
-  for (const [ticker, expected] of [
-    ['ſolusdt', 'SOLUSDT'],
-    ['ﬀUSDT', 'FFUSDT'],
-  ] as const) {
-    it(`${ticker} is NFKC-normalised to ASCII (${expected}), as the symbol rule says`, async () => {
-      const res = await postSignal(srv.base, secret, JSON.stringify({ ticker, action: 'buy', quantity: 1, price: 2, order_id: ticker }));
-      expect(res.status).toBe(200);
-      const signals = await api<{ items: { ticker: string }[] }>(srv.base, token, '/api/signals?limit=1');
-      expect(signals.json.items[0]?.ticker).toBe(expected);
-    });
-  }
-
-  for (const ticker of ['ıNJUSDT', 'ßUSDT']) {
+  for (const ticker of ['ıNJUSDT', 'ßUSDT', 'ſolusdt', 'ﬀUSDT']) {
     it(`${ticker} is refused with a message naming it, never case-folded into another symbol`, async () => {
       const before = await count('signals');
       const res = await postSignal(srv.base, secret, JSON.stringify({ ticker, action: 'buy', quantity: 1, price: 2 }));

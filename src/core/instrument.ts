@@ -45,14 +45,15 @@ export const MAX_MULTIPLIER = 1_000;
 export const SYMBOL_CHARS = /^[A-Za-z0-9._:/-]+$/;
 
 /**
- * A symbol as typed, NFKC-normalised (`ſ` → `s`, `ﬀ` → `ff`, full-width letters → ASCII), or null when the
- * result is empty or has anything outside `A-Z a-z 0-9 . _ : / -` (`ı`, `ß`, Greek or Cyrillic look-alikes,
- * zero-width or control characters). Checked before any case folding, so `ıNJUSDT` is refused rather than
- * upper-cased into `INJUSDT` and `ßUSDT` rather than into `SSUSDT`.
+ * A symbol as typed (trimmed), or null unless it is already in NFKC normal form and has only
+ * `A-Z a-z 0-9 . _ : / -`. Checked before any case folding, so nothing becomes a market nobody named:
+ * `ıNJUSDT` is refused rather than upper-cased into `INJUSDT`, `ßUSDT` rather than into `SSUSDT`, and the
+ * characters NFKC would turn into ASCII (`ſ` → `s`, `ﬀ` → `ff`, full-width letters) are refused too, with the
+ * ASCII form named in the message (`symbolRefusal`).
  */
 export function asciiSymbol(raw: string): string | null {
-  const text = raw.normalize('NFKC').trim();
-  return SYMBOL_CHARS.test(text) ? text : null;
+  const text = raw.trim();
+  return SYMBOL_CHARS.test(text) && text === text.normalize('NFKC') ? text : null;
 }
 
 /** Upper-cases ASCII letters only: no other character can fold into one (`'ı'.toUpperCase()` is `I`). */
@@ -62,5 +63,7 @@ export function asciiUpper(text: string): string {
 
 /** The sentence a symbol outside the rule is refused with, naming it. */
 export function symbolRefusal(what: string, raw: string): string {
-  return `${what} ${JSON.stringify(raw)} is not an ASCII symbol after NFKC normalisation: use only A-Z 0-9 . _ : / - (e.g. BTCUSDT or BTC/USDT:USDT)`;
+  const nfkc = raw.normalize('NFKC').trim();
+  const hint = nfkc !== raw.trim() && SYMBOL_CHARS.test(nfkc) ? `; if you mean ${nfkc}, type it in ASCII` : '';
+  return `${what} ${JSON.stringify(raw)} is not an ASCII symbol: use only A-Z 0-9 . _ : / - (e.g. BTCUSDT or BTC/USDT:USDT)${hint}`;
 }

@@ -12,7 +12,7 @@ const qtyInput = z.number().positive().max(MAX_QTY);
 /** A price in a request: finite, > 0, at most MAX_PRICE. */
 const priceInput = z.number().positive().max(MAX_PRICE);
 
-/** A symbol in a request or a query: ASCII after NFKC normalisation, else refused naming it (never case-folded). */
+/** A symbol in a request or a query: plain ASCII in NFKC form, else refused naming it (never case-folded). */
 export const SymbolInput = z
   .string()
   .min(1)

@@ -113,7 +113,7 @@ const EXCHANGE_PREFIX = /^[A-Z0-9_]+:(?=.)/;
 const MAX_TICKER_LENGTH = 64;
 
 /**
- * Reads the ticker: NFKC-normalised and then ASCII only (else refused, naming it: never case-folded into
+ * Reads the ticker: plain ASCII as sent, in NFKC form (else refused, naming it: never case-folded into
  * another symbol), upper-cased, exchange prefix and TradingView's perpetual `.P` suffix removed.
  */
 export function readTicker(found: Found | undefined): string {

@@ -360,17 +360,17 @@ describe('ticker', () => {
   it('refuses a missing ticker, one with other characters, and one that is not text', () => {
     expect(reasonOf(json({ action: 'buy' }))).toBe('missing ticker');
     expect(reasonOf(json({ ticker: 'BTC USDT', action: 'buy' }))).toBe(
-      'field ticker: ticker "BTC USDT" is not an ASCII symbol after NFKC normalisation: use only A-Z 0-9 . _ : / - (e.g. BTCUSDT or BTC/USDT:USDT)',
+      'field ticker: ticker "BTC USDT" is not an ASCII symbol: use only A-Z 0-9 . _ : / - (e.g. BTCUSDT or BTC/USDT:USDT)',
     );
     expect(reasonOf(json({ ticker: 'BTC1!', action: 'buy' }))).toContain('is not an ASCII symbol');
     expect(reasonOf(json({ ticker: 42, action: 'buy' }))).toBe('field ticker must be text: 42');
   });
 
-  it('reads NFKC first, then refuses what is not ASCII instead of case-folding it into another symbol', () => {
-    expect(signalOf(json({ ticker: 'ſolusdt', action: 'buy' })).ticker).toBe('SOLUSDT'); // NFKC('ſ') is 's'
-    expect(signalOf(json({ ticker: 'ﬀUSDT', action: 'buy' })).ticker).toBe('FFUSDT'); // NFKC('ﬀ') is 'ff'
-    expect(signalOf(json({ ticker: 'ＢＴＣＵＳＤＴ', action: 'buy' })).ticker).toBe('BTCUSDT');
-    for (const ticker of ['ıNJUSDT', 'ßUSDT', 'ΒTCUSDT', 'BTC\u200bUSDT', 'BTCUSDT\u0000']) {
+  it('refuses what is not ASCII as typed instead of folding it into another symbol, naming the ASCII form NFKC gives', () => {
+    expect(reasonOf(json({ ticker: 'ſolusdt', action: 'buy' }))).toContain('if you mean solusdt, type it in ASCII'); // NFKC('ſ') is 's'
+    expect(reasonOf(json({ ticker: 'ﬀUSDT', action: 'buy' }))).toContain('if you mean ffUSDT'); // NFKC('ﬀ') is 'ff'
+    expect(reasonOf(json({ ticker: 'ＢＴＣＵＳＤＴ', action: 'buy' }))).toContain('if you mean BTCUSDT');
+    for (const ticker of ['ıNJUSDT', 'ßUSDT', 'ΒTCUSDT', 'BTC\u200bUSDT', 'BTCUSDT\u0000', 'ſolusdt', 'ﬀUSDT']) {
       expect(reasonOf(json({ ticker, action: 'buy' })), ticker).toContain(`${JSON.stringify(ticker)} is not an ASCII symbol`);
     }
     expect(reasonOf(json({ ticker: 'A'.repeat(65), action: 'buy' }))).toContain('longer than 64 characters');
@@ -429,25 +429,39 @@ function docBlocks(markdown: string): DocBlock[] {
 /** The body (and content-type) a doc block sends: a curl command's --data, else the block itself. */
 function bodyOf(block: DocBlock): { raw: string; contentType?: string } {
   if (block.lang !== 'sh') return { raw: block.text };
-  expect(block.text).toContain('curl -X POST "http://127.0.0.1:8080/hooks/signals/$SECRET"');
-  const raw = /--data '([^']*)'/.exec(block.text)?.[1];
-  if (raw === undefined) throw new Error(`no --data '...' in the curl command at line ${block.line}`);
+  expect(block.text).toContain('curl -X POST "$HOOK"');
+  const quoted = /--data '([^']*)'/.exec(block.text)?.[1];
+  const heredoc = /--data @- <<EOF\n([\s\S]*?)\nEOF/.exec(block.text)?.[1];
+  const raw = (quoted ?? heredoc)?.replace(/\$\(date [^)]*\)/g, (command) => {
+    const value = SHELL_NOW[command];
+    if (value === undefined) throw new Error(`add ${command} to SHELL_NOW`);
+    return value;
+  });
+  if (raw === undefined) throw new Error(`no --data '...' or --data @- <<EOF in the curl command at line ${block.line}`);
   const contentType = /-H 'Content-Type: ([^']+)'/i.exec(block.text)?.[1] ?? 'application/x-www-form-urlencoded';
   return { raw, contentType };
 }
+
+/** What the `$(date …)` of the doc's curl commands print here: the time of `time=now`, 2026-11-21T10:00:00Z. */
+const SHELL_NOW: Readonly<Record<string, string>> = {
+  '$(date -u +%Y-%m-%dT%H:%M:%SZ)': '2026-11-21T10:00:00Z',
+  '$(date -u +%Y-%m-%dT%H:%M:%S.000Z)': '2026-11-21T10:00:00.000Z',
+  '$(date +%s)': '1795255200',
+};
 
 const NUMERIC_FIELDS = new Set(['qty', 'price', 'targetSize', 'stopLoss', 'takeProfit', 'maxLagMs']);
 
 function expectDocumented(signal: NormalizedSignal, attrs: Readonly<Record<string, string>>): void {
   for (const [key, text] of Object.entries(attrs)) {
     expect(Object.keys(signal), `doc attribute ${key}`).toContain(key);
-    const expected = text === 'null' ? null : key === 'time' ? Date.parse(text) : NUMERIC_FIELDS.has(key) ? Number(text) : text;
+    const expected = text === 'null' ? null : key === 'time' ? Date.parse(text === 'now' ? '2026-11-21T10:00:00Z' : text) : NUMERIC_FIELDS.has(key) ? Number(text) : text;
     expect(signal[key as keyof NormalizedSignal], key).toEqual(expected);
   }
 }
 
 describe('docs/signals.md', () => {
-  const blocks = docBlocks(DOC);
+  // A shell block that posts nothing (the recorder set-up) is no example; every curl command is one.
+  const blocks = docBlocks(DOC).filter((b) => !(b.lang === 'sh' && !b.text.includes('curl')));
 
   it('tags every fenced block as an example or a TradingView alert message, with what it should give', () => {
     expect(blocks.length).toBeGreaterThan(20);
