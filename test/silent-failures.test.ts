@@ -114,7 +114,9 @@ for (const d of DIALECTS) {
         const onSim = await api<{ recorder_id: number | null }[]>(srv.base, token, '/api/positions?exchange=sim&env=paper');
         expect(onSim.json.map((p) => p.recorder_id)).toEqual([dflt.json.id]);
 
-        // Two reconciliations of sim:paper: no issue, the tracking-only position stays open.
+        // Two reconciliations of sim:paper once the linked recorder's order is on the venue: no issue (the
+        // tracking-only long would be a conflict if it counted there), and the tracking-only position stays open.
+        await srv.dispatcher.drain();
         for (let k = 0; k < 2; k++) expect((await api(srv.base, token, '/api/snapshots', { method: 'POST', body: JSON.stringify({ target: 'sim:paper' }) })).status).toBe(201);
         const issues = await api<unknown[]>(srv.base, token, '/api/reconciliation');
         expect(issues.status).toBe(200);
