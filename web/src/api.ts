@@ -42,12 +42,13 @@ export interface RecorderEquityPoint {
   readonly drawdown: number;
 }
 
-const TOKEN_KEY = 'halyard.token';
+/** The localStorage key of the session's API token (sign-out removes it). */
+export const TOKEN_STORAGE_KEY = 'halyard.token';
 
 /** The API token of this browser's session (localStorage), or null when signed out. */
 export function savedToken(): string | null {
   try {
-    return localStorage.getItem(TOKEN_KEY);
+    return localStorage.getItem(TOKEN_STORAGE_KEY);
   } catch {
     return null;
   }
@@ -55,8 +56,12 @@ export function savedToken(): string | null {
 
 /** Keeps (or, with null, forgets) the session's API token. */
 export function saveToken(token: string | null): void {
-  if (token === null) localStorage.removeItem(TOKEN_KEY);
-  else localStorage.setItem(TOKEN_KEY, token);
+  try {
+    if (token === null) localStorage.removeItem(TOKEN_STORAGE_KEY);
+    else localStorage.setItem(TOKEN_STORAGE_KEY, token);
+  } catch {
+    // Storage refused (private mode, quota): the session then lasts as long as the page.
+  }
 }
 
 /** An error answer of the API (or a network failure, status 0). */
@@ -70,12 +75,17 @@ export class ApiError extends Error {
   }
 }
 
-/** Called when the server answers 401: the shell signs out. */
-let onUnauthorized: () => void = () => {};
+/** Called when the server answers 401 (with its reason: unknown, revoked or expired token): the shell signs out. */
+let onUnauthorized: (reason: string) => void = () => {};
 
-/** Sets what a 401 answer does (the shell shows the sign-in page). */
-export function setUnauthorizedHandler(fn: () => void): void {
+/** Sets what a 401 answer does (the shell forgets the token and shows the sign-in page with the reason). */
+export function setUnauthorizedHandler(fn: (reason: string) => void): void {
   onUnauthorized = fn;
+}
+
+/** Reports a 401 seen outside api() (the live push): the shell signs out with the server's reason. */
+export function reportUnauthorized(reason: string): void {
+  onUnauthorized(reason);
 }
 
 /** Calls the API with the session's bearer token; JSON in and out; errors become ApiError. */
@@ -100,7 +110,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   }
   if (!res.ok) {
     const err = (data as { error?: { code?: string; message?: string } } | null)?.error;
-    if (res.status === 401 && init.token === undefined) onUnauthorized();
+    if (res.status === 401 && init.token === undefined) onUnauthorized(err?.message ?? 'the server no longer knows this token');
     throw new ApiError(res.status, err?.code ?? 'http_error', err?.message ?? `HTTP ${res.status}`);
   }
   return data as T;

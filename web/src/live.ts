@@ -1,4 +1,4 @@
-import type { Marks } from './api.ts';
+import { reportUnauthorized, type Marks } from './api.ts';
 
 /** What the server pushes on GET /api/stream. */
 export type LiveEvent =
@@ -72,6 +72,8 @@ export class Live {
     this.abort = new AbortController();
     try {
       const res = await fetch('/api/stream', { headers: { authorization: `Bearer ${this.token}`, accept: 'text/event-stream' }, signal: this.abort.signal });
+      // A revoked or expired token: reconnecting cannot help, the shell signs out instead.
+      if (res.status === 401) return this.unauthorized(res);
       if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
       this.setState('live');
       this.retryMs = 1000;
@@ -96,6 +98,12 @@ export class Live {
       this.timer = setTimeout(() => void this.connect(true), this.retryMs);
       this.retryMs = Math.min(this.retryMs * 2, 15_000);
     }
+  }
+
+  private async unauthorized(res: Response): Promise<void> {
+    const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
+    this.stop();
+    reportUnauthorized(body?.error?.message ?? 'the server no longer knows this token');
   }
 
   private dispatch(block: string): void {

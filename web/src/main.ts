@@ -1,5 +1,5 @@
 import './style.css';
-import { api, ApiError, saveToken, savedToken, setUnauthorizedHandler, type Me } from './api.ts';
+import { api, ApiError, saveToken, savedToken, setUnauthorizedHandler, TOKEN_STORAGE_KEY, type Me } from './api.ts';
 import { Live, type LiveState } from './live.ts';
 import type { Page } from './page.ts';
 import { backtestsPage } from './pages/backtests.ts';
@@ -16,7 +16,12 @@ const app = document.getElementById('app') as HTMLElement;
 let session: { me: Me; live: Live; token: string } | null = null;
 let cleanup: (() => void) | null = null;
 
-setUnauthorizedHandler(() => signOut('Your token is no longer valid: sign in again.'));
+setUnauthorizedHandler((reason) => signOut(`Signed out: ${reason}`));
+
+// Signing out in another tab forgets the token there: this tab follows instead of going on with it.
+window.addEventListener('storage', (e) => {
+  if (session && e.key === TOKEN_STORAGE_KEY && e.newValue === null) signOut('Signed out in another tab.');
+});
 
 function signOut(message?: string): void {
   session?.live.stop();
@@ -54,7 +59,8 @@ function showSignIn(message?: string): void {
       })
       .catch((e: unknown) => {
         err.hidden = false;
-        err.textContent = e instanceof ApiError && e.status === 401 ? 'That token is not known to this server.' : errorText(e);
+        // 401 says why: unknown, revoked or expired (with the command that makes a new one).
+        err.textContent = e instanceof ApiError && e.status === 401 ? e.message : errorText(e);
         button.disabled = false;
         button.textContent = 'Sign in';
       });
@@ -130,7 +136,7 @@ else {
   api<Me>('/api/me', { token })
     .then((me) => startSession(me, token))
     .catch((e: unknown) => {
-      if (e instanceof ApiError && e.status === 401) signOut('Your saved token is no longer valid: sign in again.');
+      if (e instanceof ApiError && e.status === 401) signOut(`Your saved token no longer works: ${e.message}`);
       else app.replaceChildren(stateView('error', errorText(e), { label: 'Retry', run: () => location.reload() }));
     });
 }
