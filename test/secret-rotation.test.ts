@@ -151,7 +151,8 @@ describe('halyard recorders / engines rotate-secret on sqlite', () => {
   let env: Record<string, string>;
   beforeAll(async () => {
     loc = await sqliteDialect.fresh();
-    env = { DATABASE_PATH: loc.path ?? '' };
+    // PUBLIC_URL: the printed URLs start with it (the CLI's one way of printing webhook URLs).
+    env = { DATABASE_PATH: loc.path ?? '', PUBLIC_URL: 'https://hooks.example.org' };
   });
   afterAll(async () => {
     await loc?.drop();
@@ -169,7 +170,7 @@ describe('halyard recorders / engines rotate-secret on sqlite', () => {
     const text = await runHalyard(['recorders', 'rotate-secret', String(rec.id), '--user', 'alice', '--grace', '3600'], env);
     expect(text.stderr).toBe('');
     const m = /^recorder \d+ "trend": new webhook URL \(keep it secret\): (\S+)\nthe old URL works until (\S+)\n/.exec(text.stdout);
-    expect(m).not.toBeNull();
+    expect(m?.[1]).toMatch(/^https:\/\/hooks\.example\.org\/hooks\/signals\/[A-Za-z0-9_-]{24}$/);
     expect(secretOf(m?.[1] ?? '')).not.toBe(secretOf(rec.webhook_url));
     const until = Date.parse(m?.[2] ?? '');
     const json = JSON.parse((await runHalyard(['recorders', 'rotate-secret', String(rec.id), '--user', 'alice', '--json'], env)).stdout) as Rotated;
@@ -188,7 +189,8 @@ describe('halyard recorders / engines rotate-secret on sqlite', () => {
     const notBobs = await runHalyard(['engines', 'rotate-secret', String(src.id), '--user', 'bob'], env);
     expect([notBobs.code, notBobs.stderr]).toEqual([2, `error [not_found]: no engine source ${src.id}\n`]);
     const eng = await runHalyard(['engines', 'rotate-secret', String(src.id), '--user', 'alice', '--grace', '60'], env);
-    expect(eng.stdout).toMatch(/^engine source es_\S+ "bot": new signing secret \(keep it secret\): whsec_\S+\nwebhook URL: http\S+\/hooks\/engine\?source=es_\S+\nthe old secret still signs until \d{4}-\S+\n/);
+    expect(eng.stdout).toMatch(/^engine source es_\S+ "bot": new signing secret \(keep it secret\): whsec_\S+\nwebhook URL: https:\/\/hooks\.example\.org\/hooks\/engine\?source=es_\S+\nthe old secret still signs until \d{4}-\S+\n/);
+    expect(eng.stderr).toBe('');
     expect(eng.stdout).not.toContain(src.secret ?? 'none');
   });
 });
