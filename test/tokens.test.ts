@@ -175,6 +175,38 @@ for (const d of DIALECTS) {
       srv.clock.set(NOW);
     });
 
+    it('an open live stream of a token ends with signed_out once the token is revoked; another token\'s stream goes on', async () => {
+      const { token: first } = await createUser(store.db, 'stream-dave', 'paper', NOW);
+      const second = (await api<Tok>(srv.base, first, '/api/tokens', { method: 'POST', body: JSON.stringify({ name: 'tablet' }) })).json;
+      const open = async (token: string) => {
+        const res = await fetch(`${srv.base}/api/stream`, { headers: { authorization: `Bearer ${token}` } });
+        expect(res.status).toBe(200);
+        const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+        const state = { text: '', ended: false };
+        void (async () => {
+          for (;;) {
+            const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+            if (done) return void (state.ended = true);
+            state.text += value;
+          }
+        })();
+        return { state, cancel: () => reader.cancel().catch(() => {}) };
+      };
+      const until = async (pred: () => boolean): Promise<boolean> => {
+        for (let i = 0; i < 250 && !pred(); i++) await new Promise((r) => setTimeout(r, 20));
+        return pred();
+      };
+      const a = await open(first);
+      const b = await open(second.token ?? '');
+      expect(await until(() => a.state.text.includes('event: hello') && b.state.text.includes('event: hello'))).toBe(true);
+      expect((await api(srv.base, first, `/api/tokens/${second.id}`, { method: 'DELETE' })).status).toBe(200);
+      expect(await until(() => b.state.ended)).toBe(true);
+      expect(b.state.text).toContain('event: signed_out');
+      expect(a.state.ended).toBe(false);
+      expect(a.state.text).not.toContain('signed_out');
+      await a.cancel();
+    });
+
     it('the OpenAPI document describes the token and rotation routes', async () => {
       const doc = (await (await fetch(`${srv.base}/docs/json`)).json()) as { paths: Record<string, Record<string, unknown>> };
       expect(Object.keys(doc.paths['/api/tokens'] ?? {}).sort()).toEqual(['get', 'post']);

@@ -111,9 +111,9 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
-  installJsonBody(app, limits.bodyLimit);
   // Read by the bearer-token hook of every /api scope (token expiry and last use follow the server's clock).
   app.decorate('clock', deps.clock);
+  installJsonBody(app, limits.bodyLimit);
   await app.register(rateLimit, { global: true, max: limits.perIpPerMinute, timeWindow: 60_000 });
   await app.register(swagger, {
     openapi: {
@@ -127,7 +127,7 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
   const intake = new SignalIntake(deps.store.db, deps.clock, deps.store.dialect === 'sqlite' ? 1 : 4);
   const marks = deps.marks ?? new MarkBook();
   intake.onPrice = (userId, ticker, price, ts) => marks.set(userId, ticker, price, ts);
-  const live = new LiveHub(deps.store.db, marks, { tickMs: deps.live?.tickMs ?? 1000, heartbeatMs: deps.live?.heartbeatMs ?? 15_000 }, deps.logger);
+  const live = new LiveHub(deps.store.db, marks, { tickMs: deps.live?.tickMs ?? 1000, heartbeatMs: deps.live?.heartbeatMs ?? 15_000 }, deps.logger, deps.clock);
   // Open event streams would keep close() waiting for ever.
   app.addHook('preClose', async () => live.closeAll());
   const venues = new VenueRegistry(

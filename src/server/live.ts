@@ -1,7 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
+import type { Clock } from '../core/ports.ts';
 import type { Database } from '../store/schema.ts';
+import { activeTokenIds } from '../store/tokens.ts';
 import type { MarkBook } from '../tracker/marks.ts';
 import { changedTopics, fingerprint } from './changes.ts';
 
@@ -13,6 +15,8 @@ export interface LiveTiming {
 
 interface Stream {
   readonly userId: number;
+  /** The API token the stream was opened with (null when opened without one, e.g. embedded). */
+  readonly tokenId: number | null;
   readonly res: ServerResponse;
   /** The version of the user's marks this stream was last sent. */
   marksVersion: number;
@@ -36,6 +40,7 @@ export class LiveHub {
     private readonly marks: MarkBook,
     private readonly timing: LiveTiming,
     private readonly logger: FastifyBaseLogger,
+    private readonly clock: Clock,
   ) {}
 
   /** Streams open now. */
@@ -43,10 +48,13 @@ export class LiveHub {
     return this.streams.size;
   }
 
-  /** Takes over a response as an event stream of `userId` until the client goes away. */
-  async open(userId: number, userName: string, res: ServerResponse): Promise<void> {
+  /**
+   * Takes over a response as an event stream of `userId` until the client goes away, or until the token it
+   * was opened with (`tokenId`) is revoked or expires: then it gets a `signed_out` event and ends.
+   */
+  async open(userId: number, userName: string, res: ServerResponse, tokenId: number | null = null): Promise<void> {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    const s: Stream = { userId, res, marksVersion: this.marks.version(userId) };
+    const s: Stream = { userId, tokenId, res, marksVersion: this.marks.version(userId) };
     this.streams.add(s);
     res.on('close', () => this.streams.delete(s));
     send(res, 'hello', { user: userName });
@@ -79,6 +87,7 @@ export class LiveHub {
     if (this.busy || this.streams.size === 0) return;
     this.busy = true;
     try {
+      await this.endSignedOut();
       for (const s of this.streams) {
         const v = this.marks.version(s.userId);
         if (v === s.marksVersion) continue;
@@ -100,6 +109,19 @@ export class LiveHub {
       this.logger.warn({ err: e }, 'live push: looking for changes failed');
     } finally {
       this.busy = false;
+    }
+  }
+
+  /** Ends the streams whose token was revoked or has expired since they opened (looked at every tick). */
+  private async endSignedOut(): Promise<void> {
+    const ids = [...new Set([...this.streams].flatMap((s) => (s.tokenId === null ? [] : [s.tokenId])))];
+    if (ids.length === 0) return;
+    const active = await activeTokenIds(this.db, ids, this.clock.now());
+    for (const s of [...this.streams]) {
+      if (s.tokenId === null || active.has(s.tokenId)) continue;
+      send(s.res, 'signed_out', { reason: 'the API token of this stream was revoked or has expired: sign in again' });
+      s.res.end();
+      this.streams.delete(s);
     }
   }
 }

@@ -159,3 +159,16 @@ export async function authenticateToken(db: Kysely<Database>, token: string, now
   }
   return { user, tokenId };
 }
+
+/** Which of `ids` are tokens that still sign in at `now` (not revoked, not expired): open streams end for the rest. */
+export async function activeTokenIds(db: Kysely<Database>, ids: readonly number[], now: number): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('api_tokens')
+    .select('id')
+    .where('id', 'in', [...ids])
+    .where('revoked_at', 'is', null)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .execute();
+  return new Set(rows.map((r) => r.id));
+}

@@ -46,7 +46,7 @@ const price = z.number().nonnegative().max(MAX_PRICE);
 const entryPrice = z.number().positive().max(MAX_PRICE);
 const qtyField = z.number().min(-MAX_QTY).max(MAX_QTY);
 const money = z.number().min(-MAX_MONEY).max(MAX_MONEY);
-/** A symbol: ASCII after NFKC normalisation, never case-folded into another (docs/signals.md, Limits). */
+/** A symbol: plain ASCII in NFKC form, never case-folded into another (docs/signals.md, Limits). */
 const symbolField = z
   .string()
   .min(1)

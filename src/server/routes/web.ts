@@ -51,7 +51,7 @@ export async function webRoutes(root: FastifyInstance, opts: WebRouteOptions): P
     async (req, reply) => {
       const u = userOf(req);
       reply.hijack();
-      await live.open(u.id, u.name, reply.raw);
+      await live.open(u.id, u.name, reply.raw, req.tokenId);
     },
   );
 
