@@ -7,6 +7,13 @@ import { register } from 'tsx/esm/api';
 // Both hooks: a strategy in a folder without "type": "module" is loaded as CommonJS TypeScript.
 registerCjs();
 register();
+// A reader that stops early (`halyard backtest --json | head`) closes the pipe: that ends the output, not in error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (e && e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
 let main;
 try {
   ({ main } = await import('../src/cli/main.ts'));

@@ -115,6 +115,10 @@ for (const d of DIALECTS) {
       const c = syntheticCandles({ seed: 5, count: 10 });
       await drive(store, settings(`named-${d.name}`, new SmaCross(), 'strategies/sma-cross.ts'), c, 5);
       await expect(drive(store, settings(`named-${d.name}`, new HedgeBreakout(), 'strategies/hedge-breakout.ts'), c, 5)).rejects.toThrow(/exists with other settings/);
+      // A live run never silently resumes a replay run of the same name (nor the other way round).
+      await expect(drive(store, { ...settings(`named-${d.name}`, new SmaCross(), 'strategies/sma-cross.ts'), mode: 'live' }, c, 5)).rejects.toThrow(
+        `run "named-${d.name}" is a replay run and this one is live: resume it the way it started, or choose another --run name`,
+      );
     });
   });
 }

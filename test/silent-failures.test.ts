@@ -202,6 +202,18 @@ describe('a backtest the cache only partly covers', () => {
     expect(outside.stderr).toContain('none of the requested 2024-02-01T00:00Z → 2024-02-03T00:00Z');
   });
 
+  it('paper --replay checks the same: refused past the cache, replayed on the covered part with --allow-partial', async () => {
+    const paper = (...extra: string[]) =>
+      halyard(['paper', 'strategies/sma-cross.ts', '--target', 'sim:paper', '--exchange', 'binance', '--symbol', 'BTC/USDT:USDT', '--param', 'fast=5', '--param', 'slow=20', '--speed', '0', ...extra], env);
+    const refused = await paper('--replay', '2024-01-03..2024-01-10', '--run', 'partial-refused');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('4 of the 7 requested days (2024-01-03T00:00Z → 2024-01-10T00:00Z) are missing');
+    expect(refused.stderr).toContain('narrow --replay, or pass --allow-partial');
+    const partial = await paper('--replay', '2024-01-04..2024-01-10', '--run', 'partial-ok', '--allow-partial');
+    expect(partial.code, partial.stderr).toBe(0);
+    expect(partial.stderr).toMatch(/^warning: the replay runs on 2024-01-04T00:00Z → 2024-01-06T00:00Z only/m);
+  });
+
   it('leaves synthetic data alone', async () => {
     const r = await halyard(['backtest', 'strategies/sma-cross.ts', '--synthetic', '--from', '2029-12-30', '--to', '2030-01-01', '--no-report', '--json'], env);
     expect(r.code).toBe(0);

@@ -7,7 +7,7 @@ import type { Clock } from '../core/ports.ts';
 import { TIMEFRAME_MS, parseTimeframe } from '../core/timeframe.ts';
 import type { Venue } from '../core/venue.ts';
 import { exchangeUrlOverride, type Settings } from '../config.ts';
-import { cachePath, readCandles } from '../data/index.ts';
+import { cachePath, checkCoverage, readCovering } from '../data/index.ts';
 import { drive, replayCandles, type DriverResult } from '../engine/paper/driver.ts';
 import type { MarketDriver } from '../engine/paper/orders.ts';
 import { PaperRuntime, type PaperSettings, type RuntimeCandle } from '../engine/paper/runtime.ts';
@@ -29,6 +29,8 @@ export interface PaperOptions {
   symbol?: string;
   timeframe?: string;
   replay?: string;
+  /** Replay a range the cache holds only part of (a warning names the part). */
+  allowPartial?: boolean;
   speed: string;
   warmup: string;
   param: string[];
@@ -109,7 +111,9 @@ export async function runPaperCommand(file: string, o: PaperOptions, s: Settings
   // Candles first: a replay without cached data fails before anything is created.
   let replayRows: RuntimeCandle[] = [];
   if (range) {
-    const c = await readCandles(cachePath(s.CACHE_PATH, exchange, symbol, base), range);
+    const { candles: c, coverage } = await readCovering(cachePath(s.CACHE_PATH, exchange, symbol, base), base, range);
+    const warning = checkCoverage(coverage, `${exchange} ${symbol} ${base}`, o.allowPartial === true, 'the replay', '--replay');
+    if (warning !== null) process.stderr.write(`${warning}\n`);
     if (c.length === 0) throw new HalyardError('data_missing', `no ${exchange} ${symbol} ${base} candles cached in ${o.replay} (fetch them: halyard data fetch)`);
     replayRows = rows(c);
   }

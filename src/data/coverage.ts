@@ -52,22 +52,22 @@ const days = (ms: number): string => `${Number((ms / DAY_MS).toFixed(2))}`;
  * Holding none of it is data_missing; holding part of it is data_missing too unless `allowPartial`, when
  * the answer is a warning line naming the covered range; a full cover answers null.
  */
-export function checkCoverage(c: Coverage, series: string, allowPartial: boolean): string | null {
+export function checkCoverage(c: Coverage, series: string, allowPartial: boolean, run = 'the backtest', flag = '--from/--to'): string | null {
   if (c.missingMs <= 0 && c.covered) return null;
   const held = c.cache ? `the cache holds ${series} from ${span(c.cache)}` : `the cache holds no ${series} candles`;
   if (!c.covered) {
-    throw new HalyardError('data_missing', `${held}, none of the requested ${span(c.requested)}: fetch or import that range (halyard data fetch / data import) or change --from/--to`, {
+    throw new HalyardError('data_missing', `${held}, none of the requested ${span(c.requested)}: fetch or import that range (halyard data fetch / data import) or change ${flag}`, {
       requested: c.requested,
       cache: c.cache,
     });
   }
   const missing = `${days(c.missingMs)} of the ${days(c.requested.to - c.requested.from)} requested days (${span(c.requested)}) are missing`;
   if (!allowPartial) {
-    throw new HalyardError('data_missing', `${held}: ${missing}; fetch or import them (halyard data fetch / data import), narrow --from/--to, or pass --allow-partial to run on ${span(c.covered)} only`, {
+    throw new HalyardError('data_missing', `${held}: ${missing}; fetch or import them (halyard data fetch / data import), narrow ${flag}, or pass --allow-partial to run on ${span(c.covered)} only`, {
       requested: c.requested,
       covered: c.covered,
       missingMs: c.missingMs,
     });
   }
-  return `warning: the backtest runs on ${span(c.covered)} only, what the cache holds of ${series}: ${missing}`;
+  return `warning: ${run} runs on ${span(c.covered)} only, what the cache holds of ${series}: ${missing}`;
 }

@@ -150,6 +150,9 @@ export class PaperRuntime {
       if (!same) {
         throw new HalyardError('conflict', `run "${settings.runId}" exists with other settings (${run.strategy_path} ${run.symbol} on ${run.target_key}, ${run.timeframe}); choose another --run name`, { run: settings.runId });
       }
+      if (run.mode !== settings.mode) {
+        throw new HalyardError('conflict', `run "${settings.runId}" is a ${run.mode} run and this one is ${settings.mode}: resume it the way it started, or choose another --run name`, { run: settings.runId });
+      }
       if (run.status === 'finished') throw new HalyardError('conflict', `run "${settings.runId}" has finished; choose another --run name`, { run: settings.runId });
     } else {
       run = {
