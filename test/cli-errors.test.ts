@@ -137,9 +137,9 @@ describe('a strategy that throws', { timeout: 60_000 }, () => {
 
   it('paper (replay) fails the run with the same sentence', async () => {
     const cwd = mkdtempSync(join(dir, 'paper-'));
-    // A cached range for the replay: written by the real `data import` from a CSV of 200 one-minute candles.
+    // A cached day for the replay: written by the real `data import` from a CSV of 1,440 one-minute candles.
     const csv = join(cwd, 'candles.csv');
-    const rows = Array.from({ length: 200 }, (_, i) => `${Date.UTC(2024, 0, 1) + i * 60_000},100,101,99,100,1`);
+    const rows = Array.from({ length: 1440 }, (_, i) => `${Date.UTC(2024, 0, 1) + i * 60_000},100,101,99,100,1`);
     writeFileSync(csv, `timestamp,open,high,low,close,volume\n${rows.join('\n')}\n`);
     const cache = { CACHE_PATH: join(cwd, 'candles') };
     const imported = await halyard(['data', 'import', csv, '--exchange', 'binance', '--symbol', 'BTC/USDT:USDT', '--timeframe', '1m'], cache, cwd);

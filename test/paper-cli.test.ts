@@ -165,7 +165,7 @@ describe('halyard paper (child processes)', () => {
   it('refuses a replay range with no cached candles before creating anything', async () => {
     const r = await runHalyard(['paper', ...STRATEGY, '--replay', '2020-01-01..2020-01-02', '--run', 'nothing'], env);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/no binance BTC\/USDT:USDT 1m candles cached/);
+    expect(r.stderr).toMatch(/the cache holds binance BTC\/USDT:USDT 1m from .*, none of the requested 2020-01-01T00:00Z → 2020-01-02T00:00Z/);
     expect(await withStore(async (s) => (await s.db.selectFrom('paper_runs').select('id').where('id', '=', 'nothing').execute()).length)).toBe(0);
   });
 });
