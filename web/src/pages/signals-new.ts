@@ -15,7 +15,9 @@ export function newRecorderForm(created: (rec: Recorder) => void, cancel?: () =>
     h('option', { value: 'oneway' }, 'One-way (one position per ticker)'),
     h('option', { value: 'hedge' }, 'Hedge (a long and a short leg per ticker)'),
   );
-  const target = h('select', { id: 'recorder-target', name: 'target' }, h('option', { value: 'sim:paper' }, 'sim:paper (simulated exchange)'));
+  /** A recorder with no target only tracks: positions from its signals, no orders anywhere. */
+  const trackOnly = (): HTMLOptionElement => h('option', { value: '' }, 'nowhere: track the signals only (no orders)');
+  const target = h('select', { id: 'recorder-target', name: 'target' }, h('option', { value: 'sim:paper', selected: true }, 'sim:paper (simulated exchange)'), trackOnly());
   // The other targets come from the API, marked when the user has no keys there yet.
   void api<Target[]>('/api/targets')
     .then((ts) => {
@@ -23,6 +25,7 @@ export function newRecorderForm(created: (rec: Recorder) => void, cancel?: () =>
         ...ts.map((t) =>
           h('option', { value: t.target, selected: t.target === 'sim:paper' }, `${t.target} (${t.exchange === 'sim' ? 'simulated exchange' : t.has_account ? t.account_type : `${t.account_type}, no keys yet`})`),
         ),
+        trackOnly(),
       );
     })
     .catch(() => {
@@ -56,7 +59,7 @@ export function newRecorderForm(created: (rec: Recorder) => void, cancel?: () =>
     name.removeAttribute('aria-invalid');
     error.hidden = true;
     submit.disabled = true;
-    const body: NewRecorder = { name: n, position_mode: mode.value === 'hedge' ? 'hedge' : 'oneway', targets: [{ target: target.value, multiplier: 1 }] };
+    const body: NewRecorder = { name: n, position_mode: mode.value === 'hedge' ? 'hedge' : 'oneway', targets: target.value === '' ? [] : [{ target: target.value, multiplier: 1 }] };
     api<Recorder>('/api/recorders', { method: 'POST', body })
       .then(created)
       .catch((e: unknown) => {
