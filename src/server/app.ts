@@ -14,6 +14,7 @@ import { EnginePoller } from '../tracker/engine-poller.ts';
 import { JobWorker } from '../tracker/jobs.ts';
 import type { TargetRefresher } from '../tracker/refresh-port.ts';
 import { Monitor, type MonitorPolicy } from '../tracker/monitor.ts';
+import { SimInline } from '../tracker/sim-inline.ts';
 import { ccxtOpener, serverVenueOpener, VenueRegistry, type CcxtOpener } from '../tracker/venue-registry.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { installErrorHandling } from './errors.ts';
@@ -142,6 +143,9 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
   );
   const dispatcher = new OrderDispatcher(deps.store.db, venues, deps.clock, deps.dispatchPolicy ?? DEFAULT_DISPATCH_POLICY, deps.logger);
   intake.onIntents = () => dispatcher.wake();
+  // `sim:*` orders are executed inside the signal's own transaction; exchange targets go through the dispatcher.
+  intake.sim = new SimInline(venues);
+  intake.onExecuted = (userId, targetKey) => dispatcher.afterInline(userId, targetKey);
   // A signal's own stop-loss / take-profit that filled at a venue closes the recorder's leg (and so every linked target).
   dispatcher.onSignalBracketFill = async (f) => {
     await intake.closeFromVenue(f);

@@ -1,8 +1,14 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 
+/** What a job may ask of the transaction it runs in. */
+export interface GroupContext {
+  /** Runs `fn` if this job's transaction rolls back (before its jobs are retried one by one). */
+  onAbort(fn: () => void): void;
+}
+
 /** A unit of writes; runs inside a transaction shared with other jobs. */
-export type WriteJob<T> = (trx: Kysely<Database>) => Promise<T>;
+export type WriteJob<T> = (trx: Kysely<Database>, ctx: GroupContext) => Promise<T>;
 
 interface Pending {
   readonly job: WriteJob<unknown>;
@@ -10,14 +16,28 @@ interface Pending {
   readonly reject: (e: unknown) => void;
 }
 
+/** A context that collects abort hooks of one transaction. */
+class Context implements GroupContext {
+  readonly aborts: (() => void)[] = [];
+  onAbort(fn: () => void): void {
+    this.aborts.push(fn);
+  }
+  abort(): void {
+    for (const fn of this.aborts.splice(0)) fn();
+  }
+}
+
 /**
  * Group commit: write jobs that arrive while a transaction is committing are gathered into the next one,
  * so many signals share one fsync. Each caller's promise settles only after its transaction committed.
- * If a shared transaction fails, its jobs are retried one per transaction, so one bad job fails alone.
+ * If a shared transaction fails, its abort hooks run and its jobs are retried one per transaction, so one
+ * bad job fails alone.
  */
 export class GroupCommit {
   private readonly pending: Pending[] = [];
   private busy = 0;
+  /** Called as each transaction's batch is taken (caches valid for one group are dropped here). */
+  onBatch: () => void = () => {};
 
   /**
    * @param lanes transactions in flight at once (1 for SQLite's single writer; a few for PostgreSQL,
@@ -33,7 +53,7 @@ export class GroupCommit {
   /** Runs `job` in a (shared) transaction; resolves with its result once committed. */
   run<T>(job: WriteJob<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ job, resolve: resolve as (v: unknown) => void, reject });
+      this.pending.push({ job: job as WriteJob<unknown>, resolve: resolve as (v: unknown) => void, reject });
       if (this.busy < this.lanes) {
         this.busy++;
         setImmediate(() => void this.drain());
@@ -45,18 +65,23 @@ export class GroupCommit {
     try {
       while (this.pending.length > 0) {
         const batch = this.pending.splice(0, this.maxBatch);
+        this.onBatch();
+        const ctx = new Context();
         try {
           const results = await this.db.transaction().execute(async (trx) => {
             const out: unknown[] = [];
-            for (const p of batch) out.push(await p.job(trx));
+            for (const p of batch) out.push(await p.job(trx, ctx));
             return out;
           });
           batch.forEach((p, i) => p.resolve(results[i]));
         } catch {
+          ctx.abort();
           for (const p of batch) {
+            const one = new Context();
             try {
-              p.resolve(await this.db.transaction().execute((trx) => p.job(trx)));
+              p.resolve(await this.db.transaction().execute((trx) => p.job(trx, one)));
             } catch (e) {
+              one.abort();
               p.reject(e);
             }
           }

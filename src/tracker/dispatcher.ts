@@ -75,6 +75,10 @@ export class OrderDispatcher {
    */
   onSignalBracketFill: ((f: SignalBracketFill) => Promise<void>) | null = null;
   private readonly worker: IntentWorker;
+  /** Targets whose simulated exchange took a signal's orders in the signal's transaction, to settle soon. */
+  private readonly inlineDue = new Map<string, { readonly userId: number; readonly targetKey: string }>();
+  private inlineTimer: NodeJS.Timeout | null = null;
+  private inlineRun: Promise<void> | null = null;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -106,9 +110,45 @@ export class OrderDispatcher {
     }, this.batchDelayMs);
   }
 
+  /**
+   * After a signal's orders were executed on a simulated exchange inside its own transaction: soon (after
+   * the batching wait, once per burst) the target is settled — the venue snapshot taken, resting orders
+   * the new price reached recorded, and their fills booked.
+   */
+  afterInline(userId: number, targetKey: string): void {
+    if (this.stopped) return;
+    this.inlineDue.set(`${userId}|${targetKey}`, { userId, targetKey });
+    if (this.inlineTimer || this.inlineRun) return;
+    this.inlineTimer = setTimeout(() => this.settleInline(), this.batchDelayMs);
+  }
+
+  private settleInline(): Promise<void> {
+    if (this.inlineTimer) clearTimeout(this.inlineTimer);
+    this.inlineTimer = null;
+    if (this.inlineRun) return this.inlineRun;
+    this.inlineRun = (async () => {
+      while (this.inlineDue.size > 0 && !this.stopped) {
+        const due = [...this.inlineDue.values()];
+        this.inlineDue.clear();
+        for (const t of due) {
+          try {
+            await this.settle(t.userId, t.targetKey);
+          } catch (e) {
+            this.log?.warn({ target: t.targetKey, err: errorMessage(e) }, 'settling orders failed');
+          }
+        }
+      }
+    })().finally(() => {
+      this.inlineRun = null;
+    });
+    return this.inlineRun;
+  }
+
   /** Stops scheduling and waits for the pass in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.inlineTimer) clearTimeout(this.inlineTimer);
+    await this.inlineRun;
     if (this.timer) clearTimeout(this.timer);
     if (this.refresher) clearInterval(this.refresher);
     if (this.soon) clearTimeout(this.soon);
@@ -325,7 +365,8 @@ export class OrderDispatcher {
   async drain(): Promise<void> {
     for (;;) {
       await this.running;
-      if ((await this.runOnce()) === 0 && !this.running && this.worker.idle()) return;
+      if (this.inlineDue.size > 0 || this.inlineRun) await this.settleInline();
+      if ((await this.runOnce()) === 0 && !this.running && this.worker.idle() && this.inlineDue.size === 0 && !this.inlineRun) return;
     }
   }
 

@@ -15,6 +15,8 @@ import { KeyedLock } from './keyed-lock.ts';
 import { bookIdPrefix, writeSignalEffect } from './book-writes.ts';
 import { writeIntents } from '../store/order-intents.ts';
 import { legsOf, planSignalOrders, type ExecutionLink } from './signal-orders.ts';
+import type { SimVenue } from '../exchange/sim/index.ts';
+import type { SimInline } from './sim-inline.ts';
 
 /** An open position of the signal's ticker after a delivery (hedge mode lists both legs). */
 export interface PositionBrief {
@@ -38,8 +40,18 @@ export type IntakeAnswer =
 export class SignalIntake {
   private readonly books = new Map<number, SignalBook>();
   private readonly links = new Map<number, readonly ExecutionLink[]>();
-  /** Called after a delivery wrote order intents (the dispatcher wakes up). */
+  /** Called after a delivery wrote order intents left for the dispatcher (it wakes up). */
   onIntents: () => void = () => {};
+  /** Called after a delivery's orders were executed on a simulated exchange in its own transaction (its snapshot is settled soon). */
+  onExecuted: (userId: number, targetKey: string) => void = () => {};
+  /** Executes `sim:*` orders inside the signal's transaction; unset, every order goes through the dispatcher. */
+  sim: SimInline | null = null;
+  /**
+   * Recorder lookups by secret, shared by the deliveries that arrive before the next group transaction
+   * starts and dropped then: a rotation or a delete (by this server, another one or the CLI) counts from
+   * the next group, as a lookup made just before it would.
+   */
+  private readonly recorders = new Map<string, Promise<Recorder | undefined>>();
   /** Called with the price of every accepted signal that carried one, and the recorder's user (that user's marks). */
   onPrice: (userId: number, ticker: string, price: number, ts: number) => void = () => {};
   private readonly lock = new KeyedLock();
@@ -53,12 +65,24 @@ export class SignalIntake {
     lanes = 1,
   ) {
     this.writes = new GroupCommit(db, lanes);
+    this.writes.onBatch = () => this.recorders.clear();
+  }
+
+  /** The live recorder of a webhook secret (see `recorders`). */
+  private recorderOf(secret: string, now: number): Promise<Recorder | undefined> {
+    let r = this.recorders.get(secret);
+    if (!r) {
+      r = recorderBySecret(this.db, secret, now);
+      this.recorders.set(secret, r);
+      r.catch(() => this.recorders.delete(secret));
+    }
+    return r;
   }
 
   /** Handles one webhook delivery. Unknown secret → not_found; a body that is no signal → invalid_input (nothing stored). */
   async receive(secret: string, raw: string, contentType: string | null): Promise<IntakeAnswer> {
     const receivedAt = this.clock.now();
-    const rec = await recorderBySecret(this.db, secret, receivedAt);
+    const rec = await this.recorderOf(secret, receivedAt);
     if (!rec) throw new HalyardError('not_found', 'no recorder has this webhook secret');
     const parsed = parseSignalBody(raw, contentType ? { contentType } : {});
     if (parsed.kind === 'invalid') throw new HalyardError('invalid_input', `not a signal: ${parsed.reason}`);
@@ -194,17 +218,25 @@ export class SignalIntake {
     const effect = book.apply(eff);
     if (effect.kind === 'refused') return this.reject(row, effect.reason);
     const after = legsOf(book.ledger, s.ticker);
-    let planned = 0;
+    let deferred = false;
+    let executed: readonly string[] = [];
+    const held: SimVenue[] = [];
+    const sim = this.sim;
     try {
-      const id = await this.writes.run(async (trx) => {
+      if (sim) await sim.prepare(rec.user_id, links.map((l) => l.targetKey));
+      const id = await this.writes.run(async (trx, ctx) => {
         const signalId = await insertSignal(trx, { ...row, qty: eff.qty, price: eff.price });
         await writeSignalEffect(trx, rec, book, effect, receivedAt, signalId);
         const intents = planSignalOrders({ userId: rec.user_id, recorderId: rec.id, signalId, ticker: s.ticker, before, after, links, ...(doneOn ? { doneOn } : {}) });
-        planned = intents.length;
-        if (planned > 0) await writeIntents(trx, intents, receivedAt);
+        if (intents.length === 0) return signalId;
+        const out = sim ? await sim.execute(trx, ctx, rec.user_id, intents, eff.price, held) : { rows: intents, deferred: true, executed: [] };
+        deferred = out.deferred;
+        executed = out.executed;
+        await writeIntents(trx, out.rows, receivedAt);
         return signalId;
       });
-      if (planned > 0) this.onIntents();
+      if (deferred) this.onIntents();
+      for (const t of executed) this.onExecuted(rec.user_id, t);
       if (s.price !== null) this.onPrice(rec.user_id, s.ticker, s.price, receivedAt);
       const positions = book.ledger.open
         .filter((p) => p.symbol === s.ticker)
@@ -213,6 +245,8 @@ export class SignalIntake {
     } catch (e) {
       this.books.delete(rec.id); // the book moved but the store did not: reload it from the store next time
       throw e;
+    } finally {
+      sim?.release(held);
     }
   }
 

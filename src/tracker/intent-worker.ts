@@ -24,7 +24,7 @@ export interface DispatchLog {
 }
 
 /** Intent status of a venue order. */
-function intentStatusOf(o: VenueOrder): string {
+export function intentStatusOf(o: VenueOrder): string {
   switch (o.status) {
     case 'filled':
       return 'filled';
@@ -39,7 +39,7 @@ function intentStatusOf(o: VenueOrder): string {
 }
 
 /** Venue refusals that end an intent as `rejected` (anything else that is final ends it `failed`). */
-const REFUSALS: readonly ErrorCode[] = ['venue_rejected', 'invalid_input', 'not_found'];
+export const REFUSALS: readonly ErrorCode[] = ['venue_rejected', 'invalid_input', 'not_found'];
 
 /**
  * Works one intent against its venue: looks it up by client id when it may have landed already, marks it

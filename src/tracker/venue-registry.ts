@@ -30,6 +30,10 @@ export function ccxtOpener(urlOverrideOf: (exchange: string) => string | undefin
 /** One venue per user and target, opened on first use and kept (a failed open is retried next time). */
 export class VenueRegistry {
   private readonly venues = new Map<string, Promise<Venue>>();
+  /** Venues that finished opening, for a look without waiting. */
+  private readonly ready = new Map<string, Venue>();
+  /** A reopen waits for this (writes made with the dropped venue settle first). */
+  private readonly gates = new Map<string, Promise<unknown>>();
 
   constructor(private readonly open: VenueOpener) {}
 
@@ -39,18 +43,41 @@ export class VenueRegistry {
     const key = `${userId}|${target.key}`;
     let v = this.venues.get(key);
     if (!v) {
-      v = this.open(userId, target);
+      const gate = this.gates.get(key);
+      const opened = gate ? gate.then(() => this.open(userId, target)) : this.open(userId, target);
+      v = opened.then((x) => {
+        if (this.venues.get(key) === v) this.ready.set(key, x);
+        return x;
+      });
       this.venues.set(key, v);
-      v.catch(() => this.venues.delete(key));
+      v.catch(() => {
+        if (this.venues.get(key) === v) this.venues.delete(key);
+      });
     }
     return v;
   }
 
-  /** Drops a cached venue (after the user's account for the target changed). */
-  async forget(userId: number, targetKey: string): Promise<void> {
+  /** The venue of `targetKey` for `userId` if it is open now (undefined while it opens or after it was dropped). */
+  peek(userId: number, targetKey: string): Venue | undefined {
+    return this.ready.get(`${userId}|${parseTargetKey(targetKey).key}`);
+  }
+
+  /**
+   * Drops a cached venue (after the user's account for the target changed, or after a transaction that
+   * moved a simulated exchange rolled back); the next `get` opens it anew once `settled` has.
+   */
+  async forget(userId: number, targetKey: string, settled?: Promise<unknown>): Promise<void> {
     const key = `${userId}|${parseTargetKey(targetKey).key}`;
     const v = this.venues.get(key);
     this.venues.delete(key);
+    this.ready.delete(key);
+    if (settled) {
+      const gate = settled.catch(() => undefined);
+      this.gates.set(key, gate);
+      void gate.then(() => {
+        if (this.gates.get(key) === gate) this.gates.delete(key);
+      });
+    }
     if (v) await v.then((x) => x.close()).catch(() => undefined);
   }
 
@@ -58,6 +85,7 @@ export class VenueRegistry {
   async closeAll(): Promise<void> {
     const all = [...this.venues.values()];
     this.venues.clear();
+    this.ready.clear();
     await Promise.all(all.map((v) => v.then((x) => x.close()).catch(() => undefined)));
   }
 }

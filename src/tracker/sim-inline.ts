@@ -1,0 +1,189 @@
+import type { Kysely } from 'kysely';
+import { errorMessage, isHalyardError } from '../core/errors.ts';
+import { sideSign, type Side } from '../core/types.ts';
+import type { VenueOrder, VenueOrderRequest, VenueOrderType } from '../core/venue.ts';
+import { isTransient } from '../exchange/retry.ts';
+import { SimVenue } from '../exchange/sim/index.ts';
+import { parseTargetKey } from '../exchange/targets.ts';
+import type { GroupContext } from '../store/group-commit.ts';
+import { LIVE_INTENT_STATUSES, type NewIntent, type WrittenIntent } from '../store/order-intents.ts';
+import type { Database } from '../store/schema.ts';
+import { intentStatusOf, REFUSALS } from './intent-worker.ts';
+import type { VenueRegistry } from './venue-registry.ts';
+
+/** What executing one signal's intents inside its own transaction did. */
+export interface InlineResult {
+  /** The intents to write: those a simulated exchange took carry its answer, the rest are pending. */
+  readonly rows: readonly WrittenIntent[];
+  /** Some intents are left pending for the dispatcher. */
+  readonly deferred: boolean;
+  /** Targets whose simulated exchange took orders now (their snapshot and bracket fills are settled after the commit). */
+  readonly executed: readonly string[];
+}
+
+/** True for a target executed by the in-process simulated exchange. */
+export function isSimTarget(targetKey: string): boolean {
+  return parseTargetKey(targetKey).exchange === 'sim';
+}
+
+function requestOf(i: NewIntent): VenueOrderRequest {
+  return {
+    clientId: i.client_id,
+    symbol: i.symbol,
+    side: i.side === 'sell' ? 'sell' : 'buy',
+    type: i.type as VenueOrderType,
+    qty: i.qty,
+    ...(i.price != null ? { price: i.price } : {}),
+    ...(i.trigger_price != null ? { triggerPrice: i.trigger_price } : {}),
+    ...(i.position_side != null ? { positionSide: i.position_side as Side } : {}),
+    ...(i.reduce_only === 1 ? { reduceOnly: true } : {}),
+  };
+}
+
+function answered(i: NewIntent, o: VenueOrder): WrittenIntent {
+  return { ...i, status: intentStatusOf(o), attempts: 1, venue_order_id: o.id, filled_qty: o.filledQty, avg_fill_price: o.avgFillPrice, raw: JSON.stringify(o.raw ?? null) };
+}
+
+/**
+ * Executes a signal's orders on `sim:*` targets inside the signal's own transaction (one commit for the
+ * signal, its positions and its fills). The simulated exchange lives in this process, so an order it took
+ * is written with its answer at once; if the transaction rolls back, the exchange is dropped and rebuilt
+ * from the stored intents once every transaction that moved it has settled. Whatever cannot be decided
+ * without the dispatcher (a cancel, a netting check that needs the ledger, a group with orders still
+ * waiting, a transient failure) is written pending and left to it, as for exchange targets.
+ */
+export class SimInline {
+  /** Groups known to have no pending intent (so a new one may go before the dispatcher looks). */
+  private readonly clear = new Set<string>();
+  /** Transactions in flight that moved each exchange, and who waits for them to settle. */
+  private readonly inflight = new Map<SimVenue, { n: number; waiters: (() => void)[] }>();
+  private readonly dropped = new WeakSet<SimVenue>();
+
+  constructor(private readonly venues: VenueRegistry) {}
+
+  /** Opens the simulated exchanges of `targets` (outside any transaction: a restore reads the store). */
+  async prepare(userId: number, targets: readonly string[]): Promise<void> {
+    for (const t of targets) if (isSimTarget(t)) await this.venues.get(userId, t).catch(() => undefined);
+  }
+
+  /**
+   * Executes what it can of `intents` (one signal's, in order) at `price`; `held` collects the exchanges
+   * moved, to be released with `release` once the transaction settled.
+   */
+  async execute(trx: Kysely<Database>, ctx: GroupContext, userId: number, intents: readonly NewIntent[], price: number, held: SimVenue[]): Promise<InlineResult> {
+    const rows: WrittenIntent[] = [];
+    const executed: string[] = [];
+    let deferred = false;
+    const byTarget = new Map<string, NewIntent[]>();
+    for (const i of intents) byTarget.set(i.target_key, [...(byTarget.get(i.target_key) ?? []), i]);
+    for (const [targetKey, list] of byTarget) {
+      const venue = isSimTarget(targetKey) ? this.venues.peek(userId, targetKey) : undefined;
+      const sim = venue instanceof SimVenue && !this.dropped.has(venue) ? venue : null;
+      const live = list.filter((i) => i.status === undefined || i.status === 'pending');
+      if (!sim || live.length === 0 || live.some((i) => i.action !== 'place') || !(await this.groupsClear(trx, live))) {
+        rows.push(...list);
+        if (live.length > 0) {
+          deferred = true;
+          for (const i of live) this.clear.delete(i.group_key);
+        }
+        continue;
+      }
+      this.hold(sim, userId, targetKey, ctx, held);
+      const symbols = new Set(live.map((i) => i.symbol));
+      for (const s of symbols) await sim.setPrice(s, price);
+      if (!(await this.nettingKnown(sim, live))) {
+        rows.push(...list);
+        deferred = true;
+        for (const i of live) this.clear.delete(i.group_key);
+        continue;
+      }
+      executed.push(targetKey);
+      const blocked = new Set<string>();
+      for (const i of list) {
+        if (!live.includes(i) || blocked.has(i.group_key)) {
+          rows.push(i);
+          continue;
+        }
+        const out = await this.place(sim, i);
+        rows.push(out);
+        if (out.status === 'pending') {
+          blocked.add(i.group_key);
+          this.clear.delete(i.group_key);
+          deferred = true;
+        }
+      }
+    }
+    return { rows, deferred, executed };
+  }
+
+  /** Lets go of the exchanges a delivery's transaction moved (it committed or rolled back). */
+  release(held: readonly SimVenue[]): void {
+    for (const v of held) {
+      const f = this.inflight.get(v);
+      if (!f) continue;
+      f.n -= 1;
+      if (f.n > 0) continue;
+      this.inflight.delete(v);
+      for (const w of f.waiters) w();
+    }
+  }
+
+  private hold(sim: SimVenue, userId: number, targetKey: string, ctx: GroupContext, held: SimVenue[]): void {
+    const f = this.inflight.get(sim) ?? { n: 0, waiters: [] };
+    f.n += 1;
+    this.inflight.set(sim, f);
+    held.push(sim);
+    ctx.onAbort(() => {
+      // Its fills will not be stored: the exchange is rebuilt from the store once nothing else is moving it.
+      this.dropped.add(sim);
+      this.clear.clear();
+      void this.venues.forget(userId, targetKey, this.settled(sim));
+    });
+  }
+
+  private settled(sim: SimVenue): Promise<void> {
+    const f = this.inflight.get(sim);
+    if (!f) return Promise.resolve();
+    return new Promise((res) => f.waiters.push(res));
+  }
+
+  /** True when no group of `list` has an intent still waiting for the dispatcher (looked up once per group). */
+  private async groupsClear(trx: Kysely<Database>, list: readonly NewIntent[]): Promise<boolean> {
+    const unknown = [...new Set(list.map((i) => i.group_key))].filter((g) => !this.clear.has(g));
+    if (unknown.length === 0) return true;
+    const waiting = await trx.selectFrom('order_intents').select('id').where('group_key', 'in', unknown).where('status', 'in', [...LIVE_INTENT_STATUSES]).limit(1).executeTakeFirst();
+    if (waiting) return false;
+    for (const g of unknown) this.clear.add(g);
+    return true;
+  }
+
+  /**
+   * True unless a one-way reduce-only market exit finds the exchange holding less than it on that side:
+   * then whether it nets with a dashboard position (send it plain) or its share is gone (send nothing)
+   * needs the ledger, which the dispatcher reads (`IntentWorker.cappedByNetting`).
+   */
+  private async nettingKnown(sim: SimVenue, list: readonly NewIntent[]): Promise<boolean> {
+    for (const i of list) {
+      if (i.reduce_only !== 1 || i.position_side != null || i.source !== 'signal' || i.type !== 'market') continue;
+      const held = (await sim.fetchPositions([i.symbol])).find((p) => p.positionSide === null);
+      const reducible = held && sideSign(held.side) !== (i.side === 'buy' ? 1 : -1) ? held.qty : 0;
+      if (reducible + 1e-9 < i.qty) return false;
+    }
+    return true;
+  }
+
+  /** Places one intent on the exchange and returns it with the answer (pending again when the failure may pass). */
+  private async place(sim: SimVenue, i: NewIntent): Promise<WrittenIntent> {
+    try {
+      const landed = await sim.fetchOrderByClientId(i.client_id, i.symbol);
+      if (landed) return answered(i, landed);
+      const want = i.position_side != null ? 'hedge' : 'oneway';
+      if (sim.positionMode() !== want) await sim.setPositionMode(want);
+      return answered(i, await sim.createOrder(requestOf(i)));
+    } catch (e) {
+      if (isTransient(e) || !isHalyardError(e)) return i;
+      const status = REFUSALS.includes(e.code) ? 'rejected' : 'failed';
+      return { ...i, status, attempts: 1, last_error: errorMessage(e), last_error_code: e.code };
+    }
+  }
+}
