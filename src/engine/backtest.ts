@@ -2,11 +2,11 @@ import { aggregateCandles, type CandleColumns } from '../core/candles.ts';
 import { HalyardError } from '../core/errors.ts';
 import { computeSummary } from '../core/metrics.ts';
 import type { FinerSeries } from '../core/sltp.ts';
-import type { Signal } from '../core/signals.ts';
 import { TIMEFRAME_MS, finerDrillDown, type Timeframe } from '../core/timeframe.ts';
 import type { Strategy } from '../strategy/strategy.ts';
 import type { ExecutionCosts } from './execution.ts';
-import { Kernel, asSignals, declaredTimeframes, strategyError, type FundingInput } from './kernel.ts';
+import { CHUNK, LoopState, walk } from './backtest-loop.ts';
+import { Kernel, declaredTimeframes, type FundingInput } from './kernel.ts';
 import type { BacktestConfig, BacktestResult, FillModel, SlTpPolicy } from './result.ts';
 
 export type { FundingInput } from './kernel.ts';
@@ -106,61 +106,27 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   const book = kernel.book;
   const exec = kernel.exec;
   const baseView = kernel.baseView;
-  const higherList = kernel.higherList;
-  const ctx = kernel.ctx;
-  // The base series is known in advance: compute its indicators in one pass; the cursor reveals them.
-  for (const ind of baseView.indicators) ind.precompute(c, baseView);
+  // The base series is known in advance: its indicators are computed a chunk ahead of the loop (one
+  // column pass per chunk, no work per candle); the cursor reveals them.
+  const indicators = baseView.indicators;
+  for (const ind of indicators) ind.beginPrecompute(c, baseView, CHUNK);
 
   const equity = new Float64Array(n);
-  let pending: readonly Signal[] | undefined;
-  let exposed = 0;
   const positions = book.ledger.open;
+  const state = new LoopState(kernel, strategy, name, fill, c, equity);
+  const onProgress = input.onProgress;
 
   const tLoop = clock?.() ?? 0;
-  // Columns in locals: V8 must reload object properties after every call it cannot see through.
-  const cTs = c.ts;
-  const cOpen = c.open;
-  const cHigh = c.high;
-  const cLow = c.low;
-  const cClose = c.close;
-  const cVolume = c.volume;
-  const cOi = c.openInterest;
-  const cCvd = c.cvd;
-  for (let i = 0; i < n; i++) {
-    const t = cTs[i] as number;
-    const o = cOpen[i] as number;
-    const h = cHigh[i] as number;
-    const l = cLow[i] as number;
-    const cl = cClose[i] as number;
-
-    if (t >= kernel.nextFunding) kernel.payFunding(t, o, i === 0);
-    if (pending !== undefined) {
-      for (const s of pending) exec.execute(s, o, t);
-      pending = undefined;
-    }
-    let unrealized = positions.length > 0 ? kernel.levels(t, o, h, l, cl) : 0;
-    baseView.i = i; // base indicators were precomputed: moving the cursor is their update
-    // `Kernel.decide`, written out: calling the strategy from the loop itself lets V8 inline it (measured,
-    // bench/compare.ts); the paper runtime calls `decide`.
-    for (let k = 0; k < higherList.length; k++) higherList[k]!.update(t, o, h, l, cl, cVolume[i] as number, cOi[i] as number, cCvd[i] as number);
-    ctx.time = t + baseMs;
-    ctx.markPrice = cl;
-    let out: readonly Signal[] | undefined;
-    try {
-      out = asSignals(strategy.onCandle(ctx));
-    } catch (e) {
-      throw strategyError(e, name, t);
-    }
-    if (out !== undefined && out.length > 0) {
-      if (fill === 'close') {
-        for (const s of out) exec.execute(s, cl, t + baseMs);
-        unrealized = book.unrealized(cl);
-      } else pending = out;
-    }
-    equity[i] = book.balance + unrealized;
-    if (positions.length > 0) exposed++;
-    if ((i & 0xffff) === 0 && input.onProgress) input.onProgress(i, n);
+  // Chunks of CHUNK candles (see backtest-loop.ts); the first chunk is candle 0 alone, so progress is
+  // reported after candles 0, 65,536, 131,072, … as the single loop did.
+  for (let from = 0; from < n; ) {
+    const to = Math.min(n, from === 0 ? 1 : from + CHUNK);
+    for (let k = 0; k < indicators.length; k++) indicators[k]!.advance(from, to);
+    walk(state, from, to);
+    from = to;
+    if (((to - 1) & 0xffff) === 0 && onProgress) onProgress(to - 1, n);
   }
+  const exposed = state.exposed;
 
   const tLoopEnd = clock?.() ?? 0;
   // Close what is still open at the last close, so every result is realized.

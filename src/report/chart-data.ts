@@ -1,9 +1,8 @@
 import type { TradeRecord } from '../core/results.ts';
-import { drawdownCurve } from '../core/metrics.ts';
 import type { Timeframe } from '../core/timeframe.ts';
 import type { BacktestResult } from '../engine/result.ts';
 import { sig } from './format.ts';
-import { barIndexAt, downsampleCandles, MAX_CHART_BARS, reduceToBars } from './sampling.ts';
+import { barIndexAt, downsampleCandles, drawdownToBars, MAX_CHART_BARS, reduceToBars } from './sampling.ts';
 
 /** Most recent trades that get chart markers (older ones are left off so the chart stays readable and small). */
 export const MAX_MARKER_TRADES = 2000;
@@ -78,7 +77,7 @@ function toArray(a: Float64Array, digits: number): number[] {
 export function buildChartData(result: BacktestResult, maxBars = MAX_CHART_BARS): ChartData {
   const { timeframe, candles, sourceEnd } = downsampleCandles(result.candles, result.config.timeframe, maxBars);
   const eq = reduceToBars(result.equity, sourceEnd, 'last');
-  const dd = reduceToBars(drawdownCurve(result.equity), sourceEnd, 'min');
+  const dd = drawdownToBars(result.equity, sourceEnd);
   const t = new Array<number>(candles.length);
   for (let i = 0; i < candles.length; i++) t[i] = Math.round((candles.ts[i] as number) / 1000);
   const ddPct = new Float64Array(dd.length);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { allocCandles } from '../core/candles.ts';
-import { downsampleCandles, pickDisplayTimeframe, reduceToBars, sampleEquityCurve } from './sampling.ts';
+import { drawdownCurve } from '../core/metrics.ts';
+import { downsampleCandles, drawdownToBars, pickDisplayTimeframe, reduceToBars, sampleEquityCurve } from './sampling.ts';
 import { FIXTURE_START, syntheticCandles } from './test-fixture.ts';
 
 const MIN = 60_000;
@@ -83,5 +84,15 @@ describe('downsampling for the chart', () => {
     const ends = Int32Array.from([2, 5, 6]);
     expect([...reduceToBars(values, ends, 'last')]).toEqual([3, 2, 6]);
     expect([...reduceToBars(values, ends, 'min')]).toEqual([3, 1, 6]);
+  });
+
+  it('gives each bar the deepest drawdown of its source bars without a whole drawdown curve, bit for bit', () => {
+    let x = 1000;
+    const equity = Float64Array.from({ length: 5000 }, (_, i) => (x += Math.sin(i * 0.37) * 13 + Math.cos(i * 0.011) * 7));
+    const ends = Int32Array.from({ length: 50 }, (_, k) => Math.min(5000, (k + 1) * 100 + (k % 3)));
+    ends[ends.length - 1] = 5000;
+    const expected = reduceToBars(drawdownCurve(equity), ends, 'min');
+    expect(expected.some((d) => d < -0.01)).toBe(true);
+    expect([...drawdownToBars(equity, ends)]).toEqual([...expected]);
   });
 });

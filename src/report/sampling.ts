@@ -102,6 +102,29 @@ export function reduceToBars(values: Float64Array, sourceEnd: Int32Array, mode: 
   return out;
 }
 
+/**
+ * The deepest drawdown (fraction below the running peak, <= 0) within each display bar: what
+ * `reduceToBars(drawdownCurve(equity), sourceEnd, 'min')` gives, without a curve as long as the run.
+ */
+export function drawdownToBars(equity: Float64Array, sourceEnd: Int32Array): Float64Array {
+  const out = new Float64Array(sourceEnd.length);
+  let peak = Number.NEGATIVE_INFINITY;
+  let start = 0;
+  for (let k = 0; k < sourceEnd.length; k++) {
+    const end = sourceEnd[k] as number;
+    let m = Number.POSITIVE_INFINITY;
+    for (let i = start; i < end; i++) {
+      const e = equity[i] as number;
+      if (e > peak) peak = e;
+      const dd = peak > 0 ? e / peak - 1 : 0;
+      if (dd < m) m = dd;
+    }
+    out[k] = m;
+    start = end;
+  }
+  return out;
+}
+
 /** Index of the display bar holding time `t` (epoch ms): the last bar whose open time is <= `t`, or 0. */
 export function barIndexAt(barTs: Float64Array, t: number): number {
   let lo = 0;

@@ -91,3 +91,35 @@ describe('precomputed indicators equal streamed ones', () => {
     expect(crossings).toBeGreaterThan(5);
   });
 });
+
+describe('indicators precomputed window by window', () => {
+  it('give exactly the pushed values, with windows of any size (the backtest computes a chunk ahead of its loop)', () => {
+    const xs = series(1500);
+    const cols = { length: xs.length, open: Float64Array.from(xs), high: Float64Array.from(xs, (x) => x + 1), low: Float64Array.from(xs, (x) => x - 1), close: Float64Array.from(xs), volume: new Float64Array(xs.length) };
+    const make = () => [new Sma(30), new Sma(7, 'hl2'), new Ema(12), new Rsi(14), new Atr(10)];
+    for (const window of [1, 7, 64, 1500]) {
+      const streamed = make();
+      const pre = make();
+      const cursor = { i: -1 };
+      pre.forEach((ind) => ind.beginPrecompute(cols, cursor, window));
+      let crossings = 0;
+      for (let from = 0; from < xs.length; from += window) {
+        const to = Math.min(xs.length, from + window);
+        pre.forEach((ind) => ind.advance(from, to));
+        for (let i = from; i < to; i++) {
+          streamed.forEach((ind) => ind.push(cols.open[i]!, cols.high[i]!, cols.low[i]!, cols.close[i]!, 0));
+          cursor.i = i;
+          streamed.forEach((ind, k) => {
+            expect(Object.is(pre[k]!.value, ind.value)).toBe(true);
+            expect(Object.is(pre[k]!.previous, ind.previous)).toBe(true);
+            expect(pre[k]!.count).toBe(ind.count);
+          });
+          expect(pre[0]!.crossedAbove(pre[2]!)).toBe(streamed[0]!.crossedAbove(streamed[2]!));
+          expect(pre[0]!.crossedBelow(pre[2]!)).toBe(streamed[0]!.crossedBelow(streamed[2]!));
+          if (pre[0]!.crossedAbove(pre[2]!)) crossings++;
+        }
+      }
+      expect(crossings).toBeGreaterThan(3);
+    }
+  });
+});

@@ -48,23 +48,26 @@ export interface Columns {
 
 /**
  * An indicator fed one completed candle at a time. Live code pushes candles as they close; a backtest,
- * which knows the whole base series in advance, runs the same `push` over the column once before the
- * loop (`precompute`) and then reads the value at the engine's cursor, so no value after the cursor is
- * ever reachable and no work is done per candle.
+ * which knows the whole base series in advance, runs the same `push` over the column ahead of the loop
+ * (`precompute`, or window by window with `beginPrecompute` / `advance`) and then reads the value at the
+ * engine's cursor, so no value after the cursor is ever reachable and little work is done per candle.
  */
 export abstract class Indicator {
   private cur = Number.NaN;
   private prev = Number.NaN;
   private fed = 0;
+  /** Precomputed values: `series[k]` is the value after candle `off + k` (`series[0]`: the candle before the window). */
   private series: Float64Array | null = null;
+  private off = 0;
   private cursor: Cursor | null = null;
+  private cols: Columns | null = null;
 
   /** Latest value (NaN until warmed up). */
   get value(): number {
     const s = this.series;
     if (s === null) return this.cur;
     const i = (this.cursor as Cursor).i;
-    return i >= 0 ? (s[i] as number) : Number.NaN;
+    return i >= 0 ? (s[i - this.off] as number) : Number.NaN;
   }
 
   /** Value one candle earlier (NaN until available). */
@@ -72,7 +75,7 @@ export abstract class Indicator {
     const s = this.series;
     if (s === null) return this.prev;
     const i = (this.cursor as Cursor).i;
-    return i >= 1 ? (s[i - 1] as number) : Number.NaN;
+    return i >= 1 ? (s[i - 1 - this.off] as number) : Number.NaN;
   }
 
   /** Candles fed so far. */
@@ -93,33 +96,64 @@ export abstract class Indicator {
   }
 
   /**
-   * Computes the indicator over a whole series with `push` and switches to reading `series[cursor.i]`
-   * (backtests). The result is what pushing the candles one by one gives, by construction.
+   * Computes the indicator over a whole series and switches to reading it at the cursor (backtests). The
+   * result is what pushing the candles one by one gives, by construction.
    */
   precompute(cols: Columns, cursor: Cursor): void {
-    const n = cols.length;
-    const out = new Float64Array(n);
-    const { open, high, low, close, volume } = cols;
-    for (let i = 0; i < n; i++) {
-      this.push(open[i] as number, high[i] as number, low[i] as number, close[i] as number, volume[i] as number);
-      out[i] = this.cur;
-    }
-    this.usePrecomputed(out, cursor);
+    this.beginPrecompute(cols, cursor, cols.length);
+    this.advance(0, cols.length);
   }
 
-  /** Switches to reading a precomputed series at the cursor (subclasses with a faster column pass). */
-  protected usePrecomputed(series: Float64Array, cursor: Cursor): void {
-    this.series = series;
+  /**
+   * Switches to reading precomputed values at the cursor, computed `window` candles at a time by
+   * `advance`: memory stays at one window instead of a series as long as the candles.
+   */
+  beginPrecompute(cols: Columns, cursor: Cursor, window: number): void {
+    this.cols = cols;
     this.cursor = cursor;
+    this.series = new Float64Array(window + 1);
+    this.off = -1;
+  }
+
+  /**
+   * Computes candles `from` to `to` (exclusive, at most one window, following the previous call) so the
+   * cursor can move over them; the value of candle `from - 1` stays readable as `previous`.
+   */
+  advance(from: number, to: number): void {
+    const s = this.series as Float64Array;
+    s[0] = this.cur; // the value after candle from - 1 (NaN before the first)
+    this.off = from - 1;
+    // While filling, the indicator is in streaming mode (its `next` may read `count`, `value`, …).
+    this.series = null;
+    this.fill(this.cols as Columns, from, to, s);
+    this.series = s;
+  }
+
+  /**
+   * Computes candles `from` to `to` with `push` into `out[1 …]`, leaving `cur` at the value of the last one
+   * (subclasses with a faster column pass override it and must leave `cur` the same way).
+   */
+  protected fill(cols: Columns, from: number, to: number, out: Float64Array): void {
+    const { open, high, low, close, volume } = cols;
+    for (let i = from; i < to; i++) {
+      this.push(open[i] as number, high[i] as number, low[i] as number, close[i] as number, volume[i] as number);
+      out[i - from + 1] = this.cur;
+    }
+  }
+
+  /** Sets the latest value (a column pass in a subclass). */
+  protected setCurrent(v: number): void {
+    this.cur = v;
   }
 
   /** True when this indicator crossed above `other` on the latest candle. */
   crossedAbove(other: Indicator): boolean {
     const a = this.series;
     const b = other.series;
-    if (a !== null && b !== null && this.cursor === other.cursor) {
+    if (a !== null && b !== null && this.cursor === other.cursor && this.off === other.off) {
       const i = (this.cursor as Cursor).i;
-      return i >= 1 && (a[i - 1] as number) <= (b[i - 1] as number) && (a[i] as number) > (b[i] as number);
+      const k = i - this.off;
+      return i >= 1 && (a[k - 1] as number) <= (b[k - 1] as number) && (a[k] as number) > (b[k] as number);
     }
     return this.previous <= other.previous && this.value > other.value;
   }
@@ -128,9 +162,10 @@ export abstract class Indicator {
   crossedBelow(other: Indicator): boolean {
     const a = this.series;
     const b = other.series;
-    if (a !== null && b !== null && this.cursor === other.cursor) {
+    if (a !== null && b !== null && this.cursor === other.cursor && this.off === other.off) {
       const i = (this.cursor as Cursor).i;
-      return i >= 1 && (a[i - 1] as number) >= (b[i - 1] as number) && (a[i] as number) < (b[i] as number);
+      const k = i - this.off;
+      return i >= 1 && (a[k - 1] as number) >= (b[k - 1] as number) && (a[k] as number) < (b[k] as number);
     }
     return this.previous >= other.previous && this.value < other.value;
   }
@@ -145,6 +180,9 @@ export class Sma extends Indicator {
   /** Next ring-buffer slot (a wrapping index: no division per candle). */
   private slot = 0;
   private filled = false;
+  /** Column pass state (`fill`): the running sum and candles until the next exact re-sum. */
+  private colSum = 0;
+  private colUntilResum: number;
 
   constructor(
     readonly period: number,
@@ -153,6 +191,7 @@ export class Sma extends Indicator {
     super();
     if (!(period >= 1) || !Number.isInteger(period)) throw new RangeError(`SMA period must be a whole number >= 1, got ${period}`);
     this.buf = new Float64Array(period);
+    this.colUntilResum = period;
   }
 
   protected next(o: number, h: number, l: number, c: number, v: number): number {
@@ -177,15 +216,14 @@ export class Sma extends Indicator {
    * The sum is recomputed exactly at the same points as the streaming `next` (every `period` values), so
    * both give bit-identical results (tested).
    */
-  override precompute(cols: Columns, cursor: Cursor): void {
-    if (this.source !== 'close') return super.precompute(cols, cursor);
+  protected override fill(cols: Columns, from: number, to: number, out: Float64Array): void {
+    if (this.source !== 'close') return super.fill(cols, from, to, out);
     const xs = cols.close;
-    const n = cols.length;
     const p = this.period;
-    const out = new Float64Array(n);
-    let sum = 0;
-    let untilResum = p;
-    for (let i = 0; i < n; i++) {
+    let sum = this.colSum;
+    let untilResum = this.colUntilResum;
+    let v = Number.NaN;
+    for (let i = from; i < to; i++) {
       sum += (xs[i] as number) - (i >= p ? (xs[i - p] as number) : 0);
       if (--untilResum === 0) {
         untilResum = p;
@@ -193,9 +231,12 @@ export class Sma extends Indicator {
         for (let j = i + 1 - p; j <= i; j++) t += xs[j] as number;
         sum = t;
       }
-      out[i] = i + 1 >= p ? sum / p : Number.NaN;
+      v = i + 1 >= p ? sum / p : Number.NaN;
+      out[i - from + 1] = v;
     }
-    this.usePrecomputed(out, cursor);
+    this.colSum = sum;
+    this.colUntilResum = untilResum;
+    if (to > from) this.setCurrent(v);
   }
 }
 
