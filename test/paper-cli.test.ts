@@ -83,7 +83,7 @@ describe('halyard paper (child processes)', () => {
     expect(whole.stdout).toMatch(/finished run whole .*2880 candles/);
 
     for (const after of [400, 1_500]) {
-      const p = startPaper('cut', '4000');
+      const p = startPaper('cut', '30000');
       const at = await p.reached(after);
       p.child.kill('SIGKILL');
       expect((await p.exited).signal).toBe('SIGKILL');
@@ -106,7 +106,7 @@ describe('halyard paper (child processes)', () => {
   }, 180_000);
 
   it('SIGTERM stops gracefully: the candle in progress is stored, the run is marked stopped, alerts and signed events are delivered', async () => {
-    const p = startPaper('term', '3000', { DISCORD_WEBHOOK_URL: discord.url, ENGINE_EVENTS_URL: receiver.url, ENGINE_EVENTS_SECRET: secret });
+    const p = startPaper('term', '30000', { DISCORD_WEBHOOK_URL: discord.url, ENGINE_EVENTS_URL: receiver.url, ENGINE_EVENTS_SECRET: secret });
     await p.reached(900);
     p.child.kill('SIGTERM');
     const end = await p.exited;
