@@ -15,6 +15,7 @@ import SmaCross from '../strategies/sma-cross.ts';
 import { handwrittenSmaCross } from './handwritten.ts';
 import { MtfSmaCross } from './mtf-strategy.ts';
 import { printIntake, runIntakeBench } from './intake.ts';
+import { printStartup, runStartupBench } from './startup.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
@@ -67,6 +68,18 @@ async function main(): Promise<void> {
     const file = join(here, 'results.json');
     const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
     writeFileSync(file, JSON.stringify({ ...prev, signalIntake: intake }, null, 2) + '\n');
+    console.log('\n  written to bench/results.json');
+    return;
+  }
+  // `npm run bench -- --only startup [--base <checkout>] [--runs N]`: the CLI's start-up beside `node -e 0` (bench/startup.ts).
+  if (process.argv.includes('--only') && process.argv.includes('startup')) {
+    const arg = (name: string): string | undefined => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+    await ensureImported(cacheYear, 'binance-spot-BTCUSDT-1m-365d.csv.gz', '1m');
+    const startup = runStartupBench(repo, cacheYear, arg('--base'), Number(arg('--runs') ?? 9));
+    printStartup(startup);
+    const file = join(here, 'results.json');
+    const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+    writeFileSync(file, JSON.stringify({ ...prev, startup }, null, 2) + '\n');
     console.log('\n  written to bench/results.json');
     return;
   }

@@ -26,16 +26,25 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+// The build just made, even if another process edits a source meanwhile (bin/halyard.js would then run the sources).
+const BUILD = { HALYARD_RUN: 'build' };
+
 /** Runs `halyard <args>` with the module hook on; returns the run and the URLs of the modules it loaded. */
 async function traced(args: readonly string[], env: Record<string, string> = {}): Promise<{ run: Run; modules: string[] }> {
   rmSync(MODULES, { force: true });
-  const run = await runHalyard(args, { NODE_OPTIONS: `--import=${pathToFileURL(REGISTER).href}`, MODULES_FILE: MODULES, ...env });
+  const run = await runHalyard(args, { ...BUILD, NODE_OPTIONS: `--import=${pathToFileURL(REGISTER).href}`, MODULES_FILE: MODULES, ...env });
   return { run, modules: readFileSync(MODULES, 'utf8').trim().split('\n') };
 }
 
 const packageOf = (url: string): string | undefined => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1];
 
 describe('the built CLI', { timeout: 120_000 }, () => {
+  it('every file of the build sits two folders under the repo, as every source does (import.meta.url paths hold)', () => {
+    const files = readdirSync(join(ROOT, 'dist'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
+    expect(files).toContain(join('cli', 'main.js'));
+    expect(files.filter((f) => f.split(/[\\/]/).length !== 2)).toEqual([]);
+  });
+
   it('--version runs dist/ without tsx, loading commander and nothing else of node_modules', async () => {
     const { run, modules } = await traced(['--version']);
     expect(run.stderr).toBe('');
@@ -63,7 +72,7 @@ describe('the built CLI', { timeout: 120_000 }, () => {
 
   it('the compiled strategy makes the same trades as the strategy run from the sources (tsx)', async () => {
     const args = ['backtest', 'strategies/sma-cross.ts', '--synthetic', '--days', '3', '--seed', '7', '--param', 'fast=5', '--param', 'slow=20', '--json', '--no-report'];
-    const [built, source] = await Promise.all([runHalyard(args, {}), runHalyard(args, { HALYARD_FROM_SOURCE: '1' })]);
+    const [built, source] = await Promise.all([runHalyard(args, BUILD), runHalyard(args, { HALYARD_RUN: 'source' })]);
     expect(built.stderr).toBe('');
     expect(source.stderr).toBe('');
     const a = JSON.parse(built.stdout) as ResultsJson;
@@ -77,7 +86,7 @@ describe('the built CLI', { timeout: 120_000 }, () => {
     const sandbox = mkdtempSync(join(dir, 'broken-'));
     const api = pathToFileURL(join(ROOT, 'src', 'strategy', 'index.ts')).href;
     writeFileSync(join(sandbox, 'broken.ts'), `import { Strategy } from '${api}';\n\nexport default class Broken extends Strategy {\n  onCandle(): void {\n    const x = ;\n  }\n}\n`);
-    const run = await runHalyard(['backtest', join(sandbox, 'broken.ts'), '--synthetic', '--days', '1', '--no-report'], { TMPDIR: sandbox });
+    const run = await runHalyard(['backtest', join(sandbox, 'broken.ts'), '--synthetic', '--days', '1', '--no-report'], { ...BUILD, TMPDIR: sandbox });
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     const lines = run.stderr.trim().split('\n');
