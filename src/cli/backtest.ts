@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
 import { HalyardError } from '../core/errors.ts';
 import { instrumentFor } from '../core/instrument.ts';
@@ -171,7 +170,9 @@ export function registerBacktestCommand(program: Command, settings: () => Settin
       }
       log.debug({ strategy: strategy.name, params, exchange, symbol, timeframe: base, candles: data.base.length, drillDown: [...data.finer.keys()] }, 'data loaded');
       const showBar = o.progress && !o.json && process.stderr.isTTY && data.base.length > 200_000;
-      const bar = showBar ? new cliProgress.SingleBar({ format: 'backtest [{bar}] {percentage}% | {value}/{total} candles', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+      // cli-progress loads only when a bar is drawn (a terminal, a long run): piped runs start sooner.
+      const cliProgress = showBar ? (await import('cli-progress')).default : undefined;
+      const bar = cliProgress ? new cliProgress.SingleBar({ format: 'backtest [{bar}] {percentage}% | {value}/{total} candles', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
       bar?.start(data.base.length, 0);
       const result = runBacktest({
         strategy,
