@@ -51,29 +51,27 @@ export function walk(s: LoopState, from: number, to: number): void {
   const c = s.candles;
   const cTs = c.ts;
   const cOpen = c.open;
-  const cHigh = c.high;
-  const cLow = c.low;
   const cClose = c.close;
-  const cVolume = c.volume;
-  const cOi = c.openInterest;
-  const cCvd = c.cvd;
   let pending = s.pending;
   let exposed = s.exposed;
   for (let i = from; i < to; i++) {
     const t = cTs[i] as number;
-    const o = cOpen[i] as number;
-    const h = cHigh[i] as number;
-    const l = cLow[i] as number;
     const cl = cClose[i] as number;
 
-    if (t >= kernel.nextFunding) kernel.payFunding(t, o, i === 0);
+    // Rare calls re-read their prices from the columns: V8 hoists the boxing of a call's number
+    // arguments out of the branch, an allocation per candle for a call made once per 480.
+    if (t >= kernel.nextFunding) kernel.payFunding(cTs[i] as number, cOpen[i] as number, i === 0);
     if (pending !== undefined) {
-      for (let k = 0; k < pending.length; k++) exec.execute(pending[k] as Signal, o, t);
+      for (let k = 0; k < pending.length; k++) exec.execute(pending[k] as Signal, cOpen[i] as number, cTs[i] as number);
       pending = undefined;
     }
-    let unrealized = positions.length > 0 ? kernel.levels(t, o, h, l, cl) : 0;
+    let unrealized = 0;
+    if (positions.length > 0) {
+      kernel.levelsAt(i);
+      unrealized = kernel.unrealized;
+    }
     baseView.i = i; // base indicators were precomputed: moving the cursor is their update
-    for (let k = 0; k < higherList.length; k++) higherList[k]!.update(t, o, h, l, cl, cVolume[i] as number, cOi[i] as number, cCvd[i] as number);
+    for (let k = 0; k < higherList.length; k++) higherList[k]!.updateAt(c, i);
     ctx.time = t + baseMs;
     ctx.markPrice = cl;
     let out: readonly Signal[] | undefined;
@@ -84,8 +82,8 @@ export function walk(s: LoopState, from: number, to: number): void {
     }
     if (out !== undefined && out.length > 0) {
       if (close) {
-        for (let k = 0; k < out.length; k++) exec.execute(out[k] as Signal, cl, t + baseMs);
-        unrealized = book.unrealized(cl);
+        for (let k = 0; k < out.length; k++) exec.execute(out[k] as Signal, cClose[i] as number, (cTs[i] as number) + baseMs);
+        unrealized = book.unrealized(cClose[i] as number);
       } else pending = out;
     }
     equity[i] = book.balance + unrealized;

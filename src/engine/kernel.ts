@@ -97,6 +97,11 @@ export class Kernel {
   /** Exits found by `levels` when deferring (cleared by the caller). */
   readonly deferred: FillPlan[] = [];
   deferExits = false;
+  /**
+   * The candle `levels` works on (time, open, high, low, close) and its result (unrealized PnL): a typed
+   * array, because storing a number into an object field allocates a heap number in optimized code.
+   */
+  private readonly bar = new Float64Array(6);
   /** Next funding time (epoch ms); the loop checks it before calling `payFunding` (a call per candle costs). */
   nextFunding = Number.NEGATIVE_INFINITY;
   private readonly strategy: Strategy;
@@ -156,6 +161,43 @@ export class Kernel {
    * levels are ±Infinity so one range test skips the candles that touch nothing.
    */
   levels(t: number, o: number, h: number, l: number, cl: number): number {
+    const bar = this.bar;
+    bar[0] = t;
+    bar[1] = o;
+    bar[2] = h;
+    bar[3] = l;
+    bar[4] = cl;
+    this.levelsOfBar();
+    return bar[5] as number;
+  }
+
+  /** Unrealized PnL at the close of what `levels` / `levelsAt` left open. */
+  get unrealized(): number {
+    return this.bar[5] as number;
+  }
+
+  /**
+   * `levels` on base candle `i` of the kernel's candles, for the backtest loop; the result is left in
+   * `unrealized`. The candle travels in `bar`, not in arguments: V8 boxes every price passed to a call
+   * it does not inline (an allocation per candle).
+   */
+  levelsAt(i: number): void {
+    const c = this.o.candles;
+    const bar = this.bar;
+    bar[0] = c.ts[i] as number;
+    bar[1] = c.open[i] as number;
+    bar[2] = c.high[i] as number;
+    bar[3] = c.low[i] as number;
+    bar[4] = c.close[i] as number;
+    this.levelsOfBar();
+  }
+
+  /** The body of `levels` on the candle in `bar*`, leaving the result in `unrealized`. */
+  private levelsOfBar(): void {
+    const bar = this.bar;
+    const h = bar[2] as number;
+    const l = bar[3] as number;
+    const cl = bar[4] as number;
     const positions = this.book.ledger.open;
     let unrealized = 0;
     // Backwards: exits remove entries.
@@ -167,7 +209,7 @@ export class Kernel {
         const liq = entry * this.liqLong; // NaN when a long cannot be liquidated: then `liq > sl` is false
         const sl = p.stopLoss ?? Number.NEGATIVE_INFINITY;
         const stop = liq > sl ? liq : sl;
-        if ((l <= stop || h >= (p.takeProfit ?? Number.POSITIVE_INFINITY)) && this.hit(p, liq > sl, stop, t, o, h, l, cl)) continue;
+        if ((l <= stop || h >= (p.takeProfit ?? Number.POSITIVE_INFINITY)) && this.hit(p, liq > sl, stop)) continue;
         const worst = (entry - l) * qty;
         if (worst > p.maxAdverse) p.maxAdverse = worst;
         unrealized += (cl - entry) * qty;
@@ -175,23 +217,25 @@ export class Kernel {
         const liq = entry * this.liqShort;
         const sl = p.stopLoss ?? Number.POSITIVE_INFINITY;
         const stop = liq < sl ? liq : sl;
-        if ((h >= stop || l <= (p.takeProfit ?? Number.NEGATIVE_INFINITY)) && this.hit(p, liq < sl, stop, t, o, h, l, cl)) continue;
+        if ((h >= stop || l <= (p.takeProfit ?? Number.NEGATIVE_INFINITY)) && this.hit(p, liq < sl, stop)) continue;
         const worst = (h - entry) * qty;
         if (worst > p.maxAdverse) p.maxAdverse = worst;
         unrealized += (entry - cl) * qty;
       }
     }
-    return unrealized;
+    bar[5] = unrealized;
   }
 
-  /** A candle touched a level of `p`: resolves which was hit first and exits; false when none was. */
-  private hit(p: Position, liqFirst: boolean, stop: number, t: number, o: number, h: number, l: number, cl: number): boolean {
+  /** The candle in `bar` touched a level of `p`: resolves which was hit first and exits; false when none was. */
+  private hit(p: Position, liqFirst: boolean, stop: number): boolean {
+    const bar = this.bar;
+    const t = bar[0] as number;
     const lv = this.lv;
     const res = this.res;
     lv.side = p.side;
     lv.stop = stop;
     lv.take = p.takeProfit ?? (p.side === 'long' ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY);
-    resolveCandle(lv as Levels, o, h, l, cl, t, this.baseMs, this.finer, this.policy, res);
+    resolveCandle(lv as Levels, bar[1] as number, bar[2] as number, bar[3] as number, bar[4] as number, t, this.baseMs, this.finer, this.policy, res);
     if (res.hit === Hit.None) return false;
     if (res.ambiguous) this.ambiguous++;
     else if (res.drilled) this.drilled++;

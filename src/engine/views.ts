@@ -99,6 +99,14 @@ export class HigherView implements CandleView {
     this.agg = this.live.columns;
   }
 
+  /**
+   * `update` with base candle `i` of columns `cols` (the backtest loop: a call with an index, where five
+   * prices as arguments would each be boxed, an allocation per candle).
+   */
+  updateAt(cols: CandleColumns, i: number): void {
+    this.update(cols.ts[i] as number, cols.open[i] as number, cols.high[i] as number, cols.low[i] as number, cols.close[i] as number, cols.volume[i] as number, cols.openInterest[i] as number, cols.cvd[i] as number);
+  }
+
   /** Folds base candle (t, o, h, l, c, v, oi, cvd) into the current bucket; feeds indicators on completion. */
   update(t: number, o: number, h: number, l: number, c: number, v: number, oi: number, cvd: number): void {
     if (t >= this.end) {
