@@ -63,7 +63,9 @@ for (const { file, blocks } of DOCS) {
   const runnable = blocks.filter((b) => kindOf(b) === 'shell' || kindOf(b) === 'body');
   if (runnable.length === 0) continue;
 
-  describe(`${file} runs`, () => {
+  // Each doc has its own sandbox (store, port, stubs): two docs run side by side (maxConcurrency in
+  // vitest.config.ts), while the blocks of one doc run in order (it.sequential).
+  describe(`${file} runs`, { concurrent: true }, () => {
     let sandbox: DocSandbox;
     let broken: string | undefined;
 
@@ -78,7 +80,7 @@ for (const { file, blocks } of DOCS) {
     afterAll(async () => sandbox.close(), 60_000);
 
     for (const block of runnable) {
-      it(`${file}:${block.line} ${block.lang} ${block.text.split('\n')[0]?.slice(0, 60) ?? ''}`, async () => {
+      it.sequential(`${file}:${block.line} ${block.lang} ${block.text.split('\n')[0]?.slice(0, 60) ?? ''}`, async ({ expect }) => {
         // Blocks build on each other: after the first failure the rest of the doc would fail for its reason.
         expect(broken, 'an earlier block of this doc failed').toBeUndefined();
         const r = await sandbox.run(block);
