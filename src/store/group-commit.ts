@@ -1,10 +1,16 @@
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 
 /** What a job may ask of the transaction it runs in. */
 export interface GroupContext {
   /** Runs `fn` if this job's transaction rolls back (before its jobs are retried one by one). */
   onAbort(fn: () => void): void;
+  /**
+   * Inserts `rows` into `table` at the end of the transaction, together with the other jobs' rows of that
+   * table (one statement for the group; rows are inserted in the order the jobs gave them). Nothing in the
+   * transaction reads them before it commits.
+   */
+  insertLater<T extends keyof Database & string>(table: T, rows: readonly Insertable<Database[T]>[]): void;
 }
 
 /** A unit of writes; runs inside a transaction shared with other jobs. */
@@ -16,13 +22,42 @@ interface Pending {
   readonly reject: (e: unknown) => void;
 }
 
-/** A context that collects abort hooks of one transaction. */
+/** Most rows in one deferred insert statement (PostgreSQL takes at most 65,535 parameters). */
+const ROWS_PER_INSERT = 500;
+
+/** A context that collects abort hooks and deferred rows of one transaction. */
 class Context implements GroupContext {
   readonly aborts: (() => void)[] = [];
+  private readonly later = new Map<string, Record<string, unknown>[]>();
   onAbort(fn: () => void): void {
     this.aborts.push(fn);
   }
+  insertLater<T extends keyof Database & string>(table: T, rows: readonly Insertable<Database[T]>[]): void {
+    const list = this.later.get(table) ?? [];
+    for (const r of rows) list.push(r as Record<string, unknown>);
+    this.later.set(table, list);
+  }
+  /** Writes the deferred rows: one statement per table and column set (a multi-row insert names the same columns in every row). */
+  async flush(trx: Kysely<Database>): Promise<void> {
+    for (const [table, rows] of this.later) {
+      const shapes = new Map<string, Record<string, unknown>[]>();
+      for (const r of rows) {
+        const k = Object.keys(r).join(',');
+        shapes.set(k, [...(shapes.get(k) ?? []), r]);
+      }
+      for (const same of shapes.values()) {
+        for (let i = 0; i < same.length; i += ROWS_PER_INSERT) {
+          await trx
+            .insertInto(table as keyof Database)
+            .values(same.slice(i, i + ROWS_PER_INSERT) as never)
+            .execute();
+        }
+      }
+    }
+    this.later.clear();
+  }
   abort(): void {
+    this.later.clear();
     for (const fn of this.aborts.splice(0)) fn();
   }
 }
@@ -71,6 +106,7 @@ export class GroupCommit {
           const results = await this.db.transaction().execute(async (trx) => {
             const out: unknown[] = [];
             for (const p of batch) out.push(await p.job(trx, ctx));
+            await ctx.flush(trx);
             return out;
           });
           batch.forEach((p, i) => p.resolve(results[i]));
@@ -79,7 +115,13 @@ export class GroupCommit {
           for (const p of batch) {
             const one = new Context();
             try {
-              p.resolve(await this.db.transaction().execute((trx) => p.job(trx, one)));
+              p.resolve(
+                await this.db.transaction().execute(async (trx) => {
+                  const r = await p.job(trx, one);
+                  await one.flush(trx);
+                  return r;
+                }),
+              );
             } catch (e) {
               one.abort();
               p.reject(e);

@@ -34,29 +34,28 @@ export function venueRequestOf(i: IntentRow): VenueOrderRequest {
 /** A new intent that may already carry the venue's answer (an order the simulated exchange took in the signal's transaction). */
 export type WrittenIntent = NewIntent & { readonly attempts?: number; readonly filled_qty?: number };
 
+/** The rows of new intents, every one naming the same columns (for a multi-row insert). */
+export function intentRows(intents: readonly WrittenIntent[], now: number): Insertable<OrderIntentsTable>[] {
+  return intents.map((i) => ({
+    last_error: null,
+    last_error_code: null,
+    next_attempt_at: null,
+    venue_order_id: null,
+    avg_fill_price: null,
+    raw: null,
+    ...i,
+    status: i.status ?? 'pending',
+    attempts: i.attempts ?? 0,
+    filled_qty: i.filled_qty ?? 0,
+    created_at: now,
+    updated_at: now,
+  }));
+}
+
 /** Writes intents in one statement (inside the caller's transaction when given one); ids are not read back. */
 export async function writeIntents(db: Kysely<Database>, intents: readonly WrittenIntent[], now: number): Promise<void> {
   if (intents.length === 0) return;
-  await db
-    .insertInto('order_intents')
-    .values(
-      // Every row names the same columns (a multi-row insert cannot leave some out on SQLite).
-      intents.map((i) => ({
-        last_error: null,
-        last_error_code: null,
-        next_attempt_at: null,
-        venue_order_id: null,
-        avg_fill_price: null,
-        raw: null,
-        ...i,
-        status: i.status ?? 'pending',
-        attempts: i.attempts ?? 0,
-        filled_qty: i.filled_qty ?? 0,
-        created_at: now,
-        updated_at: now,
-      })),
-    )
-    .execute();
+  await db.insertInto('order_intents').values(intentRows(intents, now)).execute();
 }
 
 /** Writes intents (inside the caller's transaction when given one) and returns their ids in order. */

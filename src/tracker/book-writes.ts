@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { savePositionChanges, type PositionOwner } from '../store/positions.ts';
 import type { Recorder } from '../store/recorders.ts';
+import type { GroupContext } from '../store/group-commit.ts';
 import type { Database } from '../store/schema.ts';
 import type { SignalBook, SignalEffect } from './signal-ledger.ts';
 
@@ -25,9 +26,12 @@ export async function writeSignalEffect(
   effect: Extract<SignalEffect, { kind: 'applied' }>,
   ts: number,
   signalId: number,
+  group?: GroupContext,
 ): Promise<void> {
   const realized = book.realized;
   const unrealized = book.unrealized();
   await savePositionChanges(trx, ownerOf(rec), effect.changes, effect.touched, (sym) => book.lastPrice.get(sym), ts, signalId);
-  await trx.insertInto('equity_points').values({ user_id: rec.user_id, recorder_id: rec.id, target_key: null, ts, realized, unrealized }).execute();
+  const point = { user_id: rec.user_id, recorder_id: rec.id, target_key: null, ts, realized, unrealized };
+  if (group) group.insertLater('equity_points', [point]);
+  else await trx.insertInto('equity_points').values(point).execute();
 }

@@ -132,7 +132,8 @@ export class OrderDispatcher {
         this.inlineDue.clear();
         for (const t of due) {
           try {
-            await this.settle(t.userId, t.targetKey);
+            // The snapshot; the booking only when a resting order was done (the signal's price reached it).
+            if ((await this.refresh(t.userId, t.targetKey)) > 0) await this.settle(t.userId, t.targetKey);
           } catch (e) {
             this.log?.warn({ target: t.targetKey, err: errorMessage(e) }, 'settling orders failed');
           }
@@ -249,15 +250,15 @@ export class OrderDispatcher {
     return n;
   }
 
-  /** Reads a target's venue: resting orders' fates and its positions (best effort, as after every pass). */
-  private async refresh(userId: number, targetKey: string): Promise<void> {
+  /** Reads a target's venue: resting orders' fates and its positions (best effort, as after every pass); returns how many resting orders were done. */
+  private async refresh(userId: number, targetKey: string): Promise<number> {
     let venue: Venue;
     try {
       venue = await this.venues.get(userId, targetKey);
     } catch {
-      return;
+      return 0;
     }
-    await this.targetLock.run(`${userId}|${targetKey}`, () => this.inScope(venue, (db) => this.worker.snapshot(db, venue, userId, targetKey)));
+    return this.targetLock.run(`${userId}|${targetKey}`, () => this.inScope(venue, (db) => this.worker.snapshot(db, venue, userId, targetKey)));
   }
 
   /** Works the due intents of one user's target now (whole groups, in order). */

@@ -13,10 +13,9 @@ import type { NormalizedSignal } from './signal.ts';
 import { SignalBook, type EffectiveSignal } from './signal-ledger.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { bookIdPrefix, writeSignalEffect } from './book-writes.ts';
-import { writeIntents } from '../store/order-intents.ts';
+import { intentRows } from '../store/order-intents.ts';
 import { legsOf, planSignalOrders, type ExecutionLink } from './signal-orders.ts';
-import type { SimVenue } from '../exchange/sim/index.ts';
-import type { SimInline } from './sim-inline.ts';
+import type { SimHold, SimInline } from './sim-inline.ts';
 
 /** An open position of the signal's ticker after a delivery (hedge mode lists both legs). */
 export interface PositionBrief {
@@ -220,19 +219,19 @@ export class SignalIntake {
     const after = legsOf(book.ledger, s.ticker);
     let deferred = false;
     let executed: readonly string[] = [];
-    const held: SimVenue[] = [];
+    const held: SimHold = { venues: [], groups: [] };
     const sim = this.sim;
     try {
       if (sim) await sim.prepare(rec.user_id, links.map((l) => l.targetKey));
       const id = await this.writes.run(async (trx, ctx) => {
         const signalId = await insertSignal(trx, { ...row, qty: eff.qty, price: eff.price });
-        await writeSignalEffect(trx, rec, book, effect, receivedAt, signalId);
+        await writeSignalEffect(trx, rec, book, effect, receivedAt, signalId, ctx);
         const intents = planSignalOrders({ userId: rec.user_id, recorderId: rec.id, signalId, ticker: s.ticker, before, after, links, ...(doneOn ? { doneOn } : {}) });
         if (intents.length === 0) return signalId;
         const out = sim ? await sim.execute(trx, ctx, rec.user_id, intents, eff.price, held) : { rows: intents, deferred: true, executed: [] };
         deferred = out.deferred;
         executed = out.executed;
-        await writeIntents(trx, out.rows, receivedAt);
+        ctx.insertLater('order_intents', intentRows(out.rows, receivedAt));
         return signalId;
       });
       if (deferred) this.onIntents();

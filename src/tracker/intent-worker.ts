@@ -207,14 +207,19 @@ export class IntentWorker {
 
   /**
    * Brings resting orders up to date (a stop that triggered, a bracket the venue canceled) and records the
-   * venue's positions beside the signal positions. Best effort: a failure is logged and retried next time.
+   * venue's positions beside the signal positions; returns how many resting orders it found done. Best
+   * effort: a failure is logged and retried next time.
    */
-  async snapshot(db: Kysely<Database>, venue: Venue, userId: number, targetKey: string): Promise<void> {
+  async snapshot(db: Kysely<Database>, venue: Venue, userId: number, targetKey: string): Promise<number> {
+    let moved = 0;
     try {
       for (const i of await targetIntents(db, userId, targetKey, ['open'])) {
         if (this.inFlight.has(i.id)) continue;
         const o = await venue.fetchOrderByClientId(i.client_id, i.symbol);
-        if (o && intentStatusOf(o) !== 'open') await this.record(db, i, o);
+        if (o && intentStatusOf(o) !== 'open') {
+          await this.record(db, i, o);
+          moved += 1;
+        }
       }
       const positions = await venue.fetchPositions();
       const now = this.clock.now();
@@ -223,5 +228,6 @@ export class IntentWorker {
     } catch (e) {
       this.log?.warn({ target: targetKey, err: errorMessage(e) }, 'venue position snapshot failed');
     }
+    return moved;
   }
 }

@@ -21,6 +21,14 @@ export interface InlineResult {
   readonly executed: readonly string[];
 }
 
+/** What one delivery's transaction holds until it settled (committed or rolled back). */
+export interface SimHold {
+  /** Exchanges it moved. */
+  readonly venues: SimVenue[];
+  /** Groups it left pending intents in (not visible to other transactions before it commits). */
+  readonly groups: string[];
+}
+
 /** True for a target executed by the in-process simulated exchange. */
 export function isSimTarget(targetKey: string): boolean {
   return parseTargetKey(targetKey).exchange === 'sim';
@@ -58,6 +66,8 @@ export class SimInline {
   /** Transactions in flight that moved each exchange, and who waits for them to settle. */
   private readonly inflight = new Map<SimVenue, { n: number; waiters: (() => void)[] }>();
   private readonly dropped = new WeakSet<SimVenue>();
+  /** Groups with pending intents in a transaction not settled yet: their next intents wait too. */
+  private readonly deferring = new Map<string, number>();
 
   constructor(private readonly venues: VenueRegistry) {}
 
@@ -68,9 +78,9 @@ export class SimInline {
 
   /**
    * Executes what it can of `intents` (one signal's, in order) at `price`; `held` collects the exchanges
-   * moved, to be released with `release` once the transaction settled.
+   * moved and the groups deferred, to be released with `release` once the transaction settled.
    */
-  async execute(trx: Kysely<Database>, ctx: GroupContext, userId: number, intents: readonly NewIntent[], price: number, held: SimVenue[]): Promise<InlineResult> {
+  async execute(trx: Kysely<Database>, ctx: GroupContext, userId: number, intents: readonly NewIntent[], price: number, held: SimHold): Promise<InlineResult> {
     const rows: WrittenIntent[] = [];
     const executed: string[] = [];
     let deferred = false;
@@ -84,7 +94,7 @@ export class SimInline {
         rows.push(...list);
         if (live.length > 0) {
           deferred = true;
-          for (const i of live) this.clear.delete(i.group_key);
+          this.defer(live.map((i) => i.group_key), held);
         }
         continue;
       }
@@ -94,7 +104,7 @@ export class SimInline {
       if (!(await this.nettingKnown(sim, live))) {
         rows.push(...list);
         deferred = true;
-        for (const i of live) this.clear.delete(i.group_key);
+        this.defer(live.map((i) => i.group_key), held);
         continue;
       }
       executed.push(targetKey);
@@ -108,7 +118,7 @@ export class SimInline {
         rows.push(out);
         if (out.status === 'pending') {
           blocked.add(i.group_key);
-          this.clear.delete(i.group_key);
+          this.defer([i.group_key], held);
           deferred = true;
         }
       }
@@ -117,8 +127,13 @@ export class SimInline {
   }
 
   /** Lets go of the exchanges a delivery's transaction moved (it committed or rolled back). */
-  release(held: readonly SimVenue[]): void {
-    for (const v of held) {
+  release(held: SimHold): void {
+    for (const g of held.groups.splice(0)) {
+      const n = (this.deferring.get(g) ?? 1) - 1;
+      if (n > 0) this.deferring.set(g, n);
+      else this.deferring.delete(g);
+    }
+    for (const v of held.venues.splice(0)) {
       const f = this.inflight.get(v);
       if (!f) continue;
       f.n -= 1;
@@ -128,11 +143,20 @@ export class SimInline {
     }
   }
 
-  private hold(sim: SimVenue, userId: number, targetKey: string, ctx: GroupContext, held: SimVenue[]): void {
+  /** Leaves `groups` to the dispatcher: their next intents wait for what this transaction left pending. */
+  private defer(groups: readonly string[], held: SimHold): void {
+    for (const g of new Set(groups)) {
+      this.clear.delete(g);
+      this.deferring.set(g, (this.deferring.get(g) ?? 0) + 1);
+      held.groups.push(g);
+    }
+  }
+
+  private hold(sim: SimVenue, userId: number, targetKey: string, ctx: GroupContext, held: SimHold): void {
     const f = this.inflight.get(sim) ?? { n: 0, waiters: [] };
     f.n += 1;
     this.inflight.set(sim, f);
-    held.push(sim);
+    held.venues.push(sim);
     ctx.onAbort(() => {
       // Its fills will not be stored: the exchange is rebuilt from the store once nothing else is moving it.
       this.dropped.add(sim);
@@ -149,6 +173,7 @@ export class SimInline {
 
   /** True when no group of `list` has an intent still waiting for the dispatcher (looked up once per group). */
   private async groupsClear(trx: Kysely<Database>, list: readonly NewIntent[]): Promise<boolean> {
+    if (list.some((i) => this.deferring.has(i.group_key))) return false;
     const unknown = [...new Set(list.map((i) => i.group_key))].filter((g) => !this.clear.has(g));
     if (unknown.length === 0) return true;
     const waiting = await trx.selectFrom('order_intents').select('id').where('group_key', 'in', unknown).where('status', 'in', [...LIVE_INTENT_STATUSES]).limit(1).executeTakeFirst();
