@@ -8,6 +8,8 @@ import { defineConfig } from 'vitest/config';
  */
 const LONGEST_FIRST = [
   'test/docs-examples.test.ts',
+  'test/dashboard-summaries.e2e.test.ts',
+  'test/dashboard-pages.e2e.test.ts',
   'test/paper-cli.test.ts',
   'test/cli.test.ts',
   'test/silent-failures.test.ts',
@@ -22,8 +24,6 @@ const LONGEST_FIRST = [
   'test/tenancy.test.ts',
   'test/dashboard-live-path.e2e.test.ts',
   'test/fuzz-inputs.test.ts',
-  'test/dashboard-summaries.e2e.test.ts',
-  'test/dashboard-pages.e2e.test.ts',
 ];
 
 /** Starts the known longest files first, then the others in vitest's order. */

@@ -103,8 +103,8 @@ describe.skipIf(chromiumSkipReason !== null)(`dashboard pages in headless Chromi
       await page.waitForSelector('#page[data-page]');
       for (const [name, hash] of routes) {
         await go(page, hash);
-        // Charts draw after their data arrives; give them a frame or two.
-        await page.waitForTimeout(400);
+        // Charts draw after their data arrives, on the next animation frames: wait for two frames.
+        await page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
         expect(await page.locator('#page [data-state=error]').count(), `${name} at ${label} shows an error`).toBe(0);
         await page.screenshot({ path: join(SHOTS, `${name}-${label}.png`), fullPage: true });
         const width = await page.evaluate(() => document.documentElement.scrollWidth);

@@ -195,7 +195,7 @@ describe.skipIf(chromiumSkipReason !== null)(`dashboard summaries against their 
     const until = Date.now() + 60_000;
     while (!(await s.call<{ trades: number }[]>(s.demo.token, '/api/strategies')).json.some((x) => x.trades > 0)) {
       if (Date.now() > until) throw new Error('the demo strategy closed no trade in 60 s');
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 100));
     }
     const { page, faults } = await s.fresh();
     await signIn(page, s.demo.base, s.demo.token, '#/strategies');
