@@ -32,8 +32,10 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { dir: string 
     index: ['index.html'],
     // Files are looked up per request, so a rebuild (new hashed assets) is served without a restart.
     wildcard: true,
+    // Cache-Control is ours (setHeaders), not send's default `public, max-age=0`.
+    cacheControl: false,
     setHeaders: (res, path) => {
-      res.header('cache-control', path.includes(`${join('dist', 'assets')}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      res.setHeader('cache-control', path.includes(`${join('dist', 'assets')}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
     },
   });
 }
