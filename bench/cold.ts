@@ -3,9 +3,9 @@
  * the same process, on the year of 1m candles (SMA 50/200 with SL/TP, next-open fills, as bench/run.ts),
  * and the peak RSS of the whole `backtest` command on the 2.5-year file, report included.
  *
- *   node --import tsx bench/cold.ts [--other <checkout>] [--rounds 5]
+ *   node --import tsx bench/cold.ts [--base <checkout>] [--rounds 5] [--no-rss]   (or npm run bench -- --only engine)
  *
- * With `--other`, the same children run from that checkout too, interleaved (this, other, this, …), so
+ * With `--base`, the same children run from that checkout too, interleaved (this, other, this, …), so
  * both are measured in the same minutes. A child is `bench/cold.ts --child <checkout> <cacheRoot>`.
  */
 import { execFileSync } from 'node:child_process';
@@ -135,28 +135,51 @@ export function printCold(label: string, f: ColdFigures): void {
   console.log(`    cold ÷ warm: loop ${f.loopColdToWarm}×, whole call ${f.callColdToWarm}×   target loop ≤ 1.5×   (${f.trades} trades, equity ${f.finalEquity}; first loops ${f.firstLoopMsAll.join(' / ')} ms)`);
 }
 
+/** What `npm run bench -- --only engine` measures, for this checkout and optionally a base one. */
+export interface EngineColdBench {
+  loadBefore: number[];
+  loadAfter: number[];
+  cold: { root: string; figures: ColdFigures }[];
+  /** The whole backtest command on the 2.5-year file (report written), peak RSS; two runs per checkout. */
+  command1m25y: { root: string; maxRssMB: number[]; wallMs: number[]; trades: number }[];
+  targets: { loopColdToWarm: number; commandPeakRssMB: number };
+}
+
+/** Cold / warm engine figures and the command's peak RSS, `base` interleaved with this checkout when given. */
+export function runEngineBench(root: string, yearCache: string, fullCache: string, base?: string, rounds = 5, rss = true): EngineColdBench {
+  const roots = base ? [root, resolve(base)] : [root];
+  const loadBefore = loadavg().map(round);
+  const cold = runColdBench(yearCache, roots, rounds).map((figures, j) => ({ root: roots[j] as string, figures }));
+  const command1m25y = roots.map((r) => ({ root: r, maxRssMB: [] as number[], wallMs: [] as number[], trades: 0 }));
+  if (rss) {
+    for (let k = 0; k < 2; k++) {
+      roots.forEach((r, j) => {
+        const m = commandRss(r, fullCache, '2022-01-01', '2024-06-26');
+        const row = command1m25y[j]!;
+        row.maxRssMB.push(m.maxRssMB);
+        row.wallMs.push(m.wallMs);
+        row.trades = m.trades;
+      });
+    }
+  }
+  return { loadBefore, loadAfter: loadavg().map(round), cold, command1m25y, targets: { loopColdToWarm: 1.5, commandPeakRssMB: 300 } };
+}
+
+/** Prints `runEngineBench`'s figures. */
+export function printEngine(b: EngineColdBench): void {
+  console.log(`\n  Cold and warm engine (365 d of 1m, SMA 50/200 + SL/TP, next-open), load average ${b.loadBefore.join(' ')} → ${b.loadAfter.join(' ')}`);
+  for (const c of b.cold) printCold(c.root, c.figures);
+  for (const c of b.command1m25y) {
+    if (c.maxRssMB.length > 0) console.log(`  ${c.root}: backtest command on 1.3 M bars (2022-01 → 2024-06, ${c.trades} trades), report written: peak RSS ${c.maxRssMB.join(' / ')} MB   target < 300 MB`);
+  }
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === '--child') return child(argv[1] as string, argv[2] as string, Number(argv[3] ?? 6));
-  const at = argv.indexOf('--other');
-  const other = at >= 0 ? resolve(argv[at + 1] as string) : undefined;
-  const ri = argv.indexOf('--rounds');
-  const rounds = ri >= 0 ? Number(argv[ri + 1]) : 5;
-  const roots = other ? [repo, other] : [repo];
-  const year = resolve(repo, 'data/bench-cache/year');
-  const full = resolve(repo, 'data/bench-cache/full');
-  console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  const figs = runColdBench(year, roots, rounds);
-  figs.forEach((f, j) => printCold(roots[j] as string, f));
-  if (!argv.includes('--no-rss')) {
-    for (let k = 0; k < 2; k++) {
-      for (const root of roots) {
-        const r = commandRss(root, full, '2022-01-01', '2024-06-26');
-        console.log(`  ${root}: backtest command on 2022-01 → 2024-06 (1.3 M bars, ${r.trades} trades), report included: peak RSS ${r.maxRssMB} MB (${r.wallMs} ms)`);
-      }
-    }
-  }
-  console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  const arg = (name: string): string | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+  const b = runEngineBench(repo, resolve(repo, 'data/bench-cache/year'), resolve(repo, 'data/bench-cache/full'), arg('--other') ?? arg('--base'), Number(arg('--rounds') ?? 5), !argv.includes('--no-rss'));
+  printEngine(b);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

@@ -16,6 +16,7 @@ import { handwrittenSmaCross } from './handwritten.ts';
 import { MtfSmaCross } from './mtf-strategy.ts';
 import { printIntake, runIntakeBench } from './intake.ts';
 import { printStartup, runStartupBench } from './startup.ts';
+import { printEngine, runEngineBench } from './cold.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
@@ -80,6 +81,20 @@ async function main(): Promise<void> {
     const file = join(here, 'results.json');
     const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
     writeFileSync(file, JSON.stringify({ ...prev, startup }, null, 2) + '\n');
+    console.log('\n  written to bench/results.json');
+    return;
+  }
+  // `npm run bench -- --only engine [--base <checkout>] [--rounds N]`: the first run in a fresh process beside
+  // the best warm one, and the backtest command's peak RSS on 1.3 M bars (bench/cold.ts).
+  if (process.argv.includes('--only') && process.argv.includes('engine')) {
+    const arg = (name: string): string | undefined => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+    await ensureImported(cacheYear, 'binance-spot-BTCUSDT-1m-365d.csv.gz', '1m');
+    await ensureImported(cacheFull, 'binance-spot-BTCUSDT-1m.csv.gz', '1m');
+    const engineCold = runEngineBench(repo, cacheYear, cacheFull, arg('--base'), Number(arg('--rounds') ?? 5));
+    printEngine(engineCold);
+    const file = join(here, 'results.json');
+    const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+    writeFileSync(file, JSON.stringify({ ...prev, engineCold }, null, 2) + '\n');
     console.log('\n  written to bench/results.json');
     return;
   }
@@ -163,9 +178,11 @@ async function main(): Promise<void> {
   const m = results.mtf1m4h;
   console.log(`  ${f.candles.toLocaleString()} bars (2022-01 → 2024-06): loop ${(f.engineLoopCandlesPerSec / 1e6).toFixed(1)} M/s, runBacktest ${(f.engineCandlesPerSec / 1e6).toFixed(1)} M/s, peak RSS ${f.peakRssMB} MB   target < 300 MB`);
   console.log(`  1m + 4h multi-timeframe:   loop ${(m.engineLoopCandlesPerSec / 1e6).toFixed(1)} M/s, runBacktest ${(m.engineCandlesPerSec / 1e6).toFixed(1)} M/s (${m.engineMs} ms, ${m.trades} trades)`);
+  const engineCold = runEngineBench(repo, cacheYear, cacheFull, undefined, 5);
+  printEngine(engineCold);
   const signalIntake = await runIntakeBench();
   printIntake(signalIntake);
-  writeFileSync(join(here, 'results.json'), JSON.stringify({ ...results, signalIntake }, null, 2) + '\n');
+  writeFileSync(join(here, 'results.json'), JSON.stringify({ ...results, engineCold, signalIntake }, null, 2) + '\n');
   console.log('\n  written to bench/results.json');
 }
 
