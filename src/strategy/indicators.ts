@@ -224,7 +224,7 @@ export class Sma extends Indicator {
     const p = this.period;
     const col = this.col;
     let sum = col[0] as number;
-    let untilResum = col[1] as number;
+    let untilResum = (col[1] as number) | 0;
     let v = Number.NaN;
     for (let i = from; i < to; i++) {
       sum += (xs[i] as number) - (i >= p ? (xs[i - p] as number) : 0);
