@@ -33,7 +33,7 @@ function cached(manifestFile: string): string | undefined {
   try {
     const m = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
     for (const [file, hash] of Object.entries(m.inputs)) if (sha(readFileSync(file)) !== hash) return undefined;
-    return m.output;
+    return existsSync(m.output) ? m.output : undefined;
   } catch {
     return undefined;
   }
@@ -80,7 +80,7 @@ function compileError(file: string, abs: string, errors: readonly Message[], cau
  * Stack traces name the TypeScript lines (an inline source map, read once source maps are enabled).
  */
 export async function compileStrategy(file: string, abs: string): Promise<string> {
-  mkdirSync(CACHE, { recursive: true });
+  mkdirSync(CACHE, { recursive: true, mode: 0o700 });
   const manifestFile = join(CACHE, `${sha(`${abs}\n${readFileSync(join(DIST, 'build.json'), 'utf8')}`)}.json`);
   process.setSourceMapsEnabled(true);
   const hit = cached(manifestFile);
