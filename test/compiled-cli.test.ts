@@ -94,6 +94,30 @@ describe('the built CLI', { timeout: 120_000 }, () => {
     expect(lines[0]).toMatch(new RegExp(`^error \\[strategy_error\\]: cannot compile ${join(sandbox, 'broken.ts').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5:15: Unexpected ";"`));
   });
 
+  it('a compiled strategy is reused while its files are unchanged, and compiled again after an edit', async () => {
+    const sandbox = mkdtempSync(join(dir, 'edit-'));
+    const api = pathToFileURL(join(ROOT, 'src', 'strategy', 'index.ts')).href;
+    const write = (name: string): void => {
+      writeFileSync(join(sandbox, 'helper.ts'), `export const NAME = '${name}';\n`);
+      writeFileSync(join(sandbox, 's.ts'), `import { Strategy } from '${api}';\nimport { NAME } from './helper.ts';\nexport default class S extends Strategy {\n  static label = NAME;\n  onCandle(): void {}\n}\n`);
+    };
+    const run = async (): Promise<string> => {
+      const r = await runHalyard(['backtest', join(sandbox, 's.ts'), '--synthetic', '--days', '1', '--json', '--no-report'], { ...BUILD, TMPDIR: sandbox });
+      expect(r.stderr).toBe('');
+      const modules = readdirSync(join(sandbox, 'halyard', 'strategies')).filter((f) => f.endsWith('.mjs'));
+      return modules.map((f) => readFileSync(join(sandbox, 'halyard', 'strategies', f), 'utf8')).join('\n');
+    };
+    write('first');
+    expect(await run()).toContain('"first"');
+    expect(readdirSync(join(sandbox, 'halyard', 'strategies')).filter((f) => f.endsWith('.mjs'))).toHaveLength(1);
+    await run();
+    expect(readdirSync(join(sandbox, 'halyard', 'strategies')).filter((f) => f.endsWith('.mjs'))).toHaveLength(1);
+    // An edit of a file the strategy imports (not the strategy itself) is seen.
+    write('second');
+    expect(await run()).toContain('"second"');
+    expect(readdirSync(join(sandbox, 'halyard', 'strategies')).filter((f) => f.endsWith('.mjs'))).toHaveLength(2);
+  });
+
   it('a .js strategy is imported as it is, and runs', async () => {
     const sandbox = mkdtempSync(join(dir, 'js-'));
     const api = pathToFileURL(join(ROOT, 'dist', 'strategy', 'index.js')).href;
