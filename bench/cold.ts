@@ -24,6 +24,9 @@ export interface ColdSample {
   firstLoopMs: number;
   warmMs: number;
   warmLoopMs: number;
+  /** CPU time (user + system, all threads: the optimizing compiler's too) of the first call and of the best warm one. */
+  firstCpuMs: number;
+  warmCpuMs: number;
   candles: number;
   trades: number;
   finalEquity: number;
@@ -43,6 +46,10 @@ export interface ColdFigures {
   loopColdToWarm: number;
   /** First whole call ÷ best warm whole call. */
   callColdToWarm: number;
+  /** The same in CPU time (less moved by other processes on a busy machine; includes compiler threads). */
+  firstCpuMsMedian: number;
+  warmCpuMsMedian: number;
+  cpuColdToWarm: number;
   firstLoopMsAll: number[];
 }
 
@@ -57,19 +64,24 @@ async function child(root: string, cache: string, warm: number): Promise<void> {
   const candles = await readCandles(cachePath(cache, 'binance', SYMBOL, '1m'));
   const once = () => {
     const strategy = new SmaCross({ fast: 50, slow: 200, qty: 1, sl: 0.01, tp: 0.02 });
+    const u = process.cpuUsage();
     const t = performance.now();
     const r = runBacktest({ strategy, candles, timeframe: '1m', exchange: 'binance', symbol: SYMBOL, initialBalance: 1_000_000, fill: 'next-open', tick: 0.1, lot: 0.001, stopwatch: () => performance.now() });
-    return { ms: performance.now() - t, loopMs: r.timings?.loopMs ?? Number.NaN, trades: r.summary.trades, finalEquity: r.summary.finalEquity };
+    const ms = performance.now() - t;
+    const cpu = process.cpuUsage(u);
+    return { ms, cpuMs: (cpu.user + cpu.system) / 1000, loopMs: r.timings?.loopMs ?? Number.NaN, trades: r.summary.trades, finalEquity: r.summary.finalEquity };
   };
   const first = once();
   let warmMs = Number.POSITIVE_INFINITY;
   let warmLoopMs = Number.POSITIVE_INFINITY;
+  let warmCpuMs = Number.POSITIVE_INFINITY;
   for (let k = 0; k < warm; k++) {
     const r = once();
     warmMs = Math.min(warmMs, r.ms);
     warmLoopMs = Math.min(warmLoopMs, r.loopMs);
+    warmCpuMs = Math.min(warmCpuMs, r.cpuMs);
   }
-  const out: ColdSample = { firstMs: first.ms, firstLoopMs: first.loopMs, warmMs, warmLoopMs, candles: candles.length, trades: first.trades, finalEquity: first.finalEquity };
+  const out: ColdSample = { firstMs: first.ms, firstLoopMs: first.loopMs, warmMs, warmLoopMs, firstCpuMs: first.cpuMs, warmCpuMs, candles: candles.length, trades: first.trades, finalEquity: first.finalEquity };
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
@@ -91,6 +103,9 @@ function summarize(xs: ColdSample[]): ColdFigures {
     warmLoopMsMedian: round(median(xs.map((x) => x.warmLoopMs))),
     loopColdToWarm: round(median(xs.map((x) => x.firstLoopMs / x.warmLoopMs))),
     callColdToWarm: round(median(xs.map((x) => x.firstMs / x.warmMs))),
+    firstCpuMsMedian: round(median(xs.map((x) => x.firstCpuMs))),
+    warmCpuMsMedian: round(median(xs.map((x) => x.warmCpuMs))),
+    cpuColdToWarm: round(median(xs.map((x) => x.firstCpuMs / x.warmCpuMs))),
     firstLoopMsAll: xs.map((x) => round(x.firstLoopMs)),
   };
 }
@@ -132,7 +147,7 @@ export function commandRss(root: string, cache: string, from: string, to: string
 /** Prints one checkout's cold and warm figures. */
 export function printCold(label: string, f: ColdFigures): void {
   console.log(`  ${label}: first call ${f.firstMsMedian} ms (loop ${f.firstLoopMsMedian} ms) vs best warm ${f.warmMsMedian} ms (loop ${f.warmLoopMsMedian} ms), median of ${f.processes} fresh processes`);
-  console.log(`    cold ÷ warm: loop ${f.loopColdToWarm}×, whole call ${f.callColdToWarm}×   target loop ≤ 1.5×   (${f.trades} trades, equity ${f.finalEquity}; first loops ${f.firstLoopMsAll.join(' / ')} ms)`);
+  console.log(`    cold ÷ warm: loop ${f.loopColdToWarm}×, whole call ${f.callColdToWarm}×, whole call CPU ${f.cpuColdToWarm}× (${f.firstCpuMsMedian} / ${f.warmCpuMsMedian} ms)   target loop ≤ 1.5×   (${f.trades} trades, equity ${f.finalEquity}; first loops ${f.firstLoopMsAll.join(' / ')} ms)`);
 }
 
 /** What `npm run bench -- --only engine` measures, for this checkout and optionally a base one. */
