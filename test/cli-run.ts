@@ -14,9 +14,13 @@ export interface Run {
   readonly stderr: string;
 }
 
-/** A minimal, explicit environment (no colours, silent logs) plus `extra`. */
+/**
+ * A minimal, explicit environment (no colours, silent logs) plus `extra`. HALYARD_RUN passes through:
+ * `HALYARD_RUN=build npx vitest run test/cli.test.ts` runs every command on the build (or `source`).
+ */
 export function cliEnv(extra: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TMPDIR: tmpdir(), NO_COLOR: '1', LOG_LEVEL: 'silent', ...extra };
+  const run = process.env.HALYARD_RUN ? { HALYARD_RUN: process.env.HALYARD_RUN } : {};
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TMPDIR: tmpdir(), NO_COLOR: '1', LOG_LEVEL: 'silent', ...run, ...extra };
 }
 
 /** Runs `node bin/halyard.js <args>` from the repo root in a child process. */
