@@ -2,7 +2,8 @@
  * Child process of the intake benchmark: serves either the real tracking server over a fresh store
  * (`signals <sqlite-path|postgres-url> <recorders> [sim|none]`: the recorders trade on `sim:paper`, or only track) or a bare Fastify hello route (`hello`), prints
  * `{"port":…,"secrets":[…]}` on stdout, and runs until killed. `GET /bench/statements` answers how many
- * SQL statements the server has run (counted by a Kysely plugin; transactions' BEGIN/COMMIT not included).
+ * SQL statements the server has run (counted by a Kysely plugin; transactions' BEGIN/COMMIT not included)
+ * and the CPU time it has used (ms).
  */
 import Fastify from 'fastify';
 import type { KyselyPlugin } from 'kysely';
@@ -46,7 +47,10 @@ if (mode === 'hello') {
     box: undefined,
     limits: { perIpPerMinute: 100_000_000, perRecorderPerMinute: 100_000_000 },
   });
-  app.get('/bench/statements', async () => ({ n: statements }));
+  app.get('/bench/statements', async () => {
+    const cpu = process.cpuUsage();
+    return { n: statements, cpuMs: (cpu.user + cpu.system) / 1000 };
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
   process.stdout.write(`${JSON.stringify({ port: typeof addr === 'object' && addr ? addr.port : 0, secrets })}\n`);

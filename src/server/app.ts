@@ -144,7 +144,9 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
   const dispatcher = new OrderDispatcher(deps.store.db, venues, deps.clock, deps.dispatchPolicy ?? DEFAULT_DISPATCH_POLICY, deps.logger);
   intake.onIntents = () => dispatcher.wake();
   // `sim:*` orders are executed inside the signal's own transaction; exchange targets go through the dispatcher.
-  intake.sim = new SimInline(venues);
+  const sim = new SimInline(venues, deps.store.dialect === 'sqlite');
+  intake.sim = sim;
+  dispatcher.simAlone = (userId, targetKey, fn) => sim.exclusive(userId, targetKey, fn);
   intake.onExecuted = (userId, targetKey) => dispatcher.afterInline(userId, targetKey);
   // A signal's own stop-loss / take-profit that filled at a venue closes the recorder's leg (and so every linked target).
   dispatcher.onSignalBracketFill = async (f) => {

@@ -75,6 +75,11 @@ export class OrderDispatcher {
    */
   onSignalBracketFill: ((f: SignalBracketFill) => Promise<void>) | null = null;
   private readonly worker: IntentWorker;
+  /**
+   * Runs a pass over a simulated exchange alone on it (the server sets it: signals' own transactions also
+   * execute on it, see `SimInline.exclusive`).
+   */
+  simAlone: (<T>(userId: number, targetKey: string, fn: () => Promise<T>) => Promise<T>) | null = null;
   /** Targets whose simulated exchange took a signal's orders in the signal's transaction, to settle soon. */
   private readonly inlineDue = new Map<string, { readonly userId: number; readonly targetKey: string }>();
   private inlineTimer: NodeJS.Timeout | null = null;
@@ -180,7 +185,7 @@ export class OrderDispatcher {
       return this.worker.fail(this.db, row, e);
     }
     return this.targetLock.run(`${row.user_id}|${row.target_key}`, () =>
-      this.inScope(venue, async (db) => {
+      this.inScope(venue, row.user_id, row.target_key, async (db) => {
         const after = await this.worker.work(db, venue, row);
         await this.worker.snapshot(db, venue, after.user_id, after.target_key);
         return after;
@@ -258,7 +263,7 @@ export class OrderDispatcher {
     } catch {
       return 0;
     }
-    return this.targetLock.run(`${userId}|${targetKey}`, () => this.inScope(venue, (db) => this.worker.snapshot(db, venue, userId, targetKey)));
+    return this.targetLock.run(`${userId}|${targetKey}`, () => this.inScope(venue, userId, targetKey, (db) => this.worker.snapshot(db, venue, userId, targetKey), false));
   }
 
   /** Works the due intents of one user's target now (whole groups, in order). */
@@ -310,8 +315,11 @@ export class OrderDispatcher {
    * is rebuilt from the intents), or straight on the database for a real venue, where every step commits
    * before the next request goes out.
    */
-  private inScope<T>(venue: Venue, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
-    return venue instanceof SimVenue ? this.db.transaction().execute((trx) => fn(trx)) : fn(this.db);
+  private inScope<T>(venue: Venue, userId: number, targetKey: string, fn: (db: Kysely<Database>) => Promise<T>, sends = true): Promise<T> {
+    if (!(venue instanceof SimVenue)) return fn(this.db);
+    // A snapshot only reads the exchange; a pass that sends orders decides on the ledger, so it runs alone.
+    const alone = sends ? this.simAlone : null;
+    return this.db.transaction().execute((trx) => (alone ? alone(userId, targetKey, () => fn(trx)) : fn(trx)));
   }
 
   /** Works the due intents of one user's target: each group in id order, a group stops at its first unfinished intent. */
@@ -333,7 +341,7 @@ export class OrderDispatcher {
       for (const i of due) await this.worker.fail(this.db, i, e);
       return due.length;
     }
-    const worked = await this.inScope(venue, async (db) => {
+    const worked = await this.inScope(venue, first.user_id, first.target_key, async (db) => {
       // In-process: the pass is one transaction, so the rows read here cannot move under it, and the
       // signal prices the sim fills at come in one query.
       const inProcess = venue instanceof SimVenue;

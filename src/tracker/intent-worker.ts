@@ -42,6 +42,42 @@ export function intentStatusOf(o: VenueOrder): string {
 export const REFUSALS: readonly ErrorCode[] = ['venue_rejected', 'invalid_input', 'not_found'];
 
 /**
+ * How a one-way reduce-only market exit of a signal goes: `as_planned`; `plain` when it would be cut short
+ * because the venue nets the signal's position with others (a dashboard position the other way), so it goes
+ * as a plain order of its full size and the venue moves by exactly what the signal's position did; `gone`
+ * when the venue no longer holds the share (its stop-loss or take-profit filled there): nothing is sent.
+ */
+export async function cappedByNetting(
+  db: Kysely<Database>,
+  venue: Venue,
+  i: Pick<IntentRow, 'reduce_only' | 'position_side' | 'source' | 'type' | 'symbol' | 'side' | 'qty' | 'user_id' | 'target_key'>,
+): Promise<'as_planned' | 'plain' | 'gone'> {
+  if (i.reduce_only !== 1 || i.position_side !== null || i.source !== 'signal' || i.type !== 'market') return 'as_planned';
+  const held = (await venue.fetchPositions([i.symbol])).find((p) => p.symbol === i.symbol && p.positionSide === null);
+  const reducible = held && (held.side === 'long') !== (i.side === 'buy') ? held.qty : 0;
+  if (reducible + 1e-9 >= i.qty) return 'as_planned';
+  // The venue holds less than the exit on its side. Either it nets this share with another position the
+  // other way (then the venue is the ledger plus this share: send it in full, plain), or the share is
+  // gone already (its bracket filled: the venue is the ledger: send nothing). Otherwise leave it as planned.
+  const venueNet = held ? sideSign(held.side) * held.qty : 0;
+  const ledger = (await attributedOn(db, i.user_id, i.target_key, i.symbol, null)).net;
+  const share = i.side === 'sell' ? i.qty : -i.qty;
+  // Venues report whole lots; the ledger keeps float sums: a difference under one lot is rounding.
+  let lot = 0;
+  try {
+    lot = instrumentOf(DEFAULT_SIM_INSTRUMENTS, i.symbol).lot;
+  } catch {
+    lot = 0;
+  }
+  const tol = Math.max(lot * 0.999, 1e-6 * Math.abs(share));
+  const plain = Math.abs(venueNet - (ledger + share)) <= tol;
+  const gone = Math.abs(venueNet - ledger) <= tol;
+  if (plain && !gone) return 'plain';
+  if (gone && !plain) return 'gone';
+  return 'as_planned';
+}
+
+/**
  * Works one intent against its venue: looks it up by client id when it may have landed already, marks it
  * `sending` (committed first for a real venue), places or cancels, and records the venue's answer — or
  * the failure, pending again with backoff when it is transient. Also snapshots a target's venue.
@@ -97,7 +133,7 @@ export class IntentWorker {
     }
     const want = i.position_side !== null ? 'hedge' : 'oneway';
     if (venue.positionMode() !== want) await venue.setPositionMode(want);
-    const netting = await this.cappedByNetting(db, venue, i);
+    const netting = await cappedByNetting(db, venue, i);
     if (netting === 'gone') {
       return updateIntent(db, i.id, { status: 'canceled', attempts: i.attempts + 1, last_error: 'not sent: the venue no longer holds this share (its stop-loss or take-profit filled there)', last_error_code: 'conflict', next_attempt_at: null }, this.clock.now());
     }
@@ -115,37 +151,6 @@ export class IntentWorker {
       }
       return this.fail(db, sending, e);
     }
-  }
-
-  /**
-   * True when a one-way reduce-only market exit of a signal would be cut short because the venue nets the
-   * signal's position with others (a dashboard position the other way): then it goes as a plain order of
-   * its full size, so the venue moves by exactly what the signal's position did.
-   */
-  private async cappedByNetting(db: Kysely<Database>, venue: Venue, i: IntentRow): Promise<'as_planned' | 'plain' | 'gone'> {
-    if (i.reduce_only !== 1 || i.position_side !== null || i.source !== 'signal' || i.type !== 'market') return 'as_planned';
-    const held = (await venue.fetchPositions([i.symbol])).find((p) => p.symbol === i.symbol && p.positionSide === null);
-    const reducible = held && (held.side === 'long') !== (i.side === 'buy') ? held.qty : 0;
-    if (reducible + 1e-9 >= i.qty) return 'as_planned';
-    // The venue holds less than the exit on its side. Either it nets this share with another position the
-    // other way (then the venue is the ledger plus this share: send it in full, plain), or the share is
-    // gone already (its bracket filled: the venue is the ledger: send nothing). Otherwise leave it as planned.
-    const venueNet = held ? sideSign(held.side) * held.qty : 0;
-    const ledger = (await attributedOn(db, i.user_id, i.target_key, i.symbol, null)).net;
-    const share = i.side === 'sell' ? i.qty : -i.qty;
-    // Venues report whole lots; the ledger keeps float sums: a difference under one lot is rounding.
-    let lot = 0;
-    try {
-      lot = instrumentOf(DEFAULT_SIM_INSTRUMENTS, i.symbol).lot;
-    } catch {
-      lot = 0;
-    }
-    const tol = Math.max(lot * 0.999, 1e-6 * Math.abs(share));
-    const plain = Math.abs(venueNet - (ledger + share)) <= tol;
-    const gone = Math.abs(venueNet - ledger) <= tol;
-    if (plain && !gone) return 'plain';
-    if (gone && !plain) return 'gone';
-    return 'as_planned';
   }
 
   /** Cancels one intent's order (`cancels_intent_id`) or the group's previous bracket. */

@@ -8,7 +8,8 @@ import { parseTargetKey } from '../exchange/targets.ts';
 import type { GroupContext } from '../store/group-commit.ts';
 import { LIVE_INTENT_STATUSES, type NewIntent, type WrittenIntent } from '../store/order-intents.ts';
 import type { Database } from '../store/schema.ts';
-import { intentStatusOf, REFUSALS } from './intent-worker.ts';
+import { cappedByNetting, intentStatusOf, REFUSALS } from './intent-worker.ts';
+import { KeyedLock } from './keyed-lock.ts';
 import type { VenueRegistry } from './venue-registry.ts';
 
 /** What executing one signal's intents inside its own transaction did. */
@@ -68,8 +69,39 @@ export class SimInline {
   private readonly dropped = new WeakSet<SimVenue>();
   /** Groups with pending intents in a transaction not settled yet: their next intents wait too. */
   private readonly deferring = new Map<string, number>();
+  /** One hand on an exchange at a time (a delivery's orders, or a dispatcher pass). */
+  private readonly locks = new KeyedLock();
+  /** Exchanges a dispatcher pass is waiting for: deliveries leave their orders to it meanwhile. */
+  private readonly wanted = new Map<string, number>();
 
-  constructor(private readonly venues: VenueRegistry) {}
+  /**
+   * @param oneWriter the store has one write transaction at a time (SQLite), so the ledger read inside a
+   *   delivery's transaction is the one the exchange moved with: a netting exit is decided there. With
+   *   several (PostgreSQL), another transaction may have moved the exchange and not committed yet, so such
+   *   an exit goes to the dispatcher.
+   */
+  constructor(
+    private readonly venues: VenueRegistry,
+    private readonly oneWriter = false,
+  ) {}
+
+  /**
+   * Runs a dispatcher pass over a simulated exchange (inside its transaction): new deliveries leave their
+   * orders pending, the ones that moved it settle first, then `fn` runs alone on it.
+   */
+  async exclusive<T>(userId: number, targetKey: string, fn: () => Promise<T>): Promise<T> {
+    const key = `${userId}|${targetKey}`;
+    this.wanted.set(key, (this.wanted.get(key) ?? 0) + 1);
+    try {
+      const v = this.venues.peek(userId, targetKey);
+      if (v instanceof SimVenue) await this.settled(v);
+      return await this.locks.run(key, fn);
+    } finally {
+      const n = (this.wanted.get(key) ?? 1) - 1;
+      if (n > 0) this.wanted.set(key, n);
+      else this.wanted.delete(key);
+    }
+  }
 
   /** Opens the simulated exchanges of `targets` (outside any transaction: a restore reads the store). */
   async prepare(userId: number, targets: readonly string[]): Promise<void> {
@@ -98,29 +130,39 @@ export class SimInline {
         }
         continue;
       }
-      this.hold(sim, userId, targetKey, ctx, held);
-      const symbols = new Set(live.map((i) => i.symbol));
-      for (const s of symbols) await sim.setPrice(s, price);
-      if (!(await this.nettingKnown(sim, live))) {
+      const key = `${userId}|${targetKey}`;
+      const done = await this.locks.run(key, async () => {
+        if (this.wanted.has(key)) return null;
+        this.hold(sim, userId, targetKey, ctx, held);
+        const symbols = new Set(live.map((i) => i.symbol));
+        for (const s of symbols) await sim.setPrice(s, price);
+        if (!this.oneWriter && !(await this.nettingKnown(sim, live))) return null;
+        const out: WrittenIntent[] = [];
+        const blocked = new Set<string>();
+        for (const i of list) {
+          if (!live.includes(i) || blocked.has(i.group_key)) {
+            out.push(i);
+            continue;
+          }
+          const placed = await this.place(trx, sim, i);
+          out.push(placed);
+          if (placed.status === 'pending') blocked.add(i.group_key);
+        }
+        return out;
+      });
+      if (!done) {
         rows.push(...list);
         deferred = true;
         this.defer(live.map((i) => i.group_key), held);
         continue;
       }
       executed.push(targetKey);
-      const blocked = new Set<string>();
-      for (const i of list) {
-        if (!live.includes(i) || blocked.has(i.group_key)) {
-          rows.push(i);
-          continue;
-        }
-        const out = await this.place(sim, i);
-        rows.push(out);
-        if (out.status === 'pending') {
-          blocked.add(i.group_key);
-          this.defer([i.group_key], held);
-          deferred = true;
-        }
+      rows.push(...done);
+      // An intent handed back as it came (a failure that may pass, or behind one in its group) stays pending.
+      const left = done.filter((i) => live.includes(i as NewIntent));
+      if (left.length > 0) {
+        deferred = true;
+        this.defer(left.map((i) => i.group_key), held);
       }
     }
     return { rows, deferred, executed };
@@ -197,14 +239,22 @@ export class SimInline {
     return true;
   }
 
-  /** Places one intent on the exchange and returns it with the answer (pending again when the failure may pass). */
-  private async place(sim: SimVenue, i: NewIntent): Promise<WrittenIntent> {
+  /** Places one intent on the exchange and returns it with the answer (unchanged, pending, when the failure may pass). */
+  private async place(trx: Kysely<Database>, sim: SimVenue, i: NewIntent): Promise<WrittenIntent> {
     try {
       const landed = await sim.fetchOrderByClientId(i.client_id, i.symbol);
       if (landed) return answered(i, landed);
       const want = i.position_side != null ? 'hedge' : 'oneway';
       if (sim.positionMode() !== want) await sim.setPositionMode(want);
-      return answered(i, await sim.createOrder(requestOf(i)));
+      let sent = i;
+      if (this.oneWriter) {
+        const netting = await cappedByNetting(trx, sim, { ...i, position_side: i.position_side ?? null });
+        if (netting === 'gone') {
+          return { ...i, status: 'canceled', attempts: 1, last_error: 'not sent: the venue no longer holds this share (its stop-loss or take-profit filled there)', last_error_code: 'conflict' };
+        }
+        if (netting === 'plain') sent = { ...i, reduce_only: 0 };
+      }
+      return answered(sent, await sim.createOrder(requestOf(sent)));
     } catch (e) {
       if (isTransient(e) || !isHalyardError(e)) return i;
       const status = REFUSALS.includes(e.code) ? 'rejected' : 'failed';
