@@ -51,6 +51,8 @@ export const config = defineConfig({
     // Concurrent suites run two at a time (test/docs-examples.test.ts runs two docs side by side).
     maxConcurrency: 2,
     sequence: { sequencer: LongestFirst },
+    // Temp files on the RAM disk when there is one (test/global-setup.ts).
+    globalSetup: ['test/global-setup.ts'],
   },
 });
 // vitest loads the default export of its config file.
