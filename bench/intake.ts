@@ -101,17 +101,19 @@ async function hammer(port: number, secrets: string[], load: Load, hello = false
 async function countAccepted(where: string, afterId = 0): Promise<{ accepted: number; filled: number; maxId: number }> {
   const store = await openStore(where.startsWith('postgres') ? { url: where } : { path: where });
   try {
-    const a = await store.db.selectFrom('signals').select((eb) => eb.fn.countAll<number>().as('n')).where('outcome', '=', 'accepted').where('id', '>', afterId).executeTakeFirstOrThrow();
+    const m = await store.db.selectFrom('signals').select((eb) => eb.fn.max<number>('id').as('m')).executeTakeFirstOrThrow();
+    const upTo = Number(m.m ?? 0); // signals stored while counting are left out of both counts
+    const a = await store.db.selectFrom('signals').select((eb) => eb.fn.countAll<number>().as('n')).where('outcome', '=', 'accepted').where('id', '>', afterId).where('id', '<=', upTo).executeTakeFirstOrThrow();
     const f = await store.db
       .selectFrom('signals as s')
       .innerJoin('order_intents as i', 'i.signal_id', 's.id')
       .select((eb) => eb.fn.count<number>('s.id').distinct().as('n'))
       .where('s.outcome', '=', 'accepted')
       .where('s.id', '>', afterId)
+      .where('s.id', '<=', upTo)
       .where('i.status', '=', 'filled')
       .executeTakeFirstOrThrow();
-    const m = await store.db.selectFrom('signals').select((eb) => eb.fn.max<number>('id').as('m')).executeTakeFirstOrThrow();
-    return { accepted: Number(a.n), filled: Number(f.n), maxId: Number(m.m ?? 0) };
+    return { accepted: Number(a.n), filled: Number(f.n), maxId: upTo };
   } finally {
     await store.close();
   }

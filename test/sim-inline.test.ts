@@ -7,6 +7,7 @@ import { ManualClock } from '../src/core/ports.ts';
 import { sideSign, type Side } from '../src/core/types.ts';
 import { SimVenue } from '../src/exchange/sim/index.ts';
 import { venueSymbol } from '../src/exchange/symbols.ts';
+import { rotateRecorderSecret } from '../src/store/recorders.ts';
 import { ledgerRows } from '../src/store/reconciliation.ts';
 import type { Database } from '../src/store/schema.ts';
 import { restoreSimVenue } from '../src/tracker/sim-restore.ts';
@@ -65,6 +66,23 @@ describe.each(DIALECTS)('sim orders executed in the signal transaction ($name)',
     }
     expect(await store.db.selectFrom('order_intents').select('id').where('status', 'in', ['pending', 'sending']).execute()).toEqual([]);
     expect((await sim.fetchPositions()).length).toBe(0);
+  });
+
+  it('refuses a rotated secret at once, even right after deliveries that looked it up (rotated by the store, as another server or the CLI does)', async () => {
+    const loc = await d.fresh();
+    const store = await loc.open();
+    const srv = await startServer(store, { perIpPerMinute: 1_000_000, perRecorderPerMinute: 1_000_000 }, new ManualClock(NOW));
+    cleanups.push(
+      () => loc.drop(),
+      () => store.close(),
+      () => srv.stop(),
+    );
+    const { user, recorder, secret } = await userWithRecorder(store, 'rot');
+    const burst = await Promise.all([0, 1, 2, 3].map((n) => postSignal(srv.base, secret, JSON.stringify({ ticker: 'ETHUSDT', action: 'buy', quantity: 1, price: 2_000 + n }))));
+    expect(burst.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    await rotateRecorderSecret(store.db, user.id, recorder.id, 0, NOW);
+    const old = await postSignal(srv.base, secret, JSON.stringify({ ticker: 'ETHUSDT', action: 'sell', quantity: 1, price: 2_010 }));
+    expect(old.status).toBe(404);
   });
 
   it('loses no acknowledged signal to a kill -9 mid-burst, and the rebuilt exchange equals the ledger', async () => {

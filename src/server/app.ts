@@ -125,7 +125,8 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  const intake = new SignalIntake(deps.store.db, deps.clock, deps.store.dialect === 'sqlite' ? 1 : 4);
+  // One commit lane: a delivery's transaction then sees every ledger change the simulated exchange moved with.
+  const intake = new SignalIntake(deps.store.db, deps.clock, 1);
   const marks = deps.marks ?? new MarkBook();
   intake.onPrice = (userId, ticker, price, ts) => marks.set(userId, ticker, price, ts);
   const live = new LiveHub(deps.store.db, marks, { tickMs: deps.live?.tickMs ?? 1000, heartbeatMs: deps.live?.heartbeatMs ?? 15_000 }, deps.logger, deps.clock);
@@ -144,7 +145,7 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
   const dispatcher = new OrderDispatcher(deps.store.db, venues, deps.clock, deps.dispatchPolicy ?? DEFAULT_DISPATCH_POLICY, deps.logger);
   intake.onIntents = () => dispatcher.wake();
   // `sim:*` orders are executed inside the signal's own transaction; exchange targets go through the dispatcher.
-  const sim = new SimInline(venues, deps.store.dialect === 'sqlite');
+  const sim = new SimInline(venues, true);
   intake.sim = sim;
   dispatcher.simAlone = (userId, targetKey, fn) => sim.exclusive(userId, targetKey, fn);
   intake.onExecuted = (userId, targetKey) => dispatcher.afterInline(userId, targetKey);

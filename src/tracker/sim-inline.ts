@@ -75,10 +75,10 @@ export class SimInline {
   private readonly wanted = new Map<string, number>();
 
   /**
-   * @param oneWriter the store has one write transaction at a time (SQLite), so the ledger read inside a
+   * @param oneWriter deliveries commit through one lane (the server's intake), so the ledger read inside a
    *   delivery's transaction is the one the exchange moved with: a netting exit is decided there. With
-   *   several (PostgreSQL), another transaction may have moved the exchange and not committed yet, so such
-   *   an exit goes to the dispatcher.
+   *   several lanes, another transaction may have moved the exchange and not committed yet, so such an exit
+   *   goes to the dispatcher.
    */
   constructor(
     private readonly venues: VenueRegistry,
