@@ -92,6 +92,34 @@ describe('precomputed indicators equal streamed ones', () => {
   });
 });
 
+describe('a library indicator in a backtest', () => {
+  it("shows the result of the cursor's candle, never one computed ahead (whole series or window by window)", () => {
+    const xs = series(600);
+    const cols = { length: xs.length, open: Float64Array.from(xs), high: Float64Array.from(xs), low: Float64Array.from(xs), close: Float64Array.from(xs), volume: new Float64Array(xs.length) };
+    /** A library-shaped indicator whose result is an object (as MACD's is): the candle count and the close. */
+    const make = () => {
+      let n = 0;
+      return new LibraryIndicator<{ n: number; close: number }>({ update: (close) => ({ n: ++n, close }) });
+    };
+    for (const window of [0, 1, 64]) {
+      const pre = make();
+      const cursor = { i: -1 };
+      if (window === 0) pre.precompute(cols, cursor);
+      else pre.beginPrecompute(cols, cursor, window);
+      expect(pre.result).toBeNull(); // before the first candle, nothing
+      for (let from = 0; from < xs.length; from += window || xs.length) {
+        const to = Math.min(xs.length, from + (window || xs.length));
+        if (window > 0) pre.advance(from, to);
+        for (let i = from; i < to; i++) {
+          cursor.i = i;
+          expect(pre.result, `window ${window}, candle ${i}`).toEqual({ n: i + 1, close: xs[i] });
+          expect(pre.value).toBeNaN(); // an object result is no number
+        }
+      }
+    }
+  });
+});
+
 describe('indicators precomputed window by window', () => {
   it('give exactly the pushed values, with windows of any size (the backtest computes a chunk ahead of its loop)', () => {
     const xs = series(1500);

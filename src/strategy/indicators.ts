@@ -337,11 +337,17 @@ export interface StreamingLike<R> {
 
 /**
  * Wraps a trading-signals indicator (or any `StreamingLike`) so the engine feeds it. `value` holds a number
- * result (NaN otherwise); `result` holds the raw result, e.g. MACD's object.
+ * result (NaN otherwise); `result` holds the raw result, e.g. MACD's object — in a backtest too, the result
+ * of the candle at the engine's cursor, never one computed ahead of it.
  */
 export class LibraryIndicator<R> extends Indicator {
-  /** The library's latest result (null until it has one). */
-  result: R | null = null;
+  /** The library's latest result while streaming (and while a backtest window is being computed). */
+  private latest: R | null = null;
+  /** Precomputed results of the current window (`held[k]`: after candle `heldOff + k`); null while streaming. */
+  private held: (R | null)[] | null = null;
+  private heldOff = -1;
+  private heldCursor: Cursor | null = null;
+  private reading = false;
 
   constructor(
     readonly inner: StreamingLike<R>,
@@ -350,8 +356,38 @@ export class LibraryIndicator<R> extends Indicator {
     super();
   }
 
+  /** The library's result for the latest candle (null until it has one). */
+  get result(): R | null {
+    if (!this.reading) return this.latest;
+    const k = (this.heldCursor as Cursor).i - this.heldOff;
+    return k >= 0 ? ((this.held as (R | null)[])[k] ?? null) : null;
+  }
+
+  override beginPrecompute(cols: Columns, cursor: Cursor, window: number): void {
+    super.beginPrecompute(cols, cursor, window);
+    this.held = new Array<R | null>(window + 1).fill(null);
+    this.heldCursor = cursor;
+    this.heldOff = -1;
+    this.reading = true;
+  }
+
+  protected override fill(cols: Columns, from: number, to: number, out: Float64Array): void {
+    const held = this.held as (R | null)[];
+    held[0] = this.latest;
+    this.heldOff = from - 1;
+    this.reading = false;
+    const { open, high, low, close, volume } = cols;
+    for (let i = from; i < to; i++) {
+      this.push(open[i] as number, high[i] as number, low[i] as number, close[i] as number, volume[i] as number);
+      out[i - from + 1] = this.value;
+      held[i - from + 1] = this.latest;
+    }
+    this.reading = true;
+  }
+
   protected next(o: number, h: number, l: number, c: number, v: number): number {
-    this.result = this.inner.update(pick(this.source, o, h, l, c, v), false);
-    return typeof this.result === 'number' ? this.result : Number.NaN;
+    const r = this.inner.update(pick(this.source, o, h, l, c, v), false);
+    this.latest = r;
+    return typeof r === 'number' ? r : Number.NaN;
   }
 }
