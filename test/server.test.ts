@@ -143,6 +143,14 @@ for (const d of DIALECTS) {
       expect(trades.map((x) => x.qty).sort()).toEqual([0.5, 3]);
     });
 
+    it('keys a delivery with its own stop-loss / take-profit: the same alert with and without a bracket in one second is two signals', async () => {
+      const u = await userWithRecorder(store, 'dupes-bracket');
+      const plain = sig({ ticker: 'ETHUSDT', action: 'buy', quantity: 1, price: 100 });
+      const bracketed = sig({ ticker: 'ETHUSDT', action: 'buy', quantity: 1, price: 100, stop_loss: 90, take_profit: 120 });
+      const answers = [await postSignal(srv.base, u.secret, plain), await postSignal(srv.base, u.secret, bracketed), await postSignal(srv.base, u.secret, bracketed)];
+      expect(answers.map((r) => r.json.status)).toEqual(['accepted', 'accepted', 'duplicate']);
+    });
+
     it('answers a duplicate 200 without applying it twice, and rejects stale signals with the reason stored', async () => {
       const u = await userWithRecorder(store, 'dupes', { maxLagMs: 60_000 });
       const body = sig({ ticker: 'BTCUSDT', action: 'buy', quantity: 1, price: 100, time: new Date(srv.clock.now()).toISOString() });
