@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, type AsyncBuffer, type FileMetaData } from 'hyparquet';
-import { parquetWriteBuffer } from 'hyparquet-writer';
 import { allocCandles, findGaps, rangeCandles, type CandleColumns, type Gap } from '../core/candles.ts';
 import { HalyardError } from '../core/errors.ts';
 import { isTimeframe, TIMEFRAMES, type Timeframe } from '../core/timeframe.ts';
@@ -81,6 +80,8 @@ export async function writeCandles(path: string, cols: CandleColumns, meta: Cach
   for (let i = 0; i < cols.length; i++) {
     if (!Number.isInteger(cols.ts[i])) throw new HalyardError('invalid_input', `candle ${i} has a non-integer open time ${cols.ts[i]}`, { path, row: i });
   }
+  // The writer loads only when a cache file is written: a backtest that reads the cache skips its 24 modules.
+  const { parquetWriteBuffer } = await import('hyparquet-writer');
   const n = cols.length;
   const columnData = COLUMNS.map(([name, field]) => ({
     name,
