@@ -22,7 +22,9 @@ function codeOfStatus(status: number): ErrorCode {
  */
 export function installErrorHandling(app: FastifyInstance): void {
   // A number JSON cannot carry would fail the response schema: a 500 on every later read of that row.
+  // Most answers hold none: a walk that allocates nothing settles those; only the rest are copied with paths.
   app.addHook('preSerialization', async (req, _reply, payload) => {
+    if (allFinite(payload)) return payload;
     const where: string[] = [];
     const out = finiteCopy(payload, '$', where);
     if (where.length > 0) req.log.warn({ url: req.url, paths: where.slice(0, 10) }, 'answer held numbers that are not finite (shown clamped, NaN as 0)');
@@ -46,6 +48,19 @@ export function installErrorHandling(app: FastifyInstance): void {
     return reply.code(500).send(errorBody('internal', 'internal error (logged on the server)'));
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
+}
+
+/** True when `value` holds no non-finite number where finiteCopy would look (no allocation, stops at the first). */
+function allFinite(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (typeof value !== 'object' || value === null) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!allFinite(value[i])) return false;
+    return true;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return true;
+  for (const key in value) if (!allFinite((value as Record<string, unknown>)[key])) return false;
+  return true;
 }
 
 /**
