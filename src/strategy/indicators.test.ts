@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EMA, RSI, SMA } from 'trading-signals';
-import { Atr, Ema, LibraryIndicator, Rsi, Sma } from './indicators.ts';
+import { Atr, Ema, LibraryIndicator, Rsi, Sma, type Columns, type Indicator } from './indicators.ts';
 import { SeededRandom } from '../core/rng.ts';
 
 function series(n: number): number[] {
@@ -65,29 +65,42 @@ describe('streaming indicators agree with trading-signals', () => {
   });
 });
 
+/** Candle columns with `xs` as open and close, high and low `spread` above and below. */
+function columns(xs: readonly number[], spread: number): Columns {
+  return { length: xs.length, open: Float64Array.from(xs), high: Float64Array.from(xs, (x) => x + spread), low: Float64Array.from(xs, (x) => x - spread), close: Float64Array.from(xs), volume: new Float64Array(xs.length) };
+}
+
+/** One of each kind of indicator, the SMA on close (a column pass) and on hl2 (pushed). */
+const someIndicators = (): Indicator[] => [new Sma(30), new Sma(7, 'hl2'), new Ema(12), new Rsi(14), new Atr(10)];
+
+/**
+ * Pushes candle `i` to `streamed`, moves the cursor there and expects `pre` to read exactly the same values,
+ * counts and crossings; true when the first indicator crossed above the third.
+ */
+function expectSameAt(i: number, cols: Columns, cursor: { i: number }, pre: readonly Indicator[], streamed: readonly Indicator[]): boolean {
+  streamed.forEach((ind) => ind.push(cols.open[i]!, cols.high[i]!, cols.low[i]!, cols.close[i]!, 0));
+  cursor.i = i;
+  streamed.forEach((ind, k) => {
+    expect(Object.is(pre[k]!.value, ind.value)).toBe(true);
+    expect(Object.is(pre[k]!.previous, ind.previous)).toBe(true);
+    expect(pre[k]!.count).toBe(ind.count);
+  });
+  expect(pre[0]!.crossedAbove(pre[2]!)).toBe(streamed[0]!.crossedAbove(streamed[2]!));
+  expect(pre[0]!.crossedBelow(pre[2]!)).toBe(streamed[0]!.crossedBelow(streamed[2]!));
+  return pre[0]!.crossedAbove(pre[2]!);
+}
+
 describe('precomputed indicators equal streamed ones', () => {
   it('SMA (column pass), EMA, RSI, ATR read at a cursor give exactly the pushed values', () => {
     const xs = series(2000);
-    const cols = { length: xs.length, open: Float64Array.from(xs), high: Float64Array.from(xs, (x) => x + 1), low: Float64Array.from(xs, (x) => x - 1), close: Float64Array.from(xs), volume: new Float64Array(xs.length) };
-    const make = () => [new Sma(30), new Sma(7, 'hl2'), new Ema(12), new Rsi(14), new Atr(10)];
-    const streamed = make();
-    const pre = make();
+    const cols = columns(xs, 1);
+    const streamed = someIndicators();
+    const pre = someIndicators();
     const cursor = { i: -1 };
     pre.forEach((ind) => ind.precompute(cols, cursor));
     let crossings = 0;
     expect(pre[0]!.value).toBeNaN(); // before the first candle nothing is visible
-    for (let i = 0; i < xs.length; i++) {
-      streamed.forEach((ind) => ind.push(cols.open[i]!, cols.high[i]!, cols.low[i]!, cols.close[i]!, 0));
-      cursor.i = i;
-      streamed.forEach((ind, k) => {
-        expect(Object.is(pre[k]!.value, ind.value)).toBe(true);
-        expect(Object.is(pre[k]!.previous, ind.previous)).toBe(true);
-        expect(pre[k]!.count).toBe(ind.count);
-      });
-      expect(pre[0]!.crossedAbove(pre[2]!)).toBe(streamed[0]!.crossedAbove(streamed[2]!));
-      expect(pre[0]!.crossedBelow(pre[2]!)).toBe(streamed[0]!.crossedBelow(streamed[2]!));
-      if (pre[0]!.crossedAbove(pre[2]!)) crossings++;
-    }
+    for (let i = 0; i < xs.length; i++) if (expectSameAt(i, cols, cursor, pre, streamed)) crossings++;
     expect(crossings).toBeGreaterThan(5);
   });
 });
@@ -95,7 +108,7 @@ describe('precomputed indicators equal streamed ones', () => {
 describe('a library indicator in a backtest', () => {
   it("shows the result of the cursor's candle, never one computed ahead (whole series or window by window)", () => {
     const xs = series(600);
-    const cols = { length: xs.length, open: Float64Array.from(xs), high: Float64Array.from(xs), low: Float64Array.from(xs), close: Float64Array.from(xs), volume: new Float64Array(xs.length) };
+    const cols = columns(xs, 0);
     /** A library-shaped indicator whose result is an object (as MACD's is): the candle count and the close. */
     const make = () => {
       let n = 0;
@@ -123,29 +136,17 @@ describe('a library indicator in a backtest', () => {
 describe('indicators precomputed window by window', () => {
   it('give exactly the pushed values, with windows of any size (the backtest computes a chunk ahead of its loop)', () => {
     const xs = series(1500);
-    const cols = { length: xs.length, open: Float64Array.from(xs), high: Float64Array.from(xs, (x) => x + 1), low: Float64Array.from(xs, (x) => x - 1), close: Float64Array.from(xs), volume: new Float64Array(xs.length) };
-    const make = () => [new Sma(30), new Sma(7, 'hl2'), new Ema(12), new Rsi(14), new Atr(10)];
+    const cols = columns(xs, 1);
     for (const window of [1, 7, 64, 1500]) {
-      const streamed = make();
-      const pre = make();
+      const streamed = someIndicators();
+      const pre = someIndicators();
       const cursor = { i: -1 };
       pre.forEach((ind) => ind.beginPrecompute(cols, cursor, window));
       let crossings = 0;
       for (let from = 0; from < xs.length; from += window) {
         const to = Math.min(xs.length, from + window);
         pre.forEach((ind) => ind.advance(from, to));
-        for (let i = from; i < to; i++) {
-          streamed.forEach((ind) => ind.push(cols.open[i]!, cols.high[i]!, cols.low[i]!, cols.close[i]!, 0));
-          cursor.i = i;
-          streamed.forEach((ind, k) => {
-            expect(Object.is(pre[k]!.value, ind.value)).toBe(true);
-            expect(Object.is(pre[k]!.previous, ind.previous)).toBe(true);
-            expect(pre[k]!.count).toBe(ind.count);
-          });
-          expect(pre[0]!.crossedAbove(pre[2]!)).toBe(streamed[0]!.crossedAbove(streamed[2]!));
-          expect(pre[0]!.crossedBelow(pre[2]!)).toBe(streamed[0]!.crossedBelow(streamed[2]!));
-          if (pre[0]!.crossedAbove(pre[2]!)) crossings++;
-        }
+        for (let i = from; i < to; i++) if (expectSameAt(i, cols, cursor, pre, streamed)) crossings++;
       }
       expect(crossings).toBeGreaterThan(3);
     }
