@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HalyardError } from '../core/errors.ts';
+import { USER_NAME } from '../core/user-name.ts';
 
 /** The run's metadata file: who may see the run on the server. */
 export const RUN_META_FILE = 'run.json';
@@ -15,8 +16,6 @@ export interface RunMeta {
   /** Listed to every user. */
   readonly shared?: boolean;
 }
-
-const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
 
 /** Checks a `--owner` value: a user name as `halyard users add` takes it. */
 export function parseOwner(v: string): string {

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import { HalyardError } from '../core/errors.ts';
+import { USER_NAME } from '../core/user-name.ts';
 import { envOfAccountType, isExchange, TRADING_MODES, type TradingMode } from '../exchange/targets.ts';
 import type { Database, UsersTable } from './schema.ts';
 import { hashToken } from './secrets.ts';
@@ -14,11 +15,9 @@ export interface CreatedUser {
   readonly token: string;
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
-
 /** Creates a user and a first API token. Names are unique: a second `alice` is a conflict. */
 export async function createUser(db: Kysely<Database>, name: string, mode: TradingMode, now: number): Promise<CreatedUser> {
-  if (!NAME.test(name)) throw new HalyardError('invalid_input', `user name '${name}' must be 1-64 letters, digits or _.@- (starting with a letter or digit)`);
+  if (!USER_NAME.test(name)) throw new HalyardError('invalid_input', `user name '${name}' must be 1-64 letters, digits or _.@- (starting with a letter or digit)`);
   if (!(TRADING_MODES as readonly string[]).includes(mode)) throw new HalyardError('invalid_input', `trading mode must be one of ${TRADING_MODES.join(', ')}`);
   return db.transaction().execute(async (trx) => {
     const existing = await trx.selectFrom('users').select('id').where('name', '=', name).executeTakeFirst();
