@@ -61,40 +61,44 @@ function timeEngine(make: () => Strategy, candles: CandleColumns, reps: number):
 
 const smaParams = { fast: 50, slow: 200, qty: 1, sl: 0.01, tp: 0.02 };
 
-async function main(): Promise<void> {
-  // `npm run bench -- --only intake` runs the signal intake part alone (and merges it into results.json).
-  if (process.argv.includes('--only') && process.argv.includes('intake')) {
-    const intake = await runIntakeBench();
-    printIntake(intake);
-    const file = join(here, 'results.json');
-    const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
-    writeFileSync(file, JSON.stringify({ ...prev, signalIntake: intake }, null, 2) + '\n');
-    console.log('\n  written to bench/results.json');
-    return;
-  }
-  // `npm run bench -- --only startup [--base <checkout>] [--runs N]`: the CLI's start-up beside `node -e 0` (bench/startup.ts).
-  if (process.argv.includes('--only') && process.argv.includes('startup')) {
-    const arg = (name: string): string | undefined => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+/** The value after `name` on the command line. */
+const arg = (name: string): string | undefined => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+
+/** The parts `--only` runs alone: each prints its figures and returns them under its key in results.json. */
+const ONLY: Readonly<Record<string, () => Promise<Record<string, unknown>>>> = {
+  // `--only intake`: the signal intake.
+  intake: async () => {
+    const signalIntake = await runIntakeBench();
+    printIntake(signalIntake);
+    return { signalIntake };
+  },
+  // `--only startup [--base <checkout>] [--runs N]`: the CLI's start-up beside `node -e 0` (bench/startup.ts).
+  startup: async () => {
     await ensureImported(cacheYear, 'binance-spot-BTCUSDT-1m-365d.csv.gz', '1m');
     const startup = runStartupBench(repo, cacheYear, arg('--base'), Number(arg('--runs') ?? 9));
     printStartup(startup);
-    const file = join(here, 'results.json');
-    const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
-    writeFileSync(file, JSON.stringify({ ...prev, startup }, null, 2) + '\n');
-    console.log('\n  written to bench/results.json');
-    return;
-  }
-  // `npm run bench -- --only engine [--base <checkout>] [--rounds N]`: the first run in a fresh process beside
-  // the best warm one, and the backtest command's peak RSS on 1.3 M bars (bench/cold.ts).
-  if (process.argv.includes('--only') && process.argv.includes('engine')) {
-    const arg = (name: string): string | undefined => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+    return { startup };
+  },
+  // `--only engine [--base <checkout>] [--rounds N]`: the first run in a fresh process beside the best warm
+  // one, and the backtest command's peak RSS on 1.3 M bars (bench/cold.ts).
+  engine: async () => {
     await ensureImported(cacheYear, 'binance-spot-BTCUSDT-1m-365d.csv.gz', '1m');
     await ensureImported(cacheFull, 'binance-spot-BTCUSDT-1m.csv.gz', '1m');
     const engineCold = runEngineBench(repo, cacheYear, cacheFull, arg('--base'), Number(arg('--rounds') ?? 5));
     printEngine(engineCold);
+    return { engineCold };
+  },
+};
+
+async function main(): Promise<void> {
+  // `npm run bench -- --only <part>`: one part alone, merged into bench/results.json.
+  const only = arg('--only');
+  if (only !== undefined) {
+    const part = ONLY[only];
+    if (part === undefined) throw new Error(`bench: --only ${only}: use one of ${Object.keys(ONLY).join(', ')}`);
     const file = join(here, 'results.json');
     const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
-    writeFileSync(file, JSON.stringify({ ...prev, engineCold }, null, 2) + '\n');
+    writeFileSync(file, JSON.stringify({ ...prev, ...(await part()) }, null, 2) + '\n');
     console.log('\n  written to bench/results.json');
     return;
   }
