@@ -16,17 +16,17 @@ export const LIVE_INTENT_STATUSES = ['pending', 'sending'] as const;
 /** Intent statuses whose order may still rest at the venue. */
 export const OPEN_INTENT_STATUSES = ['open'] as const;
 
-/** The venue request an intent stands for. */
-export function venueRequestOf(i: IntentRow): VenueOrderRequest {
+/** The venue request an intent stands for (a stored row, or a new one about to be written). */
+export function venueRequestOf(i: Pick<NewIntent, 'client_id' | 'symbol' | 'side' | 'type' | 'qty' | 'price' | 'trigger_price' | 'position_side' | 'reduce_only'>): VenueOrderRequest {
   return {
     clientId: i.client_id,
     symbol: i.symbol,
     side: i.side === 'sell' ? 'sell' : 'buy',
     type: i.type as VenueOrderType,
     qty: i.qty,
-    ...(i.price !== null ? { price: i.price } : {}),
-    ...(i.trigger_price !== null ? { triggerPrice: i.trigger_price } : {}),
-    ...(i.position_side !== null ? { positionSide: i.position_side as Side } : {}),
+    ...(i.price != null ? { price: i.price } : {}),
+    ...(i.trigger_price != null ? { triggerPrice: i.trigger_price } : {}),
+    ...(i.position_side != null ? { positionSide: i.position_side as Side } : {}),
     ...(i.reduce_only === 1 ? { reduceOnly: true } : {}),
   };
 }

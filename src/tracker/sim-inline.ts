@@ -1,12 +1,12 @@
 import type { Kysely } from 'kysely';
 import { errorMessage, isHalyardError } from '../core/errors.ts';
-import { sideSign, type Side } from '../core/types.ts';
-import type { VenueOrder, VenueOrderRequest, VenueOrderType } from '../core/venue.ts';
+import { sideSign } from '../core/types.ts';
+import type { VenueOrder } from '../core/venue.ts';
 import { isTransient } from '../exchange/retry.ts';
 import { SimVenue } from '../exchange/sim/index.ts';
 import { parseTargetKey } from '../exchange/targets.ts';
 import type { GroupContext } from '../store/group-commit.ts';
-import { LIVE_INTENT_STATUSES, type NewIntent, type WrittenIntent } from '../store/order-intents.ts';
+import { LIVE_INTENT_STATUSES, venueRequestOf, type NewIntent, type WrittenIntent } from '../store/order-intents.ts';
 import type { Database } from '../store/schema.ts';
 import { cappedByNetting, intentStatusOf, REFUSALS } from './intent-worker.ts';
 import { KeyedLock } from './keyed-lock.ts';
@@ -33,20 +33,6 @@ export interface SimHold {
 /** True for a target executed by the in-process simulated exchange. */
 export function isSimTarget(targetKey: string): boolean {
   return parseTargetKey(targetKey).exchange === 'sim';
-}
-
-function requestOf(i: NewIntent): VenueOrderRequest {
-  return {
-    clientId: i.client_id,
-    symbol: i.symbol,
-    side: i.side === 'sell' ? 'sell' : 'buy',
-    type: i.type as VenueOrderType,
-    qty: i.qty,
-    ...(i.price != null ? { price: i.price } : {}),
-    ...(i.trigger_price != null ? { triggerPrice: i.trigger_price } : {}),
-    ...(i.position_side != null ? { positionSide: i.position_side as Side } : {}),
-    ...(i.reduce_only === 1 ? { reduceOnly: true } : {}),
-  };
 }
 
 function answered(i: NewIntent, o: VenueOrder): WrittenIntent {
@@ -254,7 +240,7 @@ export class SimInline {
         }
         if (netting === 'plain') sent = { ...i, reduce_only: 0 };
       }
-      return answered(sent, await sim.createOrder(requestOf(sent)));
+      return answered(sent, await sim.createOrder(venueRequestOf(sent)));
     } catch (e) {
       if (isTransient(e) || !isHalyardError(e)) return i;
       const status = REFUSALS.includes(e.code) ? 'rejected' : 'failed';
