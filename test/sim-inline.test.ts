@@ -9,11 +9,12 @@ import { SimVenue } from '../src/exchange/sim/index.ts';
 import { venueSymbol } from '../src/exchange/symbols.ts';
 import { rotateRecorderSecret } from '../src/store/recorders.ts';
 import { ledgerRows } from '../src/store/reconciliation.ts';
+import type { Store } from '../src/store/db.ts';
 import type { Database } from '../src/store/schema.ts';
 import { restoreSimVenue } from '../src/tracker/sim-restore.ts';
 import { runHalyard, serve, type Serving } from './cli-run.ts';
-import { DIALECTS } from './db.ts';
-import { NOW, postSignal, startServer, userWithRecorder } from './server-helpers.ts';
+import { DIALECTS, type TestDialect } from './db.ts';
+import { NOW, postSignal, startServer, userWithRecorder, type Running } from './server-helpers.ts';
 
 const TARGET = 'sim:paper';
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -36,16 +37,22 @@ async function venueAndLedger(db: Kysely<Database>, userId: number, sim: SimVenu
   return { venue, ledger };
 }
 
+/** A fresh store and a server on it with no rate limits (both closed, and the store dropped, after the test). */
+async function freshServer(d: TestDialect): Promise<{ store: Store; srv: Running }> {
+  const loc = await d.fresh();
+  const store = await loc.open();
+  const srv = await startServer(store, { perIpPerMinute: 1_000_000, perRecorderPerMinute: 1_000_000 }, new ManualClock(NOW));
+  cleanups.push(
+    () => loc.drop(),
+    () => store.close(),
+    () => srv.stop(),
+  );
+  return { store, srv };
+}
+
 describe.each(DIALECTS)('sim orders executed in the signal transaction ($name)', (d) => {
   it('fills and books a signal order by the time the webhook answers, with the dispatcher stopped', async () => {
-    const loc = await d.fresh();
-    const store = await loc.open();
-    const srv = await startServer(store, { perIpPerMinute: 1_000_000, perRecorderPerMinute: 1_000_000 }, new ManualClock(NOW));
-    cleanups.push(
-      () => loc.drop(),
-      () => store.close(),
-      () => srv.stop(),
-    );
+    const { store, srv } = await freshServer(d);
     const { user, secret } = await userWithRecorder(store, 'inline');
     await srv.dispatcher.stop(); // no pass, no wake-up: whatever is filled was filled by the intake
     const sim = (await srv.venues.get(user.id, TARGET)) as SimVenue;
@@ -69,14 +76,7 @@ describe.each(DIALECTS)('sim orders executed in the signal transaction ($name)',
   });
 
   it('refuses a rotated secret at once, even right after deliveries that looked it up (rotated by the store, as another server or the CLI does)', async () => {
-    const loc = await d.fresh();
-    const store = await loc.open();
-    const srv = await startServer(store, { perIpPerMinute: 1_000_000, perRecorderPerMinute: 1_000_000 }, new ManualClock(NOW));
-    cleanups.push(
-      () => loc.drop(),
-      () => store.close(),
-      () => srv.stop(),
-    );
+    const { store, srv } = await freshServer(d);
     const { user, recorder, secret } = await userWithRecorder(store, 'rot');
     const burst = await Promise.all([0, 1, 2, 3].map((n) => postSignal(srv.base, secret, JSON.stringify({ ticker: 'ETHUSDT', action: 'buy', quantity: 1, price: 2_000 + n }))));
     expect(burst.map((r) => r.status)).toEqual([200, 200, 200, 200]);
