@@ -22,7 +22,7 @@ const started = Date.now();
 try {
   await build({
     absWorkingDir: repo,
-    // The CLI, and the strategy API that compiled strategies import (src/strategy/load.ts maps their
+    // The CLI, and the strategy API that compiled strategies import (src/strategy/compile.ts maps their
     // imports of src/ to these files, so a strategy extends the very Strategy class the CLI runs).
     entryPoints: ['src/cli/main.ts', 'src/strategy/index.ts'],
     outdir: tmp,
