@@ -1,15 +1,11 @@
 import type { Command } from 'commander';
 import { SystemClock } from '../clock.ts';
 import type { Settings } from '../config.ts';
-import { HalyardError } from '../core/errors.ts';
 import { createEngineSource, listEngineSources, MAX_ENGINE_GRACE_S, rotateEngineSecret } from '../store/engine-sources.ts';
 import { SecretBox } from '../store/secrets.ts';
 import { userByName } from '../store/users.ts';
 import { sayNote, webhookBase, withStore } from './store.ts';
-
-const print = (text: string): void => {
-  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-};
+import { graceSeconds, print } from './output.ts';
 
 const when = (ms: number | null): string => (ms === null ? 'never' : new Date(ms).toISOString());
 
@@ -54,8 +50,8 @@ export function registerEngineCommands(program: Command, settings: () => Setting
     .option('--json', 'print the source with its new secret as JSON')
     .action(async (id: string, o: { user: string; grace: string; json?: boolean }) => {
       const s = settings();
-      if (!/^\d{1,7}$/.test(o.grace)) throw new HalyardError('invalid_input', `--grace must be whole seconds from 0 to ${MAX_ENGINE_GRACE_S}, got '${o.grace}'`);
-      const src = await withStore(s, async (st) => rotateEngineSecret(st.db, (await userByName(st.db, o.user)).id, id, Number(o.grace), clock.now()));
+      const grace = graceSeconds(o.grace, MAX_ENGINE_GRACE_S);
+      const src = await withStore(s, async (st) => rotateEngineSecret(st.db, (await userByName(st.db, o.user)).id, id, grace, clock.now()));
       const { engineSourceView } = await import('../server/routes/engine.ts');
       const base = await webhookBase(s);
       const view = { ...engineSourceView(src, base.url, true), previous_secret_until: src.previous_secret_until };

@@ -5,10 +5,7 @@ import type { Settings } from '../config.ts';
 import { expiryInDays, issueToken, listTokens, parseExpiry, revokeToken, type TokenInfo } from '../store/tokens.ts';
 import { userByName } from '../store/users.ts';
 import { withStore } from './store.ts';
-
-const print = (text: string): void => {
-  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-};
+import { print } from './output.ts';
 
 const when = (ms: number | null, none: string): string => (ms === null ? none : new Date(ms).toISOString());
 

@@ -9,10 +9,7 @@ import { CONFLICT_POLICIES, setTargetSettings, targetSettings } from '../store/t
 import { addToken, createUser, listUsers, setTradingMode, tradingModeOf, userByName } from '../store/users.ts';
 import { rebuildSignalPositions } from '../tracker/rebuild.ts';
 import { sayNote, webhookBase, withStore } from './store.ts';
-
-const print = (text: string): void => {
-  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-};
+import { graceSeconds, print } from './output.ts';
 
 function positiveNumber(flag: string) {
   return (v: string): number => {
@@ -145,8 +142,8 @@ export function registerTrackerCommands(program: Command, settings: () => Settin
     .action(async (id: string, o: { user: string; grace: string; json?: boolean }) => {
       const s = settings();
       if (!/^\d{1,15}$/.test(id)) throw new HalyardError('invalid_input', `recorder id must be a number (see halyard recorders ls --user ${o.user}), got '${id}'`);
-      if (!/^\d{1,7}$/.test(o.grace)) throw new HalyardError('invalid_input', `--grace must be whole seconds from 0 to ${MAX_SECRET_GRACE_S}, got '${o.grace}'`);
-      const rec = await withStore(s, async (st) => rotateRecorderSecret(st.db, (await userByName(st.db, o.user)).id, Number(id), Number(o.grace), clock.now()));
+      const grace = graceSeconds(o.grace, MAX_SECRET_GRACE_S);
+      const rec = await withStore(s, async (st) => rotateRecorderSecret(st.db, (await userByName(st.db, o.user)).id, Number(id), grace, clock.now()));
       const base = await webhookBase(s);
       const view = { ...recorderView(rec, base.url), previous_secret_until: rec.previous_secret_until };
       if (o.json) return print(JSON.stringify(view));
