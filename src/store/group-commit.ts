@@ -43,7 +43,9 @@ class Context implements GroupContext {
       const shapes = new Map<string, Record<string, unknown>[]>();
       for (const r of rows) {
         const k = Object.keys(r).join(',');
-        shapes.set(k, [...(shapes.get(k) ?? []), r]);
+        const same = shapes.get(k);
+        if (same) same.push(r);
+        else shapes.set(k, [r]);
       }
       for (const same of shapes.values()) {
         for (let i = 0; i < same.length; i += ROWS_PER_INSERT) {

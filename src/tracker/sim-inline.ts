@@ -103,7 +103,11 @@ export class SimInline {
     const executed: string[] = [];
     let deferred = false;
     const byTarget = new Map<string, NewIntent[]>();
-    for (const i of intents) byTarget.set(i.target_key, [...(byTarget.get(i.target_key) ?? []), i]);
+    for (const i of intents) {
+      const list = byTarget.get(i.target_key);
+      if (list) list.push(i);
+      else byTarget.set(i.target_key, [i]);
+    }
     for (const [targetKey, list] of byTarget) {
       const venue = isSimTarget(targetKey) ? this.venues.peek(userId, targetKey) : undefined;
       const sim = venue instanceof SimVenue && !this.dropped.has(venue) ? venue : null;
