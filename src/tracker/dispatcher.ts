@@ -1,32 +1,19 @@
 import type { Kysely } from 'kysely';
-import { HalyardError, errorMessage, isHalyardError } from '../core/errors.ts';
+import { HalyardError, errorMessage } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
 import type { Venue } from '../core/venue.ts';
 import { SimVenue } from '../exchange/sim/index.ts';
-import { intentById, liveIntents, markBooked, type IntentRow } from '../store/order-intents.ts';
+import { intentById, liveIntents, type IntentRow } from '../store/order-intents.ts';
 import type { Database } from '../store/schema.ts';
 import { IntentWorker, signalPrices, type DispatchLog } from './intent-worker.ts';
 import type { VenueRegistry } from './venue-registry.ts';
 import { bookFills } from './fill-booking.ts';
+import { InlineSettler } from './inline-settle.ts';
 import { KeyedLock } from './keyed-lock.ts';
-import type { Side } from '../core/types.ts';
+import { bookSignalBrackets, type SignalBracketFill } from './signal-brackets.ts';
 
 export type { DispatchLog } from './intent-worker.ts';
-
-/** A signal position's stop-loss or take-profit that filled at a venue, to be booked in its recorder. */
-export interface SignalBracketFill {
-  readonly userId: number;
-  readonly recorderId: number;
-  readonly ticker: string;
-  readonly positionSide: Side | null;
-  /** Average fill price (quote). */
-  readonly price: number;
-  readonly targetKey: string;
-  readonly intentId: number;
-  readonly role: string;
-  /** What it filled, signed (+ bought, − sold; base units): a reduce-only stop the venue capped fills less than its size. */
-  readonly signedQty: number;
-}
+export type { SignalBracketFill } from './signal-brackets.ts';
 
 /** What settling a target did: the bracket intents its bookings wrote (already worked once). */
 export interface Settled {
@@ -81,9 +68,7 @@ export class OrderDispatcher {
    */
   simAlone: (<T>(userId: number, targetKey: string, fn: () => Promise<T>) => Promise<T>) | null = null;
   /** Targets whose simulated exchange took a signal's orders in the signal's transaction, to settle soon. */
-  private readonly inlineDue = new Map<string, { readonly userId: number; readonly targetKey: string }>();
-  private inlineTimer: NodeJS.Timeout | null = null;
-  private inlineRun: Promise<void> | null = null;
+  private readonly inline: InlineSettler;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -95,6 +80,14 @@ export class OrderDispatcher {
     private readonly batchDelayMs = 20,
   ) {
     this.worker = new IntentWorker(clock, { maxAttempts: policy.maxAttempts, baseDelayMs: policy.baseDelayMs, maxDelayMs: policy.maxDelayMs, ...(policy.rng ? { rng: policy.rng } : {}) }, log);
+    this.inline = new InlineSettler(
+      async (userId, targetKey) => {
+        // The snapshot; the booking only when a resting order was done (the signal's price reached it).
+        if ((await this.refresh(userId, targetKey)) > 0) await this.settle(userId, targetKey);
+      },
+      batchDelayMs,
+      log,
+    );
   }
 
   /** Asks for a pass soon (after new intents were written). */
@@ -122,39 +115,13 @@ export class OrderDispatcher {
    */
   afterInline(userId: number, targetKey: string): void {
     if (this.stopped) return;
-    this.inlineDue.set(`${userId}|${targetKey}`, { userId, targetKey });
-    if (this.inlineTimer || this.inlineRun) return;
-    this.inlineTimer = setTimeout(() => this.settleInline(), this.batchDelayMs);
-  }
-
-  private settleInline(): Promise<void> {
-    if (this.inlineTimer) clearTimeout(this.inlineTimer);
-    this.inlineTimer = null;
-    if (this.inlineRun) return this.inlineRun;
-    this.inlineRun = (async () => {
-      while (this.inlineDue.size > 0 && !this.stopped) {
-        const due = [...this.inlineDue.values()];
-        this.inlineDue.clear();
-        for (const t of due) {
-          try {
-            // The snapshot; the booking only when a resting order was done (the signal's price reached it).
-            if ((await this.refresh(t.userId, t.targetKey)) > 0) await this.settle(t.userId, t.targetKey);
-          } catch (e) {
-            this.log?.warn({ target: t.targetKey, err: errorMessage(e) }, 'settling orders failed');
-          }
-        }
-      }
-    })().finally(() => {
-      this.inlineRun = null;
-    });
-    return this.inlineRun;
+    this.inline.add(userId, targetKey);
   }
 
   /** Stops scheduling and waits for the pass in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.inlineTimer) clearTimeout(this.inlineTimer);
-    await this.inlineRun;
+    await this.inline.stop();
     if (this.timer) clearTimeout(this.timer);
     if (this.refresher) clearInterval(this.refresher);
     if (this.soon) clearTimeout(this.soon);
@@ -212,47 +179,10 @@ export class OrderDispatcher {
     return { written };
   }
 
-  /**
-   * Hands each signal bracket (stop-loss / take-profit) that filled on a target and is not booked yet to
-   * `onSignalBracketFill`, then marks it booked; the intake deduplicates by the order, so a crash between
-   * the two books it once. Returns how many it booked.
-   */
-  private async bookSignalBrackets(userId: number, targetKey: string): Promise<number> {
+  /** Books the target's signal bracket fills not booked yet (see `bookSignalBrackets`); unset `onSignalBracketFill`, none. */
+  private bookSignalBrackets(userId: number, targetKey: string): Promise<number> {
     const book = this.onSignalBracketFill;
-    if (!book) return 0;
-    const rows = await this.db
-      .selectFrom('order_intents as i')
-      .innerJoin('signals as s', 's.id', 'i.signal_id')
-      .selectAll('i')
-      .select('s.ticker as ticker')
-      .where('i.user_id', '=', userId)
-      .where('i.target_key', '=', targetKey)
-      .where('i.source', '=', 'signal')
-      .where('i.action', '=', 'place')
-      .where('i.role', 'in', ['stop_loss', 'take_profit'])
-      // Filled, or done with part of it filled (a reduce-only stop the venue capped, then canceled).
-      .where('i.status', 'in', ['filled', 'canceled'])
-      .whereRef('i.filled_qty', '>', 'i.booked_qty')
-      .orderBy('i.updated_at')
-      .orderBy('i.id')
-      .execute();
-    let n = 0;
-    for (const i of rows) {
-      if (i.recorder_id === null || i.avg_fill_price === null) continue;
-      try {
-        const signedQty = (i.side === 'buy' ? 1 : -1) * i.filled_qty;
-        await book({ userId, recorderId: i.recorder_id, ticker: i.ticker, positionSide: (i.position_side as Side | null) ?? null, price: i.avg_fill_price, targetKey, intentId: i.id, role: i.role, signedQty });
-      } catch (e) {
-        // A deleted recorder has nothing left to close; anything else is tried again at the next settle.
-        if (!isHalyardError(e, 'not_found')) {
-          this.log?.warn({ intent: i.id, target: targetKey, err: errorMessage(e) }, 'booking a signal bracket fill failed');
-          continue;
-        }
-      }
-      await markBooked(this.db, i);
-      n += 1;
-    }
-    return n;
+    return book ? bookSignalBrackets(this.db, userId, targetKey, book, this.log) : Promise.resolve(0);
   }
 
   /** Reads a target's venue: resting orders' fates and its positions (best effort, as after every pass); returns how many resting orders were done. */
@@ -374,8 +304,8 @@ export class OrderDispatcher {
   async drain(): Promise<void> {
     for (;;) {
       await this.running;
-      if (this.inlineDue.size > 0 || this.inlineRun) await this.settleInline();
-      if ((await this.runOnce()) === 0 && !this.running && this.worker.idle() && this.inlineDue.size === 0 && !this.inlineRun) return;
+      if (!this.inline.idle) await this.inline.flush();
+      if ((await this.runOnce()) === 0 && !this.running && this.worker.idle() && this.inline.idle) return;
     }
   }
 
