@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, ROOT, cliEnv, type Run } from './cli-run.ts';
+import { BIN, ROOT, cliEnv, runHalyard, type Run } from './cli-run.ts';
 import { BinanceMarketStub, serverError } from './stubs/binance-market.ts';
 import { stubSeries } from './stubs/market-stub-kit.ts';
 
@@ -18,15 +18,7 @@ const STRATEGY_API = join(ROOT, 'src', 'strategy', 'index.ts');
 
 /** Runs `halyard <args>` in `cwd` (default: a fresh temp dir, so no `.env` of the repo is read). */
 function halyard(args: readonly string[], env: Record<string, string> = {}, cwd = mkdtempSync(join(dir, 'cwd-'))): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: cliEnv({ DATABASE_PATH: join(cwd, 'halyard.db'), OUTPUT_PATH: join(cwd, 'output'), ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runHalyard(args, { DATABASE_PATH: join(cwd, 'halyard.db'), OUTPUT_PATH: join(cwd, 'output'), ...env }, cwd);
 }
 
 /** The failure is one sentence on stderr (no stack lines), exit 2 (1 for internal), and it matches `says`. */

@@ -23,10 +23,10 @@ export function cliEnv(extra: Readonly<Record<string, string>>): NodeJS.ProcessE
   return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TMPDIR: tmpdir(), NO_COLOR: '1', LOG_LEVEL: 'silent', ...run, ...extra };
 }
 
-/** Runs `node bin/halyard.js <args>` from the repo root in a child process. */
-export function runHalyard(args: readonly string[], env: Readonly<Record<string, string>>): Promise<Run> {
+/** Runs `node bin/halyard.js <args>` in a child process, from `cwd` (default: the repo root). */
+export function runHalyard(args: readonly string[], env: Readonly<Record<string, string>>, cwd = ROOT): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
