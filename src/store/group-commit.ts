@@ -98,6 +98,16 @@ export class GroupCommit {
     });
   }
 
+  /** Runs `jobs` in one transaction sharing `ctx`; their deferred rows are written before it commits. */
+  private commit(jobs: readonly Pending[], ctx: Context): Promise<unknown[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const out: unknown[] = [];
+      for (const p of jobs) out.push(await p.job(trx, ctx));
+      await ctx.flush(trx);
+      return out;
+    });
+  }
+
   private async drain(): Promise<void> {
     try {
       while (this.pending.length > 0) {
@@ -105,25 +115,14 @@ export class GroupCommit {
         this.onBatch();
         const ctx = new Context();
         try {
-          const results = await this.db.transaction().execute(async (trx) => {
-            const out: unknown[] = [];
-            for (const p of batch) out.push(await p.job(trx, ctx));
-            await ctx.flush(trx);
-            return out;
-          });
+          const results = await this.commit(batch, ctx);
           batch.forEach((p, i) => p.resolve(results[i]));
         } catch {
           ctx.abort();
           for (const p of batch) {
             const one = new Context();
             try {
-              p.resolve(
-                await this.db.transaction().execute(async (trx) => {
-                  const r = await p.job(trx, one);
-                  await one.flush(trx);
-                  return r;
-                }),
-              );
+              p.resolve((await this.commit([p], one))[0]);
             } catch (e) {
               one.abort();
               p.reject(e);
