@@ -11,6 +11,7 @@ import type { Store } from '../src/store/db.ts';
 import { createUser } from '../src/store/users.ts';
 import { DIALECTS } from './db.ts';
 import { api, insertEnginePosition, NOW, postSignal, startServer, userWithRecorder, type Running } from './server-helpers.ts';
+import { pumpSse } from './tenancy-helpers.ts';
 
 const BTC = 'BTC/USDT:USDT';
 
@@ -255,25 +256,8 @@ for (const d of DIALECTS) {
         const res = await fetch(`${srv.base}/api/stream`, { headers: { authorization: `Bearer ${token}` }, signal: ctl.signal });
         expect(res.status).toBe(200);
         expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-        const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-        const events: { event: string; data: Record<string, unknown> }[] = [];
-        let buf = '';
-        const pump = (async () => {
-          for (;;) {
-            const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-            if (done) return;
-            buf += value;
-            let cut: number;
-            while ((cut = buf.indexOf('\n\n')) >= 0) {
-              const block = buf.slice(0, cut);
-              buf = buf.slice(cut + 2);
-              const ev = /^event: (.*)$/m.exec(block)?.[1];
-              const data = /^data: (.*)$/m.exec(block)?.[1];
-              if (ev && data) events.push({ event: ev, data: JSON.parse(data) as Record<string, unknown> });
-            }
-          }
-        })();
-        return { events, close: async () => (ctl.abort(), await pump) };
+        const pump = pumpSse(res);
+        return { events: pump.state.events, close: async () => (ctl.abort(), await pump.done) };
       };
       const sa = await open(a.token);
       const sb = await open(b.token);

@@ -114,6 +114,38 @@ export interface SseEvent {
   readonly data: Record<string, unknown>;
 }
 
+/** Moves the whole events at the head of `buf` (server-sent-events text) onto `events`; returns the rest (an event not yet whole). */
+function takeEvents(buf: string, events: SseEvent[]): string {
+  let cut: number;
+  while ((cut = buf.indexOf('\n\n')) >= 0) {
+    const block = buf.slice(0, cut);
+    buf = buf.slice(cut + 2);
+    const ev = /^event: (.*)$/m.exec(block)?.[1];
+    const data = /^data: (.*)$/m.exec(block)?.[1];
+    if (ev && data) events.push({ event: ev, data: JSON.parse(data) as Record<string, unknown> });
+  }
+  return buf;
+}
+
+/**
+ * Reads a server-sent-events answer in the background until it ends: `state` holds its raw `text`, its
+ * `events` as they come and whether it `ended`; `done` settles when it ends (abort the request to end it).
+ */
+export function pumpSse(res: Response) {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const state = { text: '', events: [] as SseEvent[], ended: false };
+  let buf = '';
+  const done = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+      if (done) return void (state.ended = true);
+      state.text += value;
+      buf = takeEvents(buf + value, state.events);
+    }
+  })();
+  return { state, done, cancel: () => reader.cancel().catch(() => {}) };
+}
+
 /** Reads a server-sent-events answer: `next()` waits for the next event; `until(pred)` for one that matches. */
 export async function sse(res: Response, ctl: AbortController) {
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
@@ -124,15 +156,7 @@ export async function sse(res: Response, ctl: AbortController) {
     while (events.length === before) {
       const { value, done } = await reader.read();
       if (done) throw new Error('the event stream ended');
-      buf += value;
-      let cut: number;
-      while ((cut = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, cut);
-        buf = buf.slice(cut + 2);
-        const ev = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (ev && data) events.push({ event: ev, data: JSON.parse(data) as Record<string, unknown> });
-      }
+      buf = takeEvents(buf + value, events);
     }
   };
   const until = async (pred: (e: SseEvent) => boolean): Promise<SseEvent> => {

@@ -8,6 +8,7 @@ import { createUser, userByToken } from '../src/store/users.ts';
 import { runHalyard } from './cli-run.ts';
 import { DIALECTS } from './db.ts';
 import { NOW, api, startServer, type Running } from './server-helpers.ts';
+import { pumpSse } from './tenancy-helpers.ts';
 
 interface Tok {
   id: number;
@@ -181,16 +182,8 @@ for (const d of DIALECTS) {
       const open = async (token: string) => {
         const res = await fetch(`${srv.base}/api/stream`, { headers: { authorization: `Bearer ${token}` } });
         expect(res.status).toBe(200);
-        const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-        const state = { text: '', ended: false };
-        void (async () => {
-          for (;;) {
-            const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-            if (done) return void (state.ended = true);
-            state.text += value;
-          }
-        })();
-        return { state, cancel: () => reader.cancel().catch(() => {}) };
+        const { state, cancel } = pumpSse(res);
+        return { state, cancel };
       };
       const until = async (pred: () => boolean): Promise<boolean> => {
         for (let i = 0; i < 250 && !pred(); i++) await new Promise((r) => setTimeout(r, 20));
