@@ -154,8 +154,15 @@ export async function authenticateToken(db: Kysely<Database>, token: string, now
   const fix = `create a new one with: halyard tokens add --user ${user.name}`;
   if (revokedAt !== null) throw new HalyardError('unauthorized', `API token ${prefix}… was revoked at ${new Date(revokedAt).toISOString()}: ${fix}`);
   if (expiresAt !== null && expiresAt <= now) throw new HalyardError('unauthorized', `API token ${prefix}… expired at ${new Date(expiresAt).toISOString()}: ${fix}`);
-  if (lastUsed === null || lastUsed <= now - LAST_USED_GRANULARITY_MS) {
-    await db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', tokenId).execute();
+  const stale = now - LAST_USED_GRANULARITY_MS;
+  if (lastUsed === null || lastUsed <= stale) {
+    // The same test in SQL: of concurrent requests that all read the old value, one writes, never backwards.
+    await db
+      .updateTable('api_tokens')
+      .set({ last_used_at: now })
+      .where('id', '=', tokenId)
+      .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<=', stale)]))
+      .execute();
   }
   return { user, tokenId };
 }
