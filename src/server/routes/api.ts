@@ -92,7 +92,7 @@ export async function apiRoutes(root: FastifyInstance, opts: ApiOptions): Promis
         userId,
         status: q.status,
         ...targetScope(q),
-        ...(q.symbol ? { symbol: asciiUpper(q.symbol.normalize('NFKC')) } : {}),
+        ...(q.symbol ? { symbol: asciiUpper(q.symbol) } : {}),
       });
       return views.map((v) => marked(v, opts.marks, userId));
     },
@@ -186,7 +186,7 @@ export async function apiRoutes(root: FastifyInstance, opts: ApiOptions): Promis
         userId: userOf(req).id,
         limit: q.limit,
         ...(q.recorder_id !== undefined ? { recorderId: q.recorder_id } : {}),
-        ...(q.ticker ? { ticker: asciiUpper(q.ticker.normalize('NFKC')) } : {}),
+        ...(q.ticker ? { ticker: asciiUpper(q.ticker) } : {}),
         ...(q.outcome ? { outcome: q.outcome } : {}),
         ...(q.action ? { action: q.action } : {}),
         ...(q.before !== undefined ? { before: q.before } : {}),
@@ -227,7 +227,7 @@ export async function apiRoutes(root: FastifyInstance, opts: ApiOptions): Promis
         userId: userOf(req).id,
         limit: q.limit,
         ...(q.recorder_id !== undefined ? { recorderId: q.recorder_id } : {}),
-        ...(q.symbol ? { symbol: asciiUpper(q.symbol.normalize('NFKC')) } : {}),
+        ...(q.symbol ? { symbol: asciiUpper(q.symbol) } : {}),
         ...(q.strategy ? { strategy: q.strategy } : {}),
         ...(q.target ? { targetKey: parseTargetKey(q.target).key } : {}),
         ...(q.source ? { source: q.source } : {}),
