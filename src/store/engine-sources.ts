@@ -3,6 +3,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { HalyardError } from '../core/errors.ts';
 import { parseTargetKey } from '../exchange/targets.ts';
 import { newWebhookSecret } from '../notify/standard-webhooks.ts';
+import { graceMs, MAX_SECRET_GRACE_S } from './recorders.ts';
 import type { Database, EngineSourcesTable } from './schema.ts';
 import type { SecretBox } from './secrets.ts';
 
@@ -87,8 +88,8 @@ export async function deleteEngineSource(db: Kysely<Database>, userId: number, i
   if (Number(res.numUpdatedRows) === 0) throw new HalyardError('not_found', `no engine source ${id}`);
 }
 
-/** Longest grace period of a rotated signing secret (s): a week. */
-export const MAX_ENGINE_GRACE_S = 7 * 86_400;
+/** Longest grace period of a rotated signing secret (s): a week, as for recorders. */
+export const MAX_ENGINE_GRACE_S = MAX_SECRET_GRACE_S;
 
 /**
  * Gives one of the user's engine sources a new signing secret. Events signed with the old one are still
@@ -96,12 +97,9 @@ export const MAX_ENGINE_GRACE_S = 7 * 86_400;
  * an earlier rotation stops now. Another user's source is not_found.
  */
 export async function rotateEngineSecret(db: Kysely<Database>, userId: number, id: string, graceSeconds: number, now: number): Promise<EngineSource> {
-  if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_ENGINE_GRACE_S) {
-    throw new HalyardError('invalid_input', `the grace period must be whole seconds from 0 to ${MAX_ENGINE_GRACE_S} (a week), got ${graceSeconds}`);
-  }
+  const grace = graceMs(graceSeconds);
   const src = await db.selectFrom('engine_sources').selectAll().where('id', '=', id).where('user_id', '=', userId).where('deleted_at', 'is', null).executeTakeFirst();
   if (!src) throw new HalyardError('not_found', `no engine source ${id}`);
-  const grace = graceSeconds * 1000;
   const updated = await db
     .updateTable('engine_sources')
     .set({ secret: newWebhookSecret(), previous_secret: grace > 0 ? src.secret : null, previous_secret_until: grace > 0 ? now + grace : null })
