@@ -1,21 +1,16 @@
 import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { resolveLogFormat, type LogFormat } from './log-format.ts';
+
+export { resolveLogFormat, type LogFormat } from './log-format.ts';
 
 // pino-pretty loads only when a logger is pretty: JSON (pipes, files, benchmarks) does not pay for it.
 const requireOnDemand = createRequire(import.meta.url);
-
-/** How log lines look: `pretty` (one human line each), `json` (one JSON object a line), `auto` (pretty on a terminal). */
-export type LogFormat = 'auto' | 'pretty' | 'json';
 
 /** What a logger is made from (the settings carry both). */
 export interface LogSettings {
   readonly LOG_LEVEL: string;
   readonly LOG_FORMAT: LogFormat;
-}
-
-/** The format `auto` stands for here: pretty when stderr is a terminal, JSON otherwise (a pipe, a file). */
-export function resolveLogFormat(format: LogFormat, isTTY: boolean = process.stderr.isTTY === true): 'pretty' | 'json' {
-  return format === 'auto' ? (isTTY ? 'pretty' : 'json') : format;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { Settings } from '../config.ts';
-import type { LogFormat } from '../log.ts';
+import { resolveLogFormat, type LogFormat } from '../log-format.ts';
 import { reportFailure } from './boundary.ts';
 
 /** Adds one group of commands to the program. */
@@ -80,9 +80,7 @@ function failureFormat(o: GlobalOptions, s: Settings | undefined): 'text' | 'jso
   const rawFormat = process.env.LOG_FORMAT?.toLowerCase();
   const format = o.logFormat ?? s?.LOG_FORMAT ?? (rawFormat === 'pretty' || rawFormat === 'json' ? rawFormat : 'auto');
   const level = s?.LOG_LEVEL ?? process.env.LOG_LEVEL?.toLowerCase() ?? 'info';
-  // log.ts's resolveLogFormat, inlined: importing log.ts would load pino before any command needs it.
-  const resolved = format === 'auto' ? (process.stderr.isTTY === true ? 'pretty' : 'json') : format;
-  return level !== 'silent' && resolved === 'json' ? 'json' : 'text';
+  return level !== 'silent' && resolveLogFormat(format) === 'json' ? 'json' : 'text';
 }
 
 /**
