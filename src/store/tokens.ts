@@ -157,12 +157,14 @@ export async function authenticateToken(db: Kysely<Database>, token: string, now
   const stale = now - LAST_USED_GRANULARITY_MS;
   if (lastUsed === null || lastUsed <= stale) {
     // The same test in SQL: of concurrent requests that all read the old value, one writes, never backwards.
+    // Last use is a courtesy: a write the database refuses now (busy, read-only) must not fail the request.
     await db
       .updateTable('api_tokens')
       .set({ last_used_at: now })
       .where('id', '=', tokenId)
       .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<=', stale)]))
-      .execute();
+      .execute()
+      .catch(() => undefined);
   }
   return { user, tokenId };
 }
