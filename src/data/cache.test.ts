@@ -1,10 +1,11 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocCandles, CANDLE_FIELDS, type CandleColumns } from '../core/candles.ts';
 import { isHalyardError } from '../core/errors.ts';
 import { cachePath, listCache, mergeCandles, readCacheMeta, readCandles, symbolDir, writeCandles } from './cache.ts';
+import { columnsPath } from './columns-file.ts';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2024, 0, 1);
@@ -55,8 +56,33 @@ describe('writeCandles / readCandles', () => {
     for (const f of CANDLE_FIELDS) expect(Array.from(back[f]), f).toEqual(Array.from(c[f]));
     expect(Number.isNaN(back.openInterest[0])).toBe(true);
     expect(await readCacheMeta(path)).toEqual({ exchange: 'binance', symbol: 'BTC/USDT:USDT', timeframe: '1h', rows: 5 });
-    // The write went through a temp file that is gone afterwards.
-    expect(await readdir(join(root, 'binance', 'BTC-USDT-USDT'))).toEqual(['1h.parquet']);
+    // The write went through temp files that are gone afterwards; the raw columns copy sits beside.
+    expect(await readdir(join(root, 'binance', 'BTC-USDT-USDT'))).toEqual(['1h.parquet', '1h.parquet.columns']);
+  });
+
+  it('reads the raw columns copy when it matches the Parquet file, and decodes Parquet (rewriting the copy) when not', async () => {
+    const c = series([0, 1, 2, 3, 7, 8], 30_000.5);
+    c.openInterest[3] = 9.75;
+    const path = cachePath(root, 'bybit', 'BTC/USDT:USDT', '1h');
+    await writeCandles(path, c, { exchange: 'bybit', symbol: 'BTC/USDT:USDT', timeframe: '1h' });
+    const copy = columnsPath(path);
+    const fromCopy = await readCandles(path, { from: T0 + H, to: T0 + 8 * H });
+    await rm(copy);
+    const decoded = await readCandles(path, { from: T0 + H, to: T0 + 8 * H });
+    expect(fromCopy.length).toBe(4);
+    for (const f of CANDLE_FIELDS) expect(Array.from(fromCopy[f]), f).toEqual(Array.from(decoded[f]));
+    // The decode wrote the copy again.
+    expect((await stat(copy)).size).toBe(64 + 6 * 8 * 8);
+
+    // Another tool replaces the Parquet file: the copy no longer matches it and is not read.
+    const other = cachePath(root, 'okx', 'BTC/USDT:USDT', '1h');
+    await writeCandles(other, series([0, 1], 99), { exchange: 'okx', symbol: 'BTC/USDT:USDT', timeframe: '1h' });
+    await copyFile(other, path);
+    expect(Array.from((await readCandles(path)).open)).toEqual([99, 100]);
+
+    // A damaged copy is ignored too.
+    await writeFile(copy, 'HLYDCOL1 and then nothing');
+    expect(Array.from((await readCandles(path)).open)).toEqual([99, 100]);
   });
 
   it('reads an open-time range [from, to)', async () => {

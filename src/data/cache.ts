@@ -5,6 +5,7 @@ import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, type AsyncBuffe
 import { allocCandles, findGaps, rangeCandles, type CandleColumns, type Gap } from '../core/candles.ts';
 import { HalyardError } from '../core/errors.ts';
 import { isTimeframe, TIMEFRAMES, type Timeframe } from '../core/timeframe.ts';
+import { readColumnsFile, writeColumnsFile } from './columns-file.ts';
 
 /** What a cache file holds: the venue, the ccxt unified symbol and the candle timeframe. */
 export interface CacheMeta {
@@ -119,6 +120,7 @@ export async function writeCandles(path: string, cols: CandleColumns, meta: Cach
     await rm(tmp, { force: true });
     throw new HalyardError('internal', `cannot write ${path}: ${(e as Error).message}`, { path }, e);
   }
+  writeColumnsFile(path, n === cols.length ? cols : { ...cols, length: n });
 }
 
 /** Remedy text for a missing cache file, filled from what the path says. */
@@ -222,11 +224,15 @@ async function decodeColumns(file: AsyncBuffer, metadata: FileMetaData, path: st
 
 /** Reads one series from the cache; `range` bounds open times in epoch ms ([from, to)). */
 export async function readCandles(path: string, range: ReadRange = {}): Promise<CandleColumns> {
+  // The raw columns copy beside the file (columns-file.ts) when it matches the file; Parquet otherwise.
+  const fast = readColumnsFile(path, range.from ?? -Infinity, range.to ?? Infinity);
+  if (fast) return fast;
   // Range reads, one column chunk at a time: peak memory stays near the decoded columns (a whole-file
   // buffer added the file's size again: 339 MB peak instead of under 300 for 1.3 million bars).
   const { file, md } = await openParquet(path);
   const cols = await decodeColumns(file, md, path, COLUMNS.map(([, f]) => f));
   const all: CandleColumns = { ...(cols as Record<Field, Float64Array>), length: Number(md.num_rows) };
+  writeColumnsFile(path, all);
   if (range.from === undefined && range.to === undefined) return all;
   return rangeCandles(all, range.from ?? -Infinity, range.to ?? Infinity);
 }
