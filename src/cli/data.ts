@@ -11,6 +11,7 @@ import { importCsv, listCache, type CacheEntry, type FetchSummary, type ImportCs
 import { venueSymbol } from '../exchange/symbols.ts';
 import { EXCHANGES, isExchange, type ExchangeId } from '../exchange/targets.ts';
 import { parseTime } from './options.ts';
+import { table } from './output.ts';
 
 /**
  * What the data commands need from the program: where the candle cache lives, and for `data fetch` the
@@ -99,14 +100,6 @@ function printImport(r: ImportCsvResult, file: string, timeframe: string): void 
   for (const g of r.gaps.slice(0, 10)) lines.push(`         from ${iso(g.from)}: ${plural(g.count, 'bar')} missing`);
   if (r.gaps.length > 10) lines.push(`         … and ${int(r.gaps.length - 10)} more (--json lists all)`);
   process.stdout.write(`${lines.join('\n')}\n`);
-}
-
-/** Renders rows as a left-aligned text table (numbers right-aligned). */
-function table(header: readonly string[], rows: readonly (readonly string[])[], rightAligned: ReadonlySet<number>): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const fmt = (r: readonly string[]): string =>
-    r.map((cell, i) => (rightAligned.has(i) ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
-  return [fmt(header), ...rows.map(fmt)].join('\n');
 }
 
 function size(bytes: number): string {

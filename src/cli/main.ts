@@ -25,6 +25,8 @@ const GROUPS: readonly { readonly names: readonly string[]; readonly load: () =>
   { names: ['engines'], load: async () => (await import('./engines.ts')).registerEngineCommands },
   { names: ['tokens'], load: async () => (await import('./tokens.ts')).registerTokenCommands },
   { names: ['paper'], load: async () => (await import('./paper.ts')).registerPaperCommand },
+  { names: ['strategies'], load: async () => (await import('./strategies.ts')).registerStrategiesCommand },
+  { names: ['runs'], load: async () => (await import('./runs.ts')).registerRunsCommand },
 ];
 
 /** The first word of the command line that is not a global option (undefined when there is none). */

@@ -1,17 +1,23 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { HalyardError } from '../core/errors.ts';
 import type { ChartData } from './chart-data.ts';
+import { OPTIMIZE_FILE, optimizeListing, type OptimizeListing } from './optimize-runs.ts';
 import type { ResultsJson } from './results.ts';
-import { readRunMeta, visibleTo } from './run-meta.ts';
+import { finite, objectOf, paramsOf, readJsonFile, type RunParams } from './run-files.ts';
+import { readRunMeta, visibleTo, type RunMeta } from './run-meta.ts';
 
 /** A backtest run found under the output folder, with its headline figures. */
 export interface RunListing {
   /** The run's folder name. */
   readonly id: string;
   readonly strategy: string;
+  /** The strategy's parameters the run used (defaults merged with overrides), keys sorted. */
+  readonly params: RunParams;
   readonly symbol: string;
   readonly exchange: string;
+  /** The base timeframe the loop walked. */
+  readonly timeframe: string;
   readonly from: string;
   readonly to: string;
   /** Epoch ms results.json was written. */
@@ -19,6 +25,8 @@ export interface RunListing {
   readonly trades: number;
   /** Quote. */
   readonly net_profit: number;
+  /** Quote. */
+  readonly final_equity: number;
   /** Percent. */
   readonly return_pct: number | null;
   /** Percent (a positive depth). */
@@ -27,6 +35,14 @@ export interface RunListing {
   readonly win_rate: number | null;
   readonly has_report: boolean;
 }
+
+/** What one run folder holds: a backtest (results.json) or an optimisation (optimize.json, which wins), and who may see it. */
+export type RunFolder =
+  | { readonly kind: 'backtest'; readonly meta: RunMeta; readonly run: RunListing }
+  | { readonly kind: 'optimize'; readonly meta: RunMeta; readonly run: OptimizeListing };
+
+/** Told of a run folder that is skipped: its folder name and one sentence saying why. */
+export type SkipNote = (id: string, why: string) => void;
 
 /** A run's results and the chart its report draws. */
 export interface RunDetail {
@@ -42,20 +58,14 @@ export const DETAIL_TRADES = 500;
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
-function finite(v: unknown): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}
-
-async function readResults(dir: string): Promise<{ results: ResultsJson; writtenAt: number } | null> {
-  const file = join(dir, 'results.json');
-  try {
-    const [text, st] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
-    const results = JSON.parse(text) as ResultsJson;
-    if (typeof results !== 'object' || results === null || !results.summary || !results.config) return null;
-    return { results, writtenAt: st.mtimeMs };
-  } catch {
-    return null;
-  }
+/** The results of a run folder: null when it has no results.json, a reason when the file is not a run's results. */
+async function readResults(dir: string): Promise<{ results: ResultsJson; writtenAt: number } | string | null> {
+  const f = await readJsonFile(join(dir, 'results.json'));
+  if (f === null) return null;
+  if (!f.ok) return `results.json ${f.why}`;
+  const o = objectOf(f.value);
+  if (!objectOf(o?.summary) || !objectOf(o?.config)) return 'results.json holds no summary and config (not the results of a backtest)';
+  return { results: f.value as ResultsJson, writtenAt: f.mtimeMs };
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -76,13 +86,16 @@ function listing(id: string, r: ResultsJson, writtenAt: number, hasReport: boole
   return {
     id,
     strategy: String(r.config.strategy ?? ''),
+    params: paramsOf(r.config.params),
     symbol: String(r.config.symbol ?? ''),
     exchange: String(r.config.exchange ?? ''),
+    timeframe: String(r.config.timeframe ?? ''),
     from: String(r.config.fromIso ?? ''),
     to: String(r.config.toIso ?? ''),
     created_at: Math.round(writtenAt),
     trades: finite(s.trades) ?? 0,
     net_profit: finalEquity - initial,
+    final_equity: finalEquity,
     return_pct: ret === null ? null : ret * 100,
     max_drawdown_pct: dd === null ? null : Math.abs(dd) * 100,
     win_rate: win === null ? null : win * 100,
@@ -90,11 +103,26 @@ function listing(id: string, r: ResultsJson, writtenAt: number, hasReport: boole
   };
 }
 
+/** One run folder: optimize.json first, else results.json; null when it holds neither (not a run) or cannot be read. */
+async function readFolder(dir: string, id: string, meta: RunMeta, skip: SkipNote): Promise<RunFolder | null> {
+  const opt = await readJsonFile(join(dir, OPTIMIZE_FILE));
+  if (opt !== null) {
+    const run = opt.ok ? optimizeListing(id, opt.value, opt.mtimeMs) : `${OPTIMIZE_FILE} ${opt.why}`;
+    if (typeof run !== 'string') return { kind: 'optimize', meta, run };
+    skip(id, run);
+    return null;
+  }
+  const r = await readResults(dir);
+  if (typeof r === 'string') skip(id, r);
+  if (r === null || typeof r === 'string') return null;
+  return { kind: 'backtest', meta, run: listing(id, r.results, r.writtenAt, await exists(join(dir, 'report.html'))) };
+}
+
 /**
- * The runs under `outputDir` (each a folder with results.json) that `viewer` may see (owned by that user
- * name or shared), newest first; a missing folder has none.
+ * Every run folder under `outputDir` whose run.json `visible` accepts (all by default), newest first; a
+ * folder whose JSON cannot be read is skipped and `skip` is told why; a missing output folder has none.
  */
-export async function listRuns(outputDir: string, viewer: string): Promise<RunListing[]> {
+export async function scanRuns(outputDir: string, skip: SkipNote, visible: (meta: RunMeta) => boolean = () => true): Promise<RunFolder[]> {
   const root = resolve(outputDir);
   let names: string[];
   try {
@@ -105,12 +133,20 @@ export async function listRuns(outputDir: string, viewer: string): Promise<RunLi
   const found = await Promise.all(
     names.map(async (id) => {
       const dir = join(root, id);
-      if (!visibleTo(await readRunMeta(dir), viewer)) return null;
-      const r = await readResults(dir);
-      return r ? listing(id, r.results, r.writtenAt, await exists(join(dir, 'report.html'))) : null;
+      const meta = await readRunMeta(dir);
+      return visible(meta) ? readFolder(dir, id, meta, skip) : null;
     }),
   );
-  return found.filter((r): r is RunListing => r !== null).sort((a, b) => b.created_at - a.created_at || a.id.localeCompare(b.id));
+  return found.filter((r): r is RunFolder => r !== null).sort((a, b) => b.run.created_at - a.run.created_at || a.run.id.localeCompare(b.run.id));
+}
+
+/**
+ * The backtest runs under `outputDir` (each a folder with results.json) that `viewer` may see (owned by that
+ * user name or shared), newest first; a missing folder has none.
+ */
+export async function listRuns(outputDir: string, viewer: string): Promise<RunListing[]> {
+  const folders = await scanRuns(outputDir, () => undefined, (meta) => visibleTo(meta, viewer));
+  return folders.flatMap((f) => (f.kind === 'backtest' ? [f.run] : []));
 }
 
 /**
@@ -121,13 +157,13 @@ export async function runDetail(outputDir: string, id: string, viewer: string): 
   if (!RUN_ID.test(id)) throw new HalyardError('invalid_input', `not a run id: ${JSON.stringify(id)}`);
   const dir = join(resolve(outputDir), id);
   const r = visibleTo(await readRunMeta(dir), viewer) ? await readResults(dir) : null;
-  if (!r) throw new HalyardError('not_found', `no backtest run '${id}'`);
+  if (r === null || typeof r === 'string') throw new HalyardError('not_found', `no backtest run '${id}'`);
   const chart = await chartOfReport(join(dir, 'report.html'));
   return {
     run: listing(id, r.results, r.writtenAt, chart !== null),
     summary: { ...r.results.summary },
     config: { ...r.results.config },
-    trades: r.results.trades.slice(0, DETAIL_TRADES).map((t) => ({ ...t })),
+    trades: (Array.isArray(r.results.trades) ? r.results.trades : []).slice(0, DETAIL_TRADES).map((t) => ({ ...t })),
     chart,
   };
 }

@@ -97,3 +97,16 @@ export async function listRunPositions(db: Kysely<Database>, id: string, status:
 export async function runPosition(db: Kysely<Database>, id: string, positionId: string) {
   return db.selectFrom('run_positions').selectAll().where('run_id', '=', id).where('position_id', '=', positionId).executeTakeFirst();
 }
+
+/** Every paper run with its wallet (initial balance, equity) and how many trades it closed, latest started first. */
+export async function listPaperRuns(db: Kysely<Database>) {
+  return db
+    .selectFrom('paper_runs as r')
+    .leftJoin('portfolio as p', 'p.run_id', 'r.id')
+    .selectAll('r')
+    .select(['p.initial_balance', 'p.equity'])
+    .select((eb) => eb.selectFrom('run_trades as t').select(eb.fn.countAll<number>().as('n')).whereRef('t.run_id', '=', 'r.id').as('trades'))
+    .orderBy('r.started_at', 'desc')
+    .orderBy('r.id')
+    .execute();
+}
