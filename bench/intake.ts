@@ -4,7 +4,9 @@
  * signals/second at full load, p50/p99 latency at half the sustained rate just measured (a rate the server
  * holds), the share of signals whose order had filled when the load stopped, and SQL statements per signal,
  * on SQLite and (when it answers) PostgreSQL; a bare Fastify hello route measured in the same run as the
- * ceiling. `HALYARD_BENCH_STORES=sqlite` (or `postgres`) measures one store only.
+ * ceiling. `HALYARD_BENCH_STORES=sqlite` (or `postgres`) measures one store only;
+ * `HALYARD_BENCH_CONNECTIONS=32,128` measures the sustained rate at each of those connection counts (the
+ * first one's figures are the headline ones; default 32).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -137,6 +139,27 @@ async function pgAnswers(): Promise<boolean> {
   }
 }
 
+/** The sustained run at one connection count. */
+export interface SustainedAt {
+  readonly connections: number;
+  readonly perSec: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly errors: number;
+  readonly filledShare: number;
+  readonly statementsPerSignal: number;
+  readonly cpuMsPerSignal: number;
+}
+
+/** Connection counts of the sustained runs (`HALYARD_BENCH_CONNECTIONS`, default 32). */
+function connectionCounts(): number[] {
+  const list = (process.env.HALYARD_BENCH_CONNECTIONS ?? '32')
+    .split(',')
+    .map((x) => Number(x.trim()))
+    .filter((n) => Number.isInteger(n) && n > 0);
+  return list.length > 0 ? list : [32];
+}
+
 /** Figures of one store. */
 export interface IntakeFigures {
   readonly sustained: Measured & { readonly storedAccepted: number };
@@ -148,6 +171,31 @@ export interface IntakeFigures {
   readonly cpuMsPerSignal: number;
   /** Latency at half the sustained rate. */
   readonly atHalf: Measured & { readonly rate: number };
+  /** The sustained run at each connection count (the first is the one above). */
+  readonly byConnections: readonly SustainedAt[];
+}
+
+/** One sustained run at `connections`: rate, filled share, statements and server CPU per accepted signal. */
+async function sustainedRun(child: Child, where: string, connections: number): Promise<{ run: Measured; at: SustainedAt; storedAccepted: number }> {
+  const before = await countAccepted(where);
+  const s0 = await statements(child.port);
+  const run = await hammer(child.port, child.secrets, { seconds: 10, connections });
+  const atEnd = await countAccepted(where, before.maxId);
+  await new Promise((r) => setTimeout(r, 1000)); // what the dispatcher still does for them is counted too
+  const s1 = await statements(child.port);
+  const settled = await countAccepted(where, before.maxId);
+  const n = settled.accepted;
+  const at: SustainedAt = {
+    connections,
+    perSec: run.perSec,
+    p50: run.p50,
+    p99: run.p99,
+    errors: run.errors,
+    filledShare: atEnd.accepted > 0 ? atEnd.filled / atEnd.accepted : 0,
+    statementsPerSignal: n > 0 ? (s1.n - s0.n) / n : 0,
+    cpuMsPerSignal: n > 0 ? (s1.cpuMs - s0.cpuMs) / n : 0,
+  };
+  return { run, at, storedAccepted: n };
 }
 
 async function benchStore(where: string): Promise<IntakeFigures> {
@@ -155,21 +203,19 @@ async function benchStore(where: string): Promise<IntakeFigures> {
   try {
     await hammer(child.port, child.secrets, { seconds: 2, connections: 16 }); // warm-up (JIT, caches)
     await new Promise((r) => setTimeout(r, 500));
-    const before = await countAccepted(where);
-    const s0 = await statements(child.port);
-    const sustained = await hammer(child.port, child.secrets, { seconds: 10, connections: 32 });
-    const atEnd = await countAccepted(where, before.maxId);
-    await new Promise((r) => setTimeout(r, 1000)); // what the dispatcher still does for them is counted too
-    const s1 = await statements(child.port);
-    const settled = await countAccepted(where, before.maxId);
-    const rate = Math.max(1, Math.round(sustained.perSec / 2));
+    const [first, ...rest] = connectionCounts();
+    const head = await sustainedRun(child, where, first ?? 32);
+    const rate = Math.max(1, Math.round(head.run.perSec / 2));
     const atHalf = await hammer(child.port, child.secrets, { seconds: 10, connections: 16, rate });
+    const byConnections = [head.at];
+    for (const c of rest) byConnections.push((await sustainedRun(child, where, c)).at);
     return {
-      sustained: { ...sustained, storedAccepted: settled.accepted },
-      filledShare: atEnd.accepted > 0 ? atEnd.filled / atEnd.accepted : 0,
-      statementsPerSignal: settled.accepted > 0 ? (s1.n - s0.n) / settled.accepted : 0,
-      cpuMsPerSignal: settled.accepted > 0 ? (s1.cpuMs - s0.cpuMs) / settled.accepted : 0,
+      sustained: { ...head.run, storedAccepted: head.storedAccepted },
+      filledShare: head.at.filledShare,
+      statementsPerSignal: head.at.statementsPerSignal,
+      cpuMsPerSignal: head.at.cpuMsPerSignal,
       atHalf: { ...atHalf, rate },
+      byConnections,
     };
   } finally {
     await stopChild(child);
@@ -232,6 +278,9 @@ export function printIntake(r: Record<string, unknown>): void {
     console.log(`    ${k.padEnd(9)} sustained ${f.sustained.perSec.toLocaleString()} signals/s = ${of[k]}× the ceiling (target ≥ ${target}×); stored accepted ${f.sustained.storedAccepted.toLocaleString()} of ${f.sustained.ok.toLocaleString()} answered 2xx, ${f.sustained.errors} errors`);
     console.log(`    ${' '.repeat(9)} order filled when the load stopped: ${(f.filledShare * 100).toFixed(1)} % of signals; ${f.statementsPerSignal.toFixed(2)} SQL statements and ${f.cpuMsPerSignal.toFixed(3)} ms of server CPU per signal`);
     console.log(`    ${' '.repeat(9)} at half that rate (${f.atHalf.rate.toLocaleString()}/s): p50 ${f.atHalf.p50} ms, p99 ${f.atHalf.p99} ms (${f.atHalf.ok.toLocaleString()} ok, ${f.atHalf.errors} errors)`);
+    for (const b of f.byConnections.slice(1)) {
+      console.log(`    ${' '.repeat(9)} at ${b.connections} connections: ${b.perSec.toLocaleString()} signals/s, p50 ${b.p50} ms, p99 ${b.p99} ms, ${b.errors} errors; filled ${(b.filledShare * 100).toFixed(1)} %; ${b.statementsPerSignal.toFixed(2)} statements and ${b.cpuMsPerSignal.toFixed(3)} ms CPU per signal`);
+    }
   }
 }
 
