@@ -3,6 +3,7 @@ import { HalyardError } from '../core/errors.ts';
 import { computeSummary } from '../core/metrics.ts';
 import type { FinerSeries } from '../core/sltp.ts';
 import { TIMEFRAME_MS, finerDrillDown, type Timeframe } from '../core/timeframe.ts';
+import type { SeriesCache } from '../strategy/series-cache.ts';
 import type { Strategy } from '../strategy/strategy.ts';
 import type { ExecutionCosts } from './execution.ts';
 import { CHUNK, LoopState, walk } from './backtest-loop.ts';
@@ -43,6 +44,8 @@ export interface BacktestInput {
   readonly stopwatch?: () => number;
   /** Called every 65,536 candles with (done, total). */
   readonly onProgress?: (done: number, total: number) => void;
+  /** Base indicator series shared with other runs over the same `candles` (a parameter sweep). */
+  readonly seriesCache?: SeriesCache;
 }
 
 /**
@@ -109,7 +112,7 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   // The base series is known in advance: its indicators are computed a chunk ahead of the loop (one
   // column pass per chunk, no work per candle); the cursor reveals them.
   const indicators = baseView.indicators;
-  for (const ind of indicators) ind.beginPrecompute(c, baseView, CHUNK);
+  for (const ind of indicators) if (input.seriesCache?.adopt(ind, c, baseView) !== true) ind.beginPrecompute(c, baseView, CHUNK);
 
   const equity = new Float64Array(n);
   const positions = book.ledger.open;

@@ -61,6 +61,8 @@ export abstract class Indicator {
   private off = 0;
   private cursor: Cursor | null = null;
   private cols: Columns | null = null;
+  /** True when the values are a series shared with other runs (`adoptSeries`): `advance` has nothing to do. */
+  private adopted = false;
 
   /** Latest value (NaN until warmed up). */
   get value(): number {
@@ -120,6 +122,7 @@ export abstract class Indicator {
    * cursor can move over them; the value of candle `from - 1` stays readable as `previous`.
    */
   advance(from: number, to: number): void {
+    if (this.adopted) return;
     const s = this.series as Float64Array;
     s[0] = this.cur; // the value after candle from - 1 (NaN before the first)
     this.off = from - 1;
@@ -139,6 +142,30 @@ export abstract class Indicator {
       this.push(open[i] as number, high[i] as number, low[i] as number, close[i] as number, volume[i] as number);
       out[i - from + 1] = this.cur;
     }
+  }
+
+  /**
+   * What the indicator computes (kind, parameters, source) as a key, so runs over the same candles can
+   * share one computed series; null (the default) when it cannot be shared.
+   */
+  shareKey(): string | null {
+    return null;
+  }
+
+  /** The whole-series values after `precompute` (`[k + 1]`: after candle k), or null before. */
+  get precomputedSeries(): Float64Array | null {
+    return this.series;
+  }
+
+  /**
+   * Reads `series`, the `precomputedSeries` of an indicator with the same `shareKey` over the same
+   * candles, at the cursor instead of computing its own (a parameter sweep computes each once).
+   */
+  adoptSeries(series: Float64Array, cursor: Cursor): void {
+    this.series = series;
+    this.off = -1;
+    this.cursor = cursor;
+    this.adopted = true;
   }
 
   /** Sets the latest value (a column pass in a subclass). */
@@ -194,6 +221,10 @@ export class Sma extends Indicator {
     if (!(period >= 1) || !Number.isInteger(period)) throw new RangeError(`SMA period must be a whole number >= 1, got ${period}`);
     this.buf = new Float64Array(period);
     this.col[1] = period;
+  }
+
+  override shareKey(): string {
+    return `sma:${this.period}:${this.source}`;
   }
 
   protected next(o: number, h: number, l: number, c: number, v: number): number {
@@ -258,6 +289,10 @@ export class Ema extends Indicator {
     this.alpha = 2 / (period + 1);
   }
 
+  override shareKey(): string {
+    return `ema:${this.period}:${this.source}`;
+  }
+
   protected next(o: number, h: number, l: number, c: number, v: number): number {
     const x = pick(this.source, o, h, l, c, v);
     if (this.count < this.period) {
@@ -282,6 +317,10 @@ export class Rsi extends Indicator {
     readonly source: Source = 'close',
   ) {
     super();
+  }
+
+  override shareKey(): string {
+    return `rsi:${this.period}:${this.source}`;
   }
 
   protected next(o: number, h: number, l: number, c: number, v: number): number {
@@ -314,6 +353,10 @@ export class Atr extends Indicator {
 
   constructor(readonly period = 14) {
     super();
+  }
+
+  override shareKey(): string {
+    return `atr:${this.period}`;
   }
 
   protected next(_o: number, h: number, l: number, c: number): number {
