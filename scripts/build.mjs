@@ -23,8 +23,9 @@ try {
   await build({
     absWorkingDir: repo,
     // The CLI, and the strategy API that compiled strategies import (src/strategy/compile.ts maps their
-    // imports of src/ to these files, so a strategy extends the very Strategy class the CLI runs).
-    entryPoints: ['src/cli/main.ts', 'src/strategy/index.ts'],
+    // imports of src/ to these files, so a strategy extends the very Strategy class the CLI runs), and the
+    // optimiser's worker thread (src/research/pool.ts starts dist/research/worker.js).
+    entryPoints: ['src/cli/main.ts', 'src/strategy/index.ts', 'src/research/worker.ts'],
     outdir: tmp,
     outbase: 'src',
     entryNames: '[dir]/[name]',

@@ -74,11 +74,11 @@ export interface MarketOptions {
   json?: boolean;
 }
 
-/** Adds the data options (`--synthetic` … `--sltp`) to a command. */
-export function addMarketOptions(cmd: Command): Command {
+/** Adds the data options (`--synthetic` … `--sltp`) to a command (`seedHelp` says what `--seed` seeds). */
+export function addMarketOptions(cmd: Command, seedHelp = 'seed of the synthetic data (whole number)'): Command {
   return cmd
     .option('--synthetic', 'use built-in seeded synthetic 1m candles (works offline, no import needed)')
-    .option('--seed <n>', 'seed of the synthetic data (whole number)', parseSeed, 42)
+    .option('--seed <n>', seedHelp, parseSeed, 42)
     .option('--days <n>', 'synthetic data length in days when --to is not given (default 90)', nonNegative('--days'))
     .option('--exchange <name>', 'exchange of the cached candles (default: EXCHANGE)')
     .option('--symbol <symbol>', 'ccxt unified symbol, e.g. BTC/USDT:USDT (default: SYMBOL)')

@@ -13,6 +13,7 @@ type Registrar = (program: Command, settings: () => Settings) => void;
  */
 const GROUPS: readonly { readonly names: readonly string[]; readonly load: () => Promise<Registrar> }[] = [
   { names: ['backtest'], load: async () => (await import('./backtest.ts')).registerBacktestCommand },
+  { names: ['optimize'], load: async () => (await import('./optimize.ts')).registerOptimizeCommand },
   {
     names: ['data'],
     load: async () => {

@@ -1,0 +1,108 @@
+import type { CandleColumns } from '../core/candles.ts';
+import { TIMEFRAME_MS, type Timeframe } from '../core/timeframe.ts';
+import type { BacktestResult } from '../engine/result.ts';
+import type { StrategyClass } from '../strategy/strategy.ts';
+import type { Constraint } from './constraint.ts';
+import type { Objective } from './objective.ts';
+import { WorkerPool } from './pool.ts';
+import { runCombination, type RunMarket, type RunSettings } from './run-combination.ts';
+import { GridSearch } from './search/grid.ts';
+import { RandomSearch } from './search/random.ts';
+import { feasibleIndices, type Search } from './search/search.ts';
+import { TpeSearch } from './search/tpe.ts';
+import { columnsOf, finerOf, shareColumns, type SharedMarket } from './shared-columns.ts';
+import type { ParamSpace } from './space.ts';
+import { ranked, sweep, type Evaluation } from './sweep.ts';
+import { walkForward, stitched, type WindowOutcome } from './walk-forward-run.ts';
+import { windowsOf, type WalkForwardSpec } from './walk-forward.ts';
+import { HalyardError } from '../core/errors.ts';
+
+/** Search methods. */
+export const METHODS = ['grid', 'random', 'tpe'] as const;
+
+/** One search method name. */
+export type Method = (typeof METHODS)[number];
+
+/** Everything an optimisation needs. */
+export interface OptimizeInput {
+  /** The strategy file as the user named it (each worker loads it once) and its class (loaded here). */
+  readonly strategyFile: string;
+  readonly Cls: StrategyClass;
+  readonly space: ParamSpace;
+  readonly constraints: readonly Constraint[];
+  readonly method: Method;
+  /** Trials of a random or TPE search, and its seed. */
+  readonly trials: number;
+  readonly seed: number;
+  readonly objective: Objective;
+  readonly minTrades: number;
+  readonly workers: number;
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly timeframe: Timeframe;
+  readonly candles: CandleColumns;
+  readonly finer: ReadonlyMap<Timeframe, CandleColumns>;
+  readonly settings: RunSettings;
+  readonly walkForward?: WalkForwardSpec;
+  /** Told the number of runs to do once known, then how many finished as they finish. */
+  readonly onStart?: (total: number) => void;
+  readonly onDone?: (finished: number) => void;
+}
+
+/** What an optimisation found. */
+export interface OptimizeOutcome {
+  /** Every evaluated combination, best first. */
+  readonly evaluations: readonly Evaluation[];
+  readonly feasibleSize: number;
+  /** The winner's full run (the same summary as its evaluation), null when nothing was feasible to run. */
+  readonly best: BacktestResult;
+  readonly walkForward?: { readonly windows: readonly WindowOutcome[]; readonly stitched: ReturnType<typeof stitched> };
+}
+
+function searchFor(i: OptimizeInput, feasible: readonly number[]): () => Search {
+  switch (i.method) {
+    case 'grid':
+      return () => new GridSearch(feasible);
+    case 'random':
+      return () => new RandomSearch(feasible, i.trials, i.seed);
+    case 'tpe':
+      return () => new TpeSearch(i.space, feasible, { trials: i.trials, seed: i.seed });
+  }
+}
+
+/**
+ * Optimises: copies the candles once into shared memory, starts the worker threads (each loads the
+ * strategy once), runs the search over every candle, reruns the winner here in full (its report), and
+ * walks forward when asked.
+ */
+export async function optimize(i: OptimizeInput): Promise<OptimizeOutcome> {
+  const feasible = feasibleIndices(i.space, i.constraints, i.Cls.defaults);
+  if (feasible.length === 0) throw new HalyardError('invalid_input', `no combination of the ${i.space.size.toLocaleString('en-US')} satisfies the constraints (${i.constraints.map((c) => c.text).join('; ')})`);
+  const shared: SharedMarket = {
+    exchange: i.exchange,
+    symbol: i.symbol,
+    timeframe: i.timeframe,
+    candles: shareColumns(i.candles),
+    finer: [...i.finer].map(([tf, c]) => [tf, shareColumns(c)] as const),
+  };
+  // From here on this thread reads the shared copy too: one copy of the candles in memory.
+  const market: RunMarket = { exchange: i.exchange, symbol: i.symbol, timeframe: i.timeframe, candles: columnsOf(shared.candles), finer: finerOf(shared) };
+  const makeSearch = searchFor(i, feasible);
+  const perSweep = i.method === 'grid' ? feasible.length : Math.min(i.trials, feasible.length);
+  const windows = i.walkForward ? windowsOf(i.walkForward, market.candles.ts[0] as number, (market.candles.ts[market.candles.length - 1] as number) + TIMEFRAME_MS[i.timeframe]) : [];
+  i.onStart?.(perSweep * (1 + windows.length) + windows.length);
+  const pool = await WorkerPool.start({ strategyFile: i.strategyFile, market: shared, settings: i.settings }, Math.min(i.workers, perSweep));
+  try {
+    const evaluations = ranked(await sweep(pool, { space: i.space, search: makeSearch(), objective: i.objective, minTrades: i.minTrades, range: null, onDone: i.onDone }));
+    const best = runCombination(i.Cls, evaluations[0]!.params, market, i.settings);
+    if (!i.walkForward) return { evaluations, feasibleSize: feasible.length, best };
+    const outcomes = await walkForward(
+      { pool, Cls: i.Cls, market, settings: i.settings, space: i.space, objective: i.objective, minTrades: i.minTrades, search: makeSearch, onDone: i.onDone },
+      windows,
+    );
+    const stitch = stitched(outcomes, TIMEFRAME_MS[i.timeframe], i.settings.initialBalance);
+    return { evaluations, feasibleSize: feasible.length, best, walkForward: { windows: outcomes, stitched: stitch } };
+  } finally {
+    await pool.close();
+  }
+}

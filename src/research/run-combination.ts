@@ -1,0 +1,38 @@
+import type { CandleColumns } from '../core/candles.ts';
+import { dailyReturns } from '../core/metrics.ts';
+import type { Summary } from '../core/results.ts';
+import type { Timeframe } from '../core/timeframe.ts';
+import { runBacktest, type BacktestInput } from '../engine/backtest.ts';
+import type { BacktestResult } from '../engine/result.ts';
+import type { SeriesCache } from '../strategy/series-cache.ts';
+import type { StrategyClass } from '../strategy/strategy.ts';
+import type { Combination } from './space.ts';
+
+/** The account, costs and fill rules every combination of a sweep shares (fees and slippage in bps). */
+export type RunSettings = Omit<BacktestInput, 'strategy' | 'strategyName' | 'exchange' | 'symbol' | 'candles' | 'timeframe' | 'finer' | 'stopwatch' | 'onProgress' | 'seriesCache'>;
+
+/** The candles a combination runs on. */
+export interface RunMarket {
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly timeframe: Timeframe;
+  readonly candles: CandleColumns;
+  readonly finer: ReadonlyMap<Timeframe, CandleColumns>;
+}
+
+/** What a sweep keeps of one run: its summary and its daily returns (for the overfitting statistics). */
+export interface ComboResult {
+  readonly summary: Summary;
+  /** Simple return of each UTC day (fraction), as `dailyReturns` computes them. */
+  readonly daily: Float64Array;
+}
+
+/** Backtests one combination exactly as `halyard backtest --param …` does (the strategy's defaults fill the rest). */
+export function runCombination(Cls: StrategyClass, params: Combination, market: RunMarket, settings: RunSettings, cache?: SeriesCache): BacktestResult {
+  return runBacktest({ ...settings, strategy: new Cls(params), exchange: market.exchange, symbol: market.symbol, candles: market.candles, timeframe: market.timeframe, finer: market.finer, seriesCache: cache });
+}
+
+/** The summary and daily returns of a run. */
+export function comboResult(r: BacktestResult): ComboResult {
+  return { summary: r.summary, daily: Float64Array.from(dailyReturns(r.candles.ts, r.equity, r.config.initialBalance)) };
+}

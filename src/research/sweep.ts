@@ -1,0 +1,60 @@
+import type { Summary } from '../core/results.ts';
+import { rankOrder, scoreOf, searchScore, type Objective } from './objective.ts';
+import type { WorkerPool } from './pool.ts';
+import type { Search } from './search/search.ts';
+import { combinationAt, type Combination, type ParamSpace } from './space.ts';
+import type { CandleRange } from './worker-protocol.ts';
+
+/** One evaluated combination of a sweep. */
+export interface Evaluation {
+  /** Index of the combination in the space. */
+  readonly index: number;
+  readonly params: Combination;
+  readonly summary: Summary;
+  /** Daily simple returns (fractions), for the overfitting statistics. */
+  readonly daily: Float64Array;
+  /** The objective's value. */
+  readonly score: number;
+  /** False when the run made fewer trades than the minimum. */
+  readonly feasible: boolean;
+}
+
+/** What a sweep is asked to do. */
+export interface SweepOptions {
+  readonly space: ParamSpace;
+  readonly search: Search;
+  readonly objective: Objective;
+  /** Runs with fewer trades rank last (infeasible). */
+  readonly minTrades: number;
+  /** Base candles to run on (a walk-forward window), or null for all. */
+  readonly range: CandleRange;
+  /** Hears how many combinations finished, as they finish. */
+  readonly onDone?: (finished: number) => void;
+}
+
+/**
+ * Runs a search to its end on the pool: asks it for a batch, runs the batch on the workers, tells it the
+ * scores (in the order it proposed them, so a seeded search repeats whatever the worker count), and so on.
+ * Returns the evaluations in the order proposed.
+ */
+export async function sweep(pool: WorkerPool, o: SweepOptions): Promise<Evaluation[]> {
+  const out: Evaluation[] = [];
+  const size = Number.isFinite(o.search.batch) ? o.search.batch : Number.MAX_SAFE_INTEGER;
+  for (let batch = o.search.ask(size); batch.length > 0; batch = o.search.ask(size)) {
+    const items = batch.map((index) => ({ index, params: combinationAt(o.space, index) }));
+    const results = await pool.run(o.range, items, o.onDone);
+    for (const it of items) {
+      const r = results.get(it.index)!;
+      const score = scoreOf(r.summary, o.objective);
+      const e: Evaluation = { index: it.index, params: it.params, summary: r.summary, daily: r.daily, score, feasible: r.summary.trades >= o.minTrades };
+      o.search.tell(it.index, searchScore(e));
+      out.push(e);
+    }
+  }
+  return out;
+}
+
+/** The evaluations best first (feasible first, then by score, then in the order run). */
+export function ranked(evals: readonly Evaluation[]): Evaluation[] {
+  return rankOrder(evals).map((k) => evals[k]!);
+}

@@ -1,0 +1,108 @@
+import { lowerBound, sliceCandles } from '../core/candles.ts';
+import { computeSummary } from '../core/metrics.ts';
+import type { Summary, TradeRecord } from '../core/results.ts';
+import { TIMEFRAME_MS } from '../core/timeframe.ts';
+import { runBacktest } from '../engine/backtest.ts';
+import type { StrategyClass } from '../strategy/strategy.ts';
+import { GatedStrategy } from './gate.ts';
+import type { WorkerPool } from './pool.ts';
+import type { RunMarket, RunSettings } from './run-combination.ts';
+import type { Search } from './search/search.ts';
+import { ranked, sweep, type Evaluation } from './sweep.ts';
+import type { ParamSpace, Combination } from './space.ts';
+import type { Objective } from './objective.ts';
+import { efficiency, type WindowBounds } from './walk-forward.ts';
+
+/** One window's outcome: its bounds, the in-sample winner and its out-of-sample run. */
+export interface WindowOutcome extends WindowBounds {
+  readonly params: Combination;
+  readonly inSample: Summary;
+  readonly outOfSample: Summary;
+  readonly startEquity: number;
+  readonly endEquity: number;
+  readonly efficiency: number | null;
+  /** The test window's bar open times and equity (quote) at each bar's close. */
+  readonly ts: Float64Array;
+  readonly equity: Float64Array;
+  readonly trades: readonly TradeRecord[];
+  readonly exposedBars: number;
+}
+
+/** What a walk-forward needs besides its windows. */
+export interface WalkForwardRun {
+  readonly pool: WorkerPool;
+  readonly Cls: StrategyClass;
+  readonly market: RunMarket;
+  readonly settings: RunSettings;
+  readonly space: ParamSpace;
+  readonly objective: Objective;
+  readonly minTrades: number;
+  /** A fresh search for each window. */
+  readonly search: () => Search;
+  readonly onDone?: (finished: number) => void;
+}
+
+/**
+ * The winner's run on one test window. Indicator warm-up: the run starts at the train window's start with
+ * its signals held back until the test window opens (GatedStrategy), so every indicator shorter than the
+ * train window is ready on the first test candle; the summary covers the test window alone, from `start`.
+ */
+function testRun(w: WalkForwardRun, b: WindowBounds, params: Combination, start: number): Omit<WindowOutcome, keyof WindowBounds | 'params' | 'inSample' | 'efficiency'> {
+  const c = w.market.candles;
+  const lo = lowerBound(c.ts, b.trainFrom);
+  const at = lowerBound(c.ts, b.testFrom) - lo;
+  const candles = sliceCandles(c, lo, lowerBound(c.ts, b.testTo));
+  const barMs = TIMEFRAME_MS[w.market.timeframe];
+  const strategy = new GatedStrategy(new w.Cls(params), b.testFrom);
+  const r = runBacktest({ ...w.settings, initialBalance: start, strategy, exchange: w.market.exchange, symbol: w.market.symbol, candles, timeframe: w.market.timeframe, finer: w.market.finer });
+  const ts = candles.ts.slice(at);
+  const equity = r.equity.slice(at);
+  // Nothing is held before the test window opens: every exposed bar, fee and trade of the run is in it.
+  const exposedBars = Math.round(r.summary.exposure * candles.length);
+  const s = r.summary;
+  const outOfSample = computeSummary({
+    ts, equity, barMs, initialBalance: start, trades: r.trades, exposedBars, fees: s.fees, funding: s.funding, liquidations: s.liquidations,
+    rejectedOrders: s.rejectedOrders, ambiguousCandles: s.ambiguousCandles, drilledDownCandles: s.drilledDownCandles,
+  });
+  return { outOfSample, startEquity: start, endEquity: outOfSample.finalEquity, ts, equity, trades: r.trades, exposedBars };
+}
+
+/**
+ * Walks forward: per window, sweeps the train window on the pool, runs the winner on the test window from
+ * the previous window's ending equity (the first from the configured balance).
+ */
+export async function walkForward(w: WalkForwardRun, windows: readonly WindowBounds[]): Promise<WindowOutcome[]> {
+  const out: WindowOutcome[] = [];
+  const ts = w.market.candles.ts;
+  let equity = w.settings.initialBalance;
+  for (const b of windows) {
+    const range = [lowerBound(ts, b.trainFrom), lowerBound(ts, b.trainTo)] as const;
+    const evals: Evaluation[] = await sweep(w.pool, { space: w.space, search: w.search(), objective: w.objective, minTrades: w.minTrades, range, onDone: w.onDone });
+    const best = ranked(evals)[0]!;
+    const test = testRun(w, b, best.params, equity);
+    w.onDone?.(1);
+    out.push({ ...b, params: best.params, inSample: best.summary, efficiency: efficiency(test.outOfSample.cagr, best.summary.cagr), ...test });
+    equity = test.endEquity;
+  }
+  return out;
+}
+
+/** The stitched out-of-sample curve: the windows' test equity end to end, with their trades, as one summary. */
+export function stitched(windows: readonly WindowOutcome[], barMs: number, initialBalance: number): { ts: Float64Array; equity: Float64Array; summary: Summary } {
+  const n = windows.reduce((a, w) => a + w.ts.length, 0);
+  const ts = new Float64Array(n);
+  const equity = new Float64Array(n);
+  let k = 0;
+  for (const w of windows) {
+    ts.set(w.ts, k);
+    equity.set(w.equity, k);
+    k += w.ts.length;
+  }
+  const sum = (f: (s: Summary) => number): number => windows.reduce((a, w) => a + f(w.outOfSample), 0);
+  const summary = computeSummary({
+    ts, equity, barMs, initialBalance, trades: windows.flatMap((w) => w.trades), exposedBars: windows.reduce((a, w) => a + w.exposedBars, 0),
+    fees: sum((s) => s.fees), funding: sum((s) => s.funding), liquidations: sum((s) => s.liquidations), rejectedOrders: sum((s) => s.rejectedOrders),
+    ambiguousCandles: sum((s) => s.ambiguousCandles), drilledDownCandles: sum((s) => s.drilledDownCandles),
+  });
+  return { ts, equity, summary };
+}
