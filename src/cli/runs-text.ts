@@ -12,6 +12,7 @@ function isoShort(iso: string): string {
   return iso.slice(11, 16) === '00:00' ? iso.slice(0, 10) : iso.slice(0, 16).replace('T', ' ');
 }
 
+const range = (from: string, to: string): string => `${isoShort(from)} → ${isoShort(to)}`;
 const money = (x: number | null): string => (x === null ? '—' : x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }));
 const percent = (x: number | null): string => (x === null ? '—' : `${x > 0 ? '+' : ''}${x.toFixed(2)} %`);
 const score = (x: number | null): string => (x === null ? '—' : String(Number(x.toPrecision(6))));
@@ -26,14 +27,17 @@ type Of<K extends RunRow['kind']> = Extract<RunRow, { kind: K }>;
 
 function backtests(rows: readonly Of<'backtest'>[]): string {
   const header = ['id', 'time (UTC)', 'strategy', 'symbol', 'tf', 'range (UTC)', 'trades', 'return', 'final equity', 'params'];
-  const body = rows.map((r) => [r.id, minute(r.created_at), r.strategy, r.symbol, r.timeframe, `${isoShort(r.from)} → ${isoShort(r.to)}`, String(r.trades), percent(r.return_pct), money(r.final_equity), paramsText(r.params)]);
+  const body = rows.map((r) => [r.id, minute(r.created_at), r.strategy, r.symbol, r.timeframe, range(r.from, r.to), String(r.trades), percent(r.return_pct), money(r.final_equity), paramsText(r.params)]);
   return table(header, body, new Set([6, 7, 8]));
 }
 
 function optimizations(rows: readonly Of<'optimize'>[]): string {
-  const header = ['id', 'time (UTC)', 'strategy', 'method', 'objective', 'combinations', 'best score', 'best params'];
-  const body = rows.map((r) => [r.id, minute(r.created_at), r.strategy, r.method || '—', r.objective || '—', String(r.combinations), score(r.best_score), paramsText(r.best_params)]);
-  return table(header, body, new Set([5, 6]));
+  const header = ['id', 'time (UTC)', 'strategy', 'symbol', 'tf', 'range (UTC)', 'method', 'objective', 'combinations', 'best score', 'best params'];
+  const body = rows.map((r) => [
+    r.id, minute(r.created_at), r.strategy, r.symbol || '—', r.timeframe || '—', r.from && r.to ? range(r.from, r.to) : '—',
+    r.method || '—', r.objective || '—', String(r.combinations), score(r.best_score), paramsText(r.best_params),
+  ]);
+  return table(header, body, new Set([8, 9]));
 }
 
 function papers(rows: readonly Of<'paper'>[]): string {

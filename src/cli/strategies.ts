@@ -74,6 +74,7 @@ async function describe(file: string): Promise<StrategyListing> {
     } catch (e) {
       return { file, error: `${Cls.name} throws when built with its defaults: ${oneSentence(e)}` };
     }
+    if (!Array.isArray(s.timeframes) || s.timeframes.length === 0) return { file, error: `${Cls.name} declares no timeframes (does it extend Strategy?)` };
     const params = Object.entries(Cls.defaults ?? {}).map(([name, d]): StrategyParam => ({ name, type: typeof d as StrategyParam['type'], default: d }));
     return { file, class: Cls.name, name: s.name, timeframes: [...s.timeframes], positionMode: s.positionMode, params };
   } catch (e) {

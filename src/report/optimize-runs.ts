@@ -12,6 +12,11 @@ export interface OptimizeListing {
   readonly method: string;
   /** What was maximised: sharpe, sortino, calmar, profit-factor, return, … */
   readonly objective: string;
+  /** The candles it ran on (empty strings when the file does not say): symbol, base timeframe, first and last bar (ISO). */
+  readonly symbol: string;
+  readonly timeframe: string;
+  readonly from: string;
+  readonly to: string;
   /** Combinations evaluated. */
   readonly combinations: number;
   /** The winner's parameters. */
@@ -45,12 +50,18 @@ export function optimizeListing(id: string, value: unknown, writtenAt: number): 
   const objective = objectiveName(o.objective);
   const best = objectOf(o.best);
   const summary = objectOf(best?.summary);
+  const data = objectOf(o.data);
+  const text = (v: unknown): string => (typeof v === 'string' ? v : '');
   const score = finite(best?.score) ?? finite(summary?.[SUMMARY_FIELD[objective] ?? objective]);
   return {
     id,
     strategy: o.strategy,
     method: typeof o.method === 'string' ? o.method : '',
     objective,
+    symbol: text(data?.symbol),
+    timeframe: text(data?.timeframe),
+    from: text(data?.fromIso),
+    to: text(data?.toIso),
     combinations: o.combinations.length,
     best_params: paramsOf(best?.params),
     best_score: score,

@@ -120,7 +120,8 @@ async function readFolder(dir: string, id: string, meta: RunMeta, skip: SkipNote
 
 /**
  * Every run folder under `outputDir` whose run.json `visible` accepts (all by default), newest first; a
- * folder whose JSON cannot be read is skipped and `skip` is told why; a missing output folder has none.
+ * folder whose JSON cannot be read is skipped and `skip` is told why (in folder-name order); a missing output
+ * folder has none.
  */
 export async function scanRuns(outputDir: string, skip: SkipNote, visible: (meta: RunMeta) => boolean = () => true): Promise<RunFolder[]> {
   const root = resolve(outputDir);
@@ -130,13 +131,16 @@ export async function scanRuns(outputDir: string, skip: SkipNote, visible: (meta
   } catch {
     return [];
   }
+  const skipped: [string, string][] = [];
   const found = await Promise.all(
     names.map(async (id) => {
       const dir = join(root, id);
       const meta = await readRunMeta(dir);
-      return visible(meta) ? readFolder(dir, id, meta, skip) : null;
+      return visible(meta) ? readFolder(dir, id, meta, (...s) => skipped.push(s)) : null;
     }),
   );
+  // Told in folder-name order, whichever folder was read first.
+  for (const [id, why] of skipped.sort((a, b) => a[0].localeCompare(b[0]))) skip(id, why);
   return found.filter((r): r is RunFolder => r !== null).sort((a, b) => b.run.created_at - a.run.created_at || a.run.id.localeCompare(b.run.id));
 }
 
