@@ -20,11 +20,19 @@ function emptyRuns(): HTMLElement {
   );
 }
 
+/** A run's parameters as `name = value` chips (the strategy's defaults merged with the run's overrides). */
+function paramChips(params: BacktestRun['params']): HTMLElement {
+  const entries = Object.entries(params);
+  if (entries.length === 0) return h('span', { class: 'muted' }, 'none');
+  return h('span', { class: 'bt-run-params' }, entries.map(([k, v]) => h('span', { class: 'badge', 'data-param': k }, `${k} = ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`)));
+}
+
 function runsTable(runs: readonly BacktestRun[], go: (id: string) => void): HTMLElement {
   const el = table<BacktestRun>(
     [
       { label: 'Strategy', field: 'strategy', cell: (r) => h('a', { href: runHref(r.id) }, r.strategy || r.id) },
-      { label: 'Symbol', field: 'symbol', cell: (r) => h('span', {}, r.symbol, h('span', { class: 'muted' }, ` ${r.exchange}`)) },
+      { label: 'Params', field: 'params', cell: (r) => paramChips(r.params) },
+      { label: 'Symbol', field: 'symbol', cell: (r) => h('span', {}, r.symbol, h('span', { class: 'muted' }, ` ${r.exchange}${r.timeframe ? ` ${r.timeframe}` : ''}`)) },
       { label: 'Range (UTC)', field: 'range', cell: (r) => `${isoDay(r.from)} → ${isoDay(r.to)}` },
       { label: 'Trades', className: 'num', field: 'trades', cell: (r) => String(r.trades) },
       { label: 'Net profit', className: 'num', field: 'net-profit', cell: (r) => pnl(r.net_profit) },
