@@ -11,6 +11,7 @@ const LONGEST_FIRST = [
   'test/dashboard-summaries.e2e.test.ts',
   'test/dashboard-pages.e2e.test.ts',
   'test/paper-cli.test.ts',
+  'test/deploy.test.ts',
   'test/cli.test.ts',
   'test/silent-failures.test.ts',
   'test/cli-errors.test.ts',

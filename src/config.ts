@@ -52,6 +52,8 @@ export const SettingsSchema = z.object({
   RATE_LIMIT_PER_IP_PER_MIN: num(6_000, (v) => Number.isInteger(v) && v >= 1, 'must be an integer >= 1'),
   /** Signal deliveries per minute and recorder before 429. */
   RATE_LIMIT_PER_RECORDER_PER_MIN: num(600, (v) => Number.isInteger(v) && v >= 1, 'must be an integer >= 1'),
+  /** Bearer token a Prometheus scraper sends to read `serve`'s `/metrics` from another host (unset: loopback only). */
+  METRICS_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters (openssl rand -hex 16)').optional()),
   /** Largest request body `serve` takes (bytes), API and webhooks. */
   BODY_LIMIT_BYTES: num(64 * 1024, (v) => Number.isInteger(v) && v >= 1024, 'must be an integer >= 1024'),
 });

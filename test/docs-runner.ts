@@ -43,7 +43,7 @@ interface Closable {
 }
 
 /** A free TCP port on 127.0.0.1 (closed again at once, for the sandbox's `halyard serve`). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const srv = createServer();
     srv.on('error', rej);

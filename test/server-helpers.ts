@@ -38,7 +38,7 @@ export async function startServer(
   store: Store,
   limits: Partial<ServerLimits> = {},
   clock = new ManualClock(NOW),
-  extra: Pick<ServerDeps, 'openCcxt' | 'dispatchPolicy' | 'monitor' | 'refresher' | 'enginePollIntervalS' | 'outputDir' | 'live' | 'settleEveryMs'> = {},
+  extra: Pick<ServerDeps, 'openCcxt' | 'dispatchPolicy' | 'monitor' | 'refresher' | 'enginePollIntervalS' | 'outputDir' | 'live' | 'settleEveryMs' | 'metricsToken'> = {},
 ): Promise<Running> {
   const { app, dispatcher, venues, monitor, jobs, enginePoller, marks } = await buildServer({
     ...extra,

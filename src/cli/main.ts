@@ -26,6 +26,7 @@ const GROUPS: readonly { readonly names: readonly string[]; readonly load: () =>
   { names: ['engines'], load: async () => (await import('./engines.ts')).registerEngineCommands },
   { names: ['tokens'], load: async () => (await import('./tokens.ts')).registerTokenCommands },
   { names: ['paper'], load: async () => (await import('./paper.ts')).registerPaperCommand },
+  { names: ['db'], load: async () => (await import('./db.ts')).registerDbCommands },
   { names: ['strategies'], load: async () => (await import('./strategies.ts')).registerStrategiesCommand },
   { names: ['runs'], load: async () => (await import('./runs.ts')).registerRunsCommand },
 ];

@@ -47,6 +47,7 @@ export function registerServeCommand(program: Command, settings: () => Settings)
         enginePollIntervalS: s.ENGINE_POLL_INTERVAL_S,
         limits: { perIpPerMinute: s.RATE_LIMIT_PER_IP_PER_MIN, perRecorderPerMinute: s.RATE_LIMIT_PER_RECORDER_PER_MIN, bodyLimit: s.BODY_LIMIT_BYTES },
         outputDir: s.OUTPUT_PATH,
+        ...(s.METRICS_TOKEN !== undefined ? { metricsToken: s.METRICS_TOKEN } : {}),
       });
       const address = await listenOrClose(app, o.host, port, () => store.close());
       await rememberServerAddress(store, s, o.host, port); // the CLI prints webhook URLs with this server's address

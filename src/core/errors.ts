@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   'venue_rejected',
   'venue_auth',
   'venue_unavailable',
+  'unavailable',
   'internal',
 ] as const;
 
@@ -38,6 +39,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   venue_rejected: 422,
   venue_auth: 502,
   venue_unavailable: 503,
+  unavailable: 503,
   internal: 500,
 });
 

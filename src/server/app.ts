@@ -17,7 +17,8 @@ import { Monitor, type MonitorPolicy } from '../tracker/monitor.ts';
 import { SimInline } from '../tracker/sim-inline.ts';
 import { ccxtOpener, serverVenueOpener, VenueRegistry, type CcxtOpener } from '../tracker/venue-registry.ts';
 import { orderRoutes } from './routes/orders.ts';
-import { installErrorHandling } from './errors.ts';
+import { errorBody, installErrorHandling } from './errors.ts';
+import { installMetrics } from './metrics.ts';
 import { installJsonBody } from './json-body.ts';
 import { apiRoutes } from './routes/api.ts';
 import { hookRoutes } from './routes/hooks.ts';
@@ -75,6 +76,8 @@ export interface ServerDeps {
   readonly outputDir?: string;
   /** The built dashboard served at `/` (default web/dist of this package). */
   readonly dashboardDir?: string;
+  /** Bearer token that may read `/metrics` from another host (METRICS_TOKEN; unset: loopback only). */
+  readonly metricsToken?: string;
 }
 
 /** The server and the intake it feeds. */
@@ -188,6 +191,21 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
     await deps.store.db.selectFrom('targets').select('key').limit(1).execute();
     return { ok: true, database: deps.store.dialect };
   });
+  // Ready: started (its loops run) and not shutting down, with the database answering; a load balancer
+  // sends traffic only to a ready server and stops before it closes.
+  let ready = false;
+  app.addHook('onReady', async () => {
+    ready = true;
+  });
+  app.addHook('preClose', async () => {
+    ready = false;
+  });
+  app.get('/readyz', { schema: { tags: ['health'], summary: 'Readiness: started, not shutting down, database answering' } }, async (_req, reply) => {
+    if (!ready) return reply.code(503).send(errorBody('unavailable', 'the server is starting or shutting down'));
+    await deps.store.db.selectFrom('targets').select('key').limit(1).execute();
+    return { ok: true, database: deps.store.dialect };
+  });
+  installMetrics(app, { db: deps.store.db, clock: deps.clock, token: deps.metricsToken });
   await app.register(hookRoutes, { intake, bodyLimit: limits.bodyLimit, perRecorderPerMinute: limits.perRecorderPerMinute });
   await app.register(apiRoutes, { db: deps.store.db, clock: deps.clock, publicUrl: deps.publicUrl, box: deps.box, marks });
   await app.register(orderRoutes, { db: deps.store.db, orders, closer });

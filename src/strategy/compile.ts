@@ -51,6 +51,12 @@ const toBuild: Plugin = {
       if (args.kind === 'entry-point' || args.pluginData === 'inner') return undefined;
       if (isBuiltin(args.path)) return { path: args.path, external: true };
       const spec = args.path.startsWith('file:') ? fileURLToPath(args.path) : args.path;
+      // A path into src/ maps to the build by its name alone: an installed image has the build, not the sources.
+      if (spec.startsWith('.') || spec.startsWith(sep)) {
+        const target = resolve(args.resolveDir, spec);
+        const built = join(DIST, relative(SRC, target)).replace(/\.[cm]?tsx?$/, '.js');
+        if (target.startsWith(SRC) && existsSync(built)) return { path: pathToFileURL(built).href, external: true };
+      }
       const found = await build.resolve(spec, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'inner' });
       if (found.errors.length > 0) return { errors: found.errors };
       if (found.path.startsWith(SRC)) {
