@@ -57,6 +57,7 @@ export function optimizeJson(i: OptimizeInput, o: OptimizeOutcome): OptimizeJson
     },
     combinations: o.evaluations.map((e, k) => ({ rank: k + 1, params: e.params, summary: e.summary, score: e.score, feasible: e.feasible })),
     best: { params: top.params, score: top.score, summary: top.summary, report: 'best/report.html' },
+    overfitting: o.overfitting,
     ...(i.walkForward && o.walkForward ? { walkForward: walkForwardJson(i.walkForward, o.walkForward, barMs) } : {}),
   };
 }
@@ -103,6 +104,11 @@ export function optimizeTable(json: OptimizeJson, dir: string): string {
   const wf = json.walkForward;
   if (wf) {
     out.push(`  Walk-forward ${wf.windows.length} windows (train ${wf.train}, test ${wf.test}, step ${wf.step}${wf.anchored ? ', anchored' : ''}): OOS return ${pct(wf.outOfSample.totalReturn)}, OOS CAGR ${pct(wf.outOfSample.cagr)}, efficiency ${wf.efficiency === null ? 'n/a (in-sample CAGR not positive)' : wf.efficiency.toFixed(2)}`);
+  }
+  const of = json.overfitting;
+  if (of) {
+    const p = (x: number | null): string => (x === null ? 'n/a' : x.toFixed(3));
+    out.push(`  Is it luck?  Deflated Sharpe ${p(of.deflatedSharpe)} (over ${of.trials} trials, ${of.days} days), PBO ${p(of.pbo)}${of.pboPartitions === null ? '' : ` (CSCV, S=${of.pboPartitions})`}`);
   }
   out.push(`  Report      ${join(dir, 'report.html')}`, `  Best run    ${join(dir, 'best', 'report.html')}`);
   return `${out.join('\n')}\n`;

@@ -140,8 +140,14 @@ ${rows.join('\n')}
 /** The overfitting section (Deflated Sharpe Ratio, PBO) when optimize.json has it. */
 function overfittingHtml(o: OptimizeJson['overfitting']): string {
   if (!o) return '';
-  const items = Object.entries(o).filter(([, v]) => typeof v === 'number' || typeof v === 'string').map(([k, v]) => metric(k, typeof v === 'number' ? fmtNumber(v, 3) : String(v)));
-  return `<section><h2>Is it luck?</h2><div class="grid">${items.join('')}</div></section>`;
+  const n = (x: number | null, d = 3): string => (x === null ? '—' : fmtNumber(x, d));
+  const items = [
+    metric('Deflated Sharpe', n(o.deflatedSharpe)), metric('PBO (CSCV)', n(o.pbo)), metric('OOS loss probability', n(o.probabilityOfLoss)),
+    metric('Winner Sharpe / day', n(o.winnerDailySharpe, 4)), metric('Luck Sharpe / day', n(o.expectedMaxDailySharpe, 4)), metric('Trials', fmtCount(o.trials)), metric('Days', fmtCount(o.days)),
+  ];
+  const split = o.pboPartitions === null ? '' : ` PBO splits the ${o.days} days into S=${o.pboPartitions} blocks (${fmtCount(o.pboSplits ?? 0)} in/out-of-sample splits).`;
+  const notes = o.notes.map((x) => `<p class="note">${escapeHtml(x)}</p>`).join('');
+  return `<section><h2>Is it luck? <small>Deflated Sharpe: probability that the winner's true Sharpe beats the best of ${fmtCount(o.trials)} skill-less trials (0.95 is the usual bar). PBO: probability that the in-sample winner is at or below the median out of sample.${escapeHtml(split)}</small></h2><div class="grid">${items.join('')}</div>${notes}</section>`;
 }
 
 /** The optimisation report: one static, self-contained HTML page (no script, nothing fetched). */

@@ -67,6 +67,21 @@ export interface WalkForwardJson {
   readonly equityCurve: readonly SeriesPoint[];
 }
 
+/** The overfitting block of optimize.json (Sharpe ratios per day, not annualised; probabilities 0..1). */
+export interface OverfittingJson {
+  readonly trials: number;
+  readonly days: number;
+  readonly winnerDailySharpe: number;
+  readonly expectedMaxDailySharpe: number | null;
+  readonly deflatedSharpe: number | null;
+  readonly pbo: number | null;
+  readonly pboPartitions: number | null;
+  readonly pboSplits: number | null;
+  readonly probabilityOfLoss: number | null;
+  /** Why a figure is null. */
+  readonly notes: readonly string[];
+}
+
 /** The content of optimize.json. */
 export interface OptimizeJson {
   readonly version: typeof OPTIMIZE_VERSION;
@@ -92,8 +107,8 @@ export interface OptimizeJson {
   /** The winner, whose full run is in best/ (null when nothing ran). */
   readonly best: { readonly params: Readonly<Record<string, Value>>; readonly score: number; readonly summary: Summary; readonly report: string } | null;
   readonly walkForward?: WalkForwardJson;
-  /** Overfitting statistics of the sweep, when computed. */
-  readonly overfitting?: Readonly<Record<string, unknown>>;
+  /** Is the winner luck? Deflated Sharpe Ratio and PBO (CSCV) from every combination's daily returns. */
+  readonly overfitting?: OverfittingJson;
 }
 
 /** The data block of optimize.json from the first and last bar open times. */

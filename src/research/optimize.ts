@@ -16,6 +16,7 @@ import { ranked, sweep, type Evaluation } from './sweep.ts';
 import { walkForward, stitched, type WindowOutcome } from './walk-forward-run.ts';
 import { windowsOf, type WalkForwardSpec } from './walk-forward.ts';
 import { HalyardError } from '../core/errors.ts';
+import { overfitting, type Overfitting } from './overfitting.ts';
 
 /** Search methods. */
 export const METHODS = ['grid', 'random', 'tpe'] as const;
@@ -54,8 +55,10 @@ export interface OptimizeOutcome {
   /** Every evaluated combination, best first. */
   readonly evaluations: readonly Evaluation[];
   readonly feasibleSize: number;
-  /** The winner's full run (the same summary as its evaluation), null when nothing was feasible to run. */
+  /** The winner's full run (the same summary as its evaluation). */
   readonly best: BacktestResult;
+  /** Deflated Sharpe Ratio of the winner and PBO of the sweep, from every combination's daily returns. */
+  readonly overfitting: Overfitting;
   readonly walkForward?: { readonly windows: readonly WindowOutcome[]; readonly stitched: ReturnType<typeof stitched> };
 }
 
@@ -95,13 +98,14 @@ export async function optimize(i: OptimizeInput): Promise<OptimizeOutcome> {
   try {
     const evaluations = ranked(await sweep(pool, { space: i.space, search: makeSearch(), objective: i.objective, minTrades: i.minTrades, range: null, onDone: i.onDone }));
     const best = runCombination(i.Cls, evaluations[0]!.params, market, i.settings);
-    if (!i.walkForward) return { evaluations, feasibleSize: feasible.length, best };
+    const stats = overfitting(evaluations);
+    if (!i.walkForward) return { evaluations, feasibleSize: feasible.length, best, overfitting: stats };
     const outcomes = await walkForward(
       { pool, Cls: i.Cls, market, settings: i.settings, space: i.space, objective: i.objective, minTrades: i.minTrades, search: makeSearch, onDone: i.onDone },
       windows,
     );
     const stitch = stitched(outcomes, TIMEFRAME_MS[i.timeframe], i.settings.initialBalance);
-    return { evaluations, feasibleSize: feasible.length, best, walkForward: { windows: outcomes, stitched: stitch } };
+    return { evaluations, feasibleSize: feasible.length, best, overfitting: stats, walkForward: { windows: outcomes, stitched: stitch } };
   } finally {
     await pool.close();
   }
