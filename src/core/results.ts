@@ -1,7 +1,15 @@
 import type { Side } from './types.ts';
 
 /** Why a position (trade) ended. */
-export type ExitReason = 'signal' | 'stop_loss' | 'take_profit' | 'liquidation' | 'flip' | 'end_of_data';
+export type ExitReason = 'signal' | 'stop_loss' | 'trailing_stop' | 'take_profit' | 'liquidation' | 'flip' | 'end_of_data';
+
+/** One exit of a trade that left in parts: time (epoch ms), price (quote), quantity (base units), reason. */
+export interface TradeExit {
+  readonly ts: number;
+  readonly price: number;
+  readonly qty: number;
+  readonly reason: ExitReason;
+}
 
 /** One closed round trip, from open to flat. Prices and money in quote currency, times epoch ms. */
 export interface TradeRecord {
@@ -31,6 +39,8 @@ export interface TradeRecord {
   readonly maxAdverse: number;
   readonly exitReason: ExitReason;
   readonly entries: number;
+  /** Every exit in order, when the trade was reduced before it closed (partial take-profits, reduce signals). */
+  readonly exits?: readonly TradeExit[];
 }
 
 /** A refused order, recorded as a value (not thrown). */
@@ -39,7 +49,7 @@ export interface RejectionRecord {
   readonly symbol: string;
   /** Side of the refused open, or the leg of a refused close (null: a close of every position). */
   readonly side: Side | null;
-  readonly reason: 'insufficient_margin' | 'zero_quantity' | 'hedge_mode_required' | 'no_position' | 'invalid_levels' | 'venue_rejected';
+  readonly reason: 'insufficient_margin' | 'zero_quantity' | 'hedge_mode_required' | 'no_position' | 'no_order' | 'invalid_levels' | 'venue_rejected';
   readonly detail: string;
 }
 

@@ -153,3 +153,73 @@ function drill(lv: Levels, from: number, to: number, finer: readonly FinerSeries
   }
   return false;
 }
+
+/** A resting entry's level: `price` (quote), reached as the price falls (`below`: a long limit, a short stop) or rises. */
+export interface EntryLevel {
+  readonly below: boolean;
+  readonly price: number;
+}
+
+/** Where in a candle a resting entry filled (a reusable object, like `Resolution`). */
+export interface EntryResolution {
+  filled: boolean;
+  /** Fill price before slippage: the level, or the open of the (finer) candle that opened beyond it. */
+  price: number;
+  /** The candle of the fill opened beyond the level: all of that candle came after the fill. */
+  gap: boolean;
+  /** When finer data located the fill: the index in `finer` of its series and the candle there (else -1). */
+  level: number;
+  index: number;
+}
+
+/** A reusable entry resolution (the hot loop allocates nothing per candle). */
+export function newEntryResolution(): EntryResolution {
+  return { filled: false, price: Number.NaN, gap: false, level: -1, index: -1 };
+}
+
+function beyond(e: EntryLevel, o: number): boolean {
+  return e.below ? o <= e.price : o >= e.price;
+}
+
+function reaches(e: EntryLevel, h: number, l: number): boolean {
+  return e.below ? l <= e.price : h >= e.price;
+}
+
+/**
+ * Checks one candle (o, h, l over [t, t + ms)) against a resting entry. A candle that opens beyond the
+ * level fills at its open (a gap); one that trades through it fills at the level. When it trades through
+ * and finer data covers the candle, the finest series available locates the finer candle of the fill (so
+ * the caller can check what came after it), with the same gap rule at that candle's open. Writes `out`.
+ */
+export function resolveEntry(e: EntryLevel, o: number, h: number, l: number, t: number, ms: number, finer: readonly FinerSeries[], out: EntryResolution): EntryResolution {
+  out.filled = false;
+  out.gap = false;
+  out.level = -1;
+  out.index = -1;
+  if (beyond(e, o)) {
+    out.filled = true;
+    out.price = o;
+    out.gap = true;
+    return out;
+  }
+  if (!reaches(e, h, l)) return out;
+  out.filled = true;
+  out.price = e.price;
+  for (let k = finer.length - 1; k >= 0; k--) {
+    const cs = (finer[k] as FinerSeries).candles;
+    let i = lowerBound(cs.ts, t);
+    if (i >= cs.length || (cs.ts[i] as number) >= t + ms) continue; // no data at this level: try a coarser one
+    for (; i < cs.length && (cs.ts[i] as number) < t + ms; i++) {
+      const fo = cs.open[i] as number;
+      if (beyond(e, fo)) {
+        out.price = fo;
+        out.gap = true;
+      } else if (!reaches(e, cs.high[i] as number, cs.low[i] as number)) continue;
+      out.level = k;
+      out.index = i;
+      return out;
+    }
+    return out; // the finer data never reaches the level: inconsistent, the candle itself decides
+  }
+  return out;
+}

@@ -2,6 +2,7 @@ import type { CandleColumns } from '../core/candles.ts';
 import type { Signal } from '../core/signals.ts';
 import type { Strategy } from '../strategy/strategy.ts';
 import { asSignals, strategyError, type Kernel } from './kernel.ts';
+import type { PlotRecorder } from './plots.ts';
 import type { FillModel } from './result.ts';
 
 /**
@@ -18,6 +19,8 @@ export class LoopState {
   pending: readonly Signal[] | undefined = undefined;
   /** Bars that ended with a position open. */
   exposed = 0;
+  /** Indicators declared for plotting, read after each candle (null: none). */
+  plots: PlotRecorder | null = null;
 
   constructor(
     readonly kernel: Kernel,
@@ -31,15 +34,18 @@ export class LoopState {
 
 /**
  * Walks base candles `from` (inclusive) to `to` (exclusive). Per candle: funding; pending next-open
- * signals fill at the open; stop-loss / take-profit / liquidation; the higher timeframes update; the
- * strategy is called (`Kernel.decide` written out, so V8 can inline the strategy here; the paper runtime
- * calls `decide`); its signals fill at the close or wait for the next open; equity is marked at the close.
+ * signals fill at the open; stop-loss / take-profit / liquidation, then resting entries and trailing
+ * stops; the higher timeframes update; the strategy is called (`Kernel.decide` written out, so V8 can
+ * inline the strategy here; the paper runtime calls `decide`); its signals fill at the close or wait for
+ * the next open; equity is marked at the close.
  */
 export function walk(s: LoopState, from: number, to: number): void {
   const kernel = s.kernel;
   const exec = kernel.exec;
   const book = kernel.book;
   const positions = book.ledger.open;
+  const resting = kernel.resting;
+  const plots = s.plots;
   const baseView = kernel.baseView;
   const higherList = kernel.higherList;
   const ctx = kernel.ctx;
@@ -66,7 +72,7 @@ export function walk(s: LoopState, from: number, to: number): void {
       pending = undefined;
     }
     let unrealized = 0;
-    if (positions.length > 0) {
+    if (positions.length > 0 || resting.length > 0) {
       kernel.levelsAt(i);
       unrealized = kernel.unrealized;
     }
@@ -80,6 +86,7 @@ export function walk(s: LoopState, from: number, to: number): void {
     } catch (e) {
       throw strategyError(e, s.name, t);
     }
+    if (plots !== null) plots.record(i);
     if (out !== undefined && out.length > 0) {
       if (close) {
         for (let k = 0; k < out.length; k++) exec.execute(out[k] as Signal, cClose[i] as number, (cTs[i] as number) + baseMs);

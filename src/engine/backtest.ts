@@ -1,4 +1,4 @@
-import { aggregateCandles, type CandleColumns } from '../core/candles.ts';
+import { aggregateCandles, lowerBound, sliceCandles, type CandleColumns } from '../core/candles.ts';
 import { HalyardError } from '../core/errors.ts';
 import { computeSummary } from '../core/metrics.ts';
 import type { FinerSeries } from '../core/sltp.ts';
@@ -8,6 +8,7 @@ import type { Strategy } from '../strategy/strategy.ts';
 import type { ExecutionCosts } from './execution.ts';
 import { CHUNK, LoopState, walk } from './backtest-loop.ts';
 import { Kernel, declaredTimeframes, type FundingInput } from './kernel.ts';
+import { PlotRecorder } from './plots.ts';
 import type { BacktestConfig, BacktestResult, FillModel, SlTpPolicy } from './result.ts';
 
 export type { FundingInput } from './kernel.ts';
@@ -46,6 +47,11 @@ export interface BacktestInput {
   readonly onProgress?: (done: number, total: number) => void;
   /** Base indicator series shared with other runs over the same `candles` (a parameter sweep). */
   readonly seriesCache?: SeriesCache;
+  /**
+   * Open time (epoch ms) of the first candle that trades: the candles before it only warm up views and
+   * indicators (the strategy is not called, nothing is recorded), and results start there.
+   */
+  readonly tradeFrom?: number;
 }
 
 /**
@@ -57,7 +63,9 @@ export interface BacktestInput {
 export function runBacktest(input: BacktestInput): BacktestResult {
   const c = input.candles;
   const n = c.length;
-  if (n === 0) throw new HalyardError('data_missing', 'no candles in the requested range');
+  // Candles [0, warm) warm up only.
+  const warm = input.tradeFrom === undefined ? 0 : lowerBound(c.ts, input.tradeFrom);
+  if (n === 0 || warm >= n) throw new HalyardError('data_missing', 'no candles in the requested range');
   const strategy = input.strategy;
   const clock = input.stopwatch;
   const tStart = clock?.() ?? 0;
@@ -105,6 +113,7 @@ export function runBacktest(input: BacktestInput): BacktestResult {
     slTpPolicy: policy,
     funding,
     finer,
+    plots: new PlotRecorder(n - warm, warm),
   });
   const book = kernel.book;
   const exec = kernel.exec;
@@ -117,17 +126,30 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   const equity = new Float64Array(n);
   const positions = book.ledger.open;
   const state = new LoopState(kernel, strategy, name, fill, c, equity);
+  const plots = kernel.ctx.plotRecorder;
+  if (plots?.hasIndicators) state.plots = plots;
   const onProgress = input.onProgress;
 
   const tLoop = clock?.() ?? 0;
-  // Chunks of CHUNK candles (see backtest-loop.ts); the first chunk is candle 0 alone, so progress is
-  // reported after candles 0, 65,536, 131,072, … as the single loop did.
-  for (let from = 0; from < n; ) {
-    const to = Math.min(n, from === 0 ? 1 : from + CHUNK);
+  // Warm-up: the views and indicators move over the candles before `tradeFrom`, nothing else happens.
+  for (let from = 0; from < warm; ) {
+    const to = Math.min(warm, from + CHUNK);
+    for (let k = 0; k < indicators.length; k++) indicators[k]!.advance(from, to);
+    const higherList = kernel.higherList;
+    for (let i = from; i < to; i++) {
+      baseView.i = i;
+      for (let k = 0; k < higherList.length; k++) higherList[k]!.updateAt(c, i);
+    }
+    from = to;
+  }
+  // Chunks of CHUNK candles (see backtest-loop.ts); the first chunk is the first trading candle alone, so
+  // progress is reported after candles 0, 65,536, 131,072, … (counted from it) as the single loop did.
+  for (let from = warm; from < n; ) {
+    const to = Math.min(n, from === warm ? from + 1 : from + CHUNK);
     for (let k = 0; k < indicators.length; k++) indicators[k]!.advance(from, to);
     walk(state, from, to);
     from = to;
-    if (((to - 1) & 0xffff) === 0 && onProgress) onProgress(to - 1, n);
+    if (((to - 1 - warm) & 0xffff) === 0 && onProgress) onProgress(to - 1 - warm, n - warm);
   }
   const exposed = state.exposed;
 
@@ -141,7 +163,9 @@ export function runBacktest(input: BacktestInput): BacktestResult {
     exec.exit(p, exec.slipped(lastClose, p.side === 'long' ? 'sell' : 'buy'), endTs, 'end_of_data', false);
   }
   equity[n - 1] = book.balance;
-  input.onProgress?.(n, n);
+  input.onProgress?.(n - warm, n - warm);
+  const run = warm === 0 ? c : sliceCandles(c, warm, n);
+  const runEquity = warm === 0 ? equity : equity.subarray(warm);
 
   const config: BacktestConfig = {
     strategy: name,
@@ -150,7 +174,7 @@ export function runBacktest(input: BacktestInput): BacktestResult {
     symbol: input.symbol,
     timeframe: base,
     timeframes: declared,
-    from: c.ts[0] as number,
+    from: c.ts[warm] as number,
     to: c.ts[n - 1] as number,
     initialBalance: input.initialBalance,
     leverage,
@@ -164,10 +188,11 @@ export function runBacktest(input: BacktestInput): BacktestResult {
     maintenanceMarginRate: mmr,
     drillDown,
     seed: input.seed ?? null,
+    ...(warm > 0 ? { warmup: warm } : {}),
   };
   const summary = computeSummary({
-    ts: c.ts,
-    equity,
+    ts: run.ts,
+    equity: runEquity,
     barMs: baseMs,
     initialBalance: input.initialBalance,
     trades: exec.trades,
@@ -180,5 +205,11 @@ export function runBacktest(input: BacktestInput): BacktestResult {
     drilledDownCandles: kernel.drilled,
   });
   const timings = clock ? { setupMs: tLoop - tStart, loopMs: tLoopEnd - tLoop, resultsMs: clock() - tLoopEnd } : undefined;
-  return { config, summary, trades: exec.trades, rejections: exec.rejections, candles: c, equity, forcedCloses, timings };
+  exec.resting.cancel(null, endTs, 'end of data');
+  const orders = exec.resting.done;
+  const extra = {
+    ...(orders.length > 0 ? { orders } : {}),
+    ...(plots !== null && plots.series.length > 0 ? { plots: plots.series } : {}),
+  };
+  return { config, summary, trades: exec.trades, rejections: exec.rejections, candles: run, equity: runEquity, forcedCloses, timings, ...extra };
 }

@@ -1,10 +1,13 @@
 import { HalyardError } from '../core/errors.ts';
 import type { Position } from '../core/ledger.ts';
 import type { Portfolio } from '../core/portfolio.ts';
+import { floorQty } from '../core/round.ts';
 import type { Timeframe } from '../core/timeframe.ts';
 import type { PositionMode, Side } from '../core/types.ts';
-import type { CandleView, IndicatorOptions, Indicators, PortfolioView, StrategyContext } from '../strategy/context.ts';
+import type { CandleView, IndicatorOptions, Indicators, PlotOptions, PortfolioView, RestingOrderView, RiskSizing, StrategyContext } from '../strategy/context.ts';
 import { Atr, Ema, LibraryIndicator, Rsi, Sma, type Indicator, type StreamingLike } from '../strategy/indicators.ts';
+import type { PlotRecorder } from './plots.ts';
+import type { RestingOrders } from './resting.ts';
 import type { BaseView, HigherView } from './views.ts';
 
 /** Portfolio figures at the latest close, computed when the strategy reads them (most candles it does not). */
@@ -46,6 +49,11 @@ export class EngineContext implements StrategyContext {
     private readonly base: BaseView,
     private readonly higher: ReadonlyMap<Timeframe, HigherView>,
     private readonly book: Portfolio,
+    private readonly resting: RestingOrders,
+    /** Lot size (base units) for `sizeByRisk`. */
+    private readonly lot: number,
+    /** Where `plot` records (null: plots are ignored, as in paper runs). */
+    readonly plotRecorder: PlotRecorder | null,
   ) {
     this.portfolio = new PortfolioSnapshot(book, this);
     this.indicators = this.makeIndicators();
@@ -67,6 +75,28 @@ export class EngineContext implements StrategyContext {
       if (p.symbol === this.symbol && (side === undefined || p.side === side)) return p;
     }
     return undefined;
+  }
+
+  orders(): readonly RestingOrderView[] {
+    return this.resting.open;
+  }
+
+  sizeByRisk(o: RiskSizing): number {
+    const entry = o.entry ?? this.base.close();
+    const distance = Math.abs(entry - o.stopLoss);
+    if (!(o.riskPercent > 0) || !(distance > 0) || !Number.isFinite(distance)) return 0;
+    return floorQty((this.portfolio.equity * o.riskPercent) / 100 / distance, this.lot);
+  }
+
+  plot(name: string, value: number | Indicator, opts?: PlotOptions): void {
+    const rec = this.plotRecorder;
+    if (typeof value !== 'number') {
+      if (!this.initializing) throw new HalyardError('strategy_error', `plot "${name}": plot an indicator in onInit (it is recorded on every candle); in onCandle, plot numbers`);
+      rec?.indicator(name, value, opts?.color);
+      return;
+    }
+    if (this.initializing) throw new HalyardError('strategy_error', `plot "${name}": plot numbers in onCandle (an indicator can be plotted in onInit)`);
+    rec?.set(name, this.base.i, value, opts?.color);
   }
 
   private register<T extends Indicator>(ind: T, tf: Timeframe | undefined): T {

@@ -5,6 +5,11 @@ import { floorQty, roundPrice } from '../core/round.ts';
 import type { Signal } from '../core/signals.ts';
 import { openingOrderSide, type OrderSide, type PositionMode, type Side } from '../core/types.ts';
 import type { PositionChange } from '../core/ledger.ts';
+import { ExitPlans, type ExitSpec } from './exits.ts';
+import { RestingOrders, type EntrySignal } from './resting.ts';
+
+/** An open signal. */
+type OpenSignal = Extract<Signal, { kind: 'open' }>;
 
 /** Costs and instrument rules of execution. Fees and slippage in basis points. */
 export interface ExecutionCosts {
@@ -37,6 +42,8 @@ export interface FillPlan {
   readonly opens: Side | null;
   readonly stopLoss: number | null;
   readonly takeProfit: number | null;
+  /** A take-profit ladder or trailing stop the entry brings (entries only). */
+  readonly exits?: ExitSpec;
 }
 
 /** Turns signals and level hits into fills on a portfolio, and records trades and refusals. */
@@ -44,6 +51,10 @@ export class Executor {
   readonly trades: TradeRecord[] = [];
   readonly rejections: RejectionRecord[] = [];
   liquidations = 0;
+  /** Resting entries placed by signals. */
+  readonly resting: RestingOrders;
+  /** Ladders, trailing stops and partial exits of open positions. */
+  readonly exits: ExitPlans;
 
   constructor(
     private readonly book: Portfolio,
@@ -51,7 +62,10 @@ export class Executor {
     private readonly symbol: string,
     private readonly mode: PositionMode,
     private readonly strategy: string,
-  ) {}
+  ) {
+    this.resting = new RestingOrders(costs.tick);
+    this.exits = new ExitPlans(costs.tick, costs.lot);
+  }
 
   /** Price after adverse slippage for a market or stop fill, rounded to the tick. */
   slipped(price: number, side: OrderSide): number {
@@ -75,21 +89,65 @@ export class Executor {
 
   /**
    * What a signal asks for at market price `price`: the fills to make (none when refused; the refusal is
-   * recorded). The backtest applies each at once; the paper runtime sends each to its venue first.
+   * recorded). The backtest applies each at once; the paper runtime sends each to its venue first. A
+   * resting entry is placed and a cancel cancels, both without a fill.
    */
   plan(sig: Signal, price: number, ts: number): FillPlan[] {
     if (sig.kind === 'close') return this.planClose(sig.positionId, sig.positionSide, price, ts);
+    if (sig.kind === 'reduce') return this.planReduce(sig.side, sig.fraction, sig.qty, price, ts);
+    if (sig.kind === 'cancel') {
+      if (this.resting.cancel(sig.orderId, ts) === 0) this.reject(ts, null, 'no_order', sig.orderId === null ? 'cancel() with no resting order' : `no resting order ${sig.orderId}`);
+      return [];
+    }
+    if (sig.entry !== undefined) {
+      this.place(sig as EntrySignal, price, ts);
+      return [];
+    }
+    return this.planOpen(sig, price, ts, false, true);
+  }
+
+  /** The leg an open acts on, or a refusal (recorded) as a string. */
+  private legOf(sig: OpenSignal, ts: number): Side | null | FillPlan[] {
     const leg: Side | null = this.mode === 'hedge' ? (sig.positionSide ?? sig.side) : null;
     if (this.mode === 'oneway' && sig.positionSide) return this.reject(ts, sig.side, 'hedge_mode_required', 'positionSide needs positionMode = "hedge" in the strategy');
     if (leg !== null && leg !== sig.side) return this.reject(ts, sig.side, 'hedge_mode_required', `open${sig.side === 'long' ? 'Long' : 'Short'} cannot act on the ${leg} leg; use close() to reduce a leg`);
+    return leg;
+  }
+
+  /** A refusal (recorded) when `sig`'s levels are on the wrong side of `entry`, else null. */
+  private badLevels(sig: OpenSignal, entry: number, ts: number): FillPlan[] | null {
+    const long = sig.side === 'long';
+    if (sig.stopLoss !== null && (long ? sig.stopLoss >= entry : sig.stopLoss <= entry)) {
+      return this.reject(ts, sig.side, 'invalid_levels', `stop-loss ${sig.stopLoss} is on the wrong side of the entry ${entry}`);
+    }
+    const tps = sig.targets ?? (sig.takeProfit !== null ? [{ price: sig.takeProfit }] : []);
+    for (const tp of tps) {
+      if (long ? tp.price <= entry : tp.price >= entry) return this.reject(ts, sig.side, 'invalid_levels', `take-profit ${tp.price} is on the wrong side of the entry ${entry}`);
+    }
+    const act = sig.trailing?.activation ?? null;
+    if (act !== null && (long ? act <= entry : act >= entry)) return this.reject(ts, sig.side, 'invalid_levels', `trailing stop activation ${act} is on the wrong side of the entry ${entry}`);
+    return null;
+  }
+
+  /** Places a resting entry at market price `price` (refusals recorded). */
+  private place(sig: EntrySignal, price: number, ts: number): void {
+    if (Array.isArray(this.legOf(sig, ts))) return;
+    if (this.badLevels(sig, roundPrice(sig.entry.price, this.costs.tick), ts) !== null) return;
+    const placed = this.resting.place(sig, price, ts);
+    if (typeof placed === 'string') this.reject(ts, sig.side, 'invalid_levels', placed);
+  }
+
+  /**
+   * The fill of an open at market price `price`: slipped against the trader when `slip` (market and stop
+   * entries), at `price` itself otherwise (a limit); the maker fee when `maker`.
+   */
+  planOpen(sig: OpenSignal, price: number, ts: number, maker: boolean, slip: boolean): FillPlan[] {
+    const leg = this.legOf(sig, ts);
+    if (Array.isArray(leg)) return leg;
     const side = openingOrderSide(sig.side);
-    const fillPrice = this.slipped(price, side);
-    if (sig.stopLoss !== null && (sig.side === 'long' ? sig.stopLoss >= fillPrice : sig.stopLoss <= fillPrice)) {
-      return this.reject(ts, sig.side, 'invalid_levels', `stop-loss ${sig.stopLoss} is on the wrong side of the entry ${fillPrice}`);
-    }
-    if (sig.takeProfit !== null && (sig.side === 'long' ? sig.takeProfit <= fillPrice : sig.takeProfit >= fillPrice)) {
-      return this.reject(ts, sig.side, 'invalid_levels', `take-profit ${sig.takeProfit} is on the wrong side of the entry ${fillPrice}`);
-    }
+    const fillPrice = slip ? this.slipped(price, side) : price;
+    const bad = this.badLevels(sig, fillPrice, ts);
+    if (bad !== null) return bad;
     const lev = this.book.leverage;
     const equity = this.book.equity(price);
     const qty = 'qty' in sig.size ? floorQty(sig.size.qty, this.costs.lot) : floorQty(((equity * sig.size.percent) / 100) * lev / fillPrice, this.costs.lot);
@@ -97,7 +155,7 @@ export class Executor {
     // One-way: an opposite position is closed first (one fill: its quantity plus the new one).
     const opposite = this.mode === 'oneway' ? this.book.ledger.find(this.symbol) : undefined;
     const flipQty = opposite && opposite.side !== sig.side ? opposite.qty : 0;
-    const fee = this.fee(qty + flipQty, fillPrice, false);
+    const fee = this.fee(qty + flipQty, fillPrice, maker);
     // Margin available after the flip's closing part: that position's margin comes back and its
     // unrealized PnL (marked at `price`) turns into PnL realized at the slipped fill price.
     let available = equity - this.book.usedMargin();
@@ -110,9 +168,25 @@ export class Executor {
       // Refused for margin; a flip's closing part is not executed either (the order is one order).
       return this.reject(ts, sig.side, 'insufficient_margin', `needs ${need.toFixed(2)} margin + fee, ${available.toFixed(2)} available`);
     }
-    const stopLoss = sig.stopLoss !== null ? roundPrice(sig.stopLoss, this.costs.tick) : null;
-    const takeProfit = sig.takeProfit !== null ? roundPrice(sig.takeProfit, this.costs.tick) : null;
-    return [{ side, qty: qty + flipQty, positionSide: leg, reduceOnly: false, reference: price, price: fillPrice, maker: false, reason: 'flip', position: null, opens: sig.side, stopLoss, takeProfit }];
+    const tick = this.costs.tick;
+    const stopLoss = sig.stopLoss !== null ? roundPrice(sig.stopLoss, tick) : null;
+    const takeProfit = sig.takeProfit !== null ? roundPrice(sig.takeProfit, tick) : null;
+    const plan: FillPlan = { side, qty: qty + flipQty, positionSide: leg, reduceOnly: false, reference: price, price: fillPrice, maker, reason: 'flip', position: null, opens: sig.side, stopLoss, takeProfit };
+    if (sig.targets === undefined && sig.trailing === undefined) return [plan];
+    const targets = sig.targets?.map((t) => ({ price: roundPrice(t.price, tick), fraction: t.fraction })) ?? null;
+    return [{ ...plan, exits: { targets, trailing: sig.trailing ?? null } }];
+  }
+
+  /** A reduce signal: part of the open position (hedge: of leg `side`) at market; all of it closes it. */
+  private planReduce(side: Side | null, fraction: number | null, qty: number | null, price: number, ts: number): FillPlan[] {
+    const open = this.book.positions.filter((p) => p.symbol === this.symbol && (side === null || p.side === side));
+    const p = open[0];
+    if (p === undefined) return this.reject(ts, side, 'no_position', side === null ? 'reduce() with no open position' : `reduce() with no open ${side} position`);
+    if (open.length > 1) return this.reject(ts, null, 'hedge_mode_required', 'reduce() in hedge mode needs the leg: reduce({ side, ... })');
+    const q = floorQty(fraction !== null ? p.qty * fraction : (qty as number), this.costs.lot);
+    if (fraction === 1 || q >= p.qty) return [this.exitPlan(p, price, 'signal', false, true)];
+    if (!(q > 0)) return this.reject(ts, p.side, 'zero_quantity', `reduce of ${fraction !== null ? `${fraction} of ${p.qty}` : qty} is below one lot (${this.costs.lot})`);
+    return [this.exitPlan(p, price, 'signal', false, true, q)];
   }
 
   private planClose(id: string | null, leg: Side | null, price: number, ts: number): FillPlan[] {
@@ -126,10 +200,10 @@ export class Executor {
    * trader when `slip` (market and stop fills), at the reference itself otherwise (take-profit limits and
    * liquidations).
    */
-  exitPlan(p: Position, reference: number, reason: ExitReason, maker: boolean, slip: boolean): FillPlan {
+  exitPlan(p: Position, reference: number, reason: ExitReason, maker: boolean, slip: boolean, qty = p.qty): FillPlan {
     const side: OrderSide = p.side === 'long' ? 'sell' : 'buy';
     const price = slip ? this.slipped(reference, side) : reference;
-    return { side, qty: p.qty, positionSide: p.positionSide, reduceOnly: true, reference, price, maker, reason, position: p, opens: null, stopLoss: null, takeProfit: null };
+    return { side, qty, positionSide: p.positionSide, reduceOnly: true, reference, price, maker, reason, position: p, opens: null, stopLoss: null, takeProfit: null };
   }
 
   /**
@@ -149,12 +223,13 @@ export class Executor {
       ...(plan.reduceOnly ? { reduceOnly: true } : { strategy: this.strategy }),
     });
     if (plan.reason === 'liquidation') this.liquidations++;
-    this.record(r.changes, plan.reason);
+    this.record(r.changes, plan.reason, ts);
     if (plan.opens !== null) {
       const pos = plan.positionSide ? this.book.ledger.find(this.symbol, plan.positionSide) : this.book.ledger.find(this.symbol);
       if (pos) {
         if (plan.stopLoss !== null) pos.stopLoss = plan.stopLoss;
         if (plan.takeProfit !== null) pos.takeProfit = plan.takeProfit;
+        if (plan.exits !== undefined) this.exits.attach(pos, plan.exits, price);
       }
     }
     return r.changes;
@@ -166,8 +241,15 @@ export class Executor {
     this.apply(plan, price, this.fee(plan.qty, price, maker), plan.qty, ts);
   }
 
-  private record(changes: readonly PositionChange[], reason: ExitReason): void {
-    for (const ch of changes) if (ch.kind === 'closed') this.trades.push(toTrade(ch.position, reason));
+  /** Records closed trades (with every exit, when the position left in parts) and partial exits. */
+  private record(changes: readonly PositionChange[], reason: ExitReason, ts: number): void {
+    for (const ch of changes) {
+      if (ch.kind === 'closed') {
+        const parts = this.exits.closed(ch.position.id);
+        const trade = toTrade(ch.position, reason);
+        this.trades.push(parts === undefined ? trade : { ...trade, exits: [...parts, { ts, price: ch.price, qty: ch.qty, reason }] });
+      } else if (ch.kind === 'reduced') this.exits.partial(ch.position, { ts, price: ch.price, qty: ch.qty, reason });
+    }
   }
 
   private reject(ts: number, side: Side | null, reason: RejectionRecord['reason'], detail: string): FillPlan[] {

@@ -1,18 +1,32 @@
 import { lowerBound, type CandleColumns } from '../core/candles.ts';
-import { HalyardError, errorMessage, isHalyardError } from '../core/errors.ts';
+import { HalyardError } from '../core/errors.ts';
 import type { Position } from '../core/ledger.ts';
 import { liquidationFactor } from '../core/margin.ts';
 import { Portfolio } from '../core/portfolio.ts';
+import type { ExitReason } from '../core/results.ts';
 import { Hit, newResolution, resolveCandle, type FinerSeries, type Levels } from '../core/sltp.ts';
 import type { Signal } from '../core/signals.ts';
 import { TIMEFRAME_MS, type Timeframe } from '../core/timeframe.ts';
 import type { Strategy } from '../strategy/strategy.ts';
+import { BarOrders, Checked } from './bar-orders.ts';
 import { EngineContext } from './context.ts';
+import { asSignals, strategyError } from './strategy-call.ts';
 import { Executor, type ExecutionCosts, type FillPlan } from './execution.ts';
+import type { ExitPlanJson } from './exits.ts';
+import type { PlotRecorder } from './plots.ts';
+import type { RestingJson, RestingOrder } from './resting.ts';
 import type { FillModel, SlTpPolicy } from './result.ts';
 import { BaseView, HigherView } from './views.ts';
 
+/** The engine's own state of a run beyond the ledger: resting entries and exit plans (a paper run stores it). */
+export interface EngineState {
+  readonly resting: RestingJson;
+  readonly exits: readonly ExitPlanJson[];
+}
+
 const FUNDING_MS = 8 * 3_600_000;
+
+export { asSignals, declaredTimeframes, strategyError } from './strategy-call.ts';
 
 /** Funding: a constant rate per 8 h interval, or a series of (time, rate) sorted by time. */
 export type FundingInput = number | { readonly ts: Float64Array; readonly rate: Float64Array };
@@ -43,38 +57,8 @@ export interface KernelOptions {
   readonly funding: FundingInput;
   /** Finer series for the SL/TP drill-down, coarsest first. */
   readonly finer: readonly FinerSeries[];
-}
-
-/** The timeframes a strategy runs on with `base` data, checked. */
-export function declaredTimeframes(strategy: Strategy, base: Timeframe): readonly Timeframe[] {
-  // A single-timeframe strategy runs on whatever base it is given (`--timeframe`); a multi-timeframe one
-  // must get the base it declared first.
-  const declared: readonly Timeframe[] = strategy.timeframes.length <= 1 ? [base] : strategy.timeframes;
-  if (declared[0] !== base) {
-    throw new HalyardError('invalid_input', `the strategy's base timeframe is ${declared[0]} (first of ${declared.join(', ')}), the data is ${base}`, { strategy: declared[0], data: base });
-  }
-  const baseMs = TIMEFRAME_MS[base];
-  for (const tf of declared) {
-    if (TIMEFRAME_MS[tf] % baseMs !== 0) throw new HalyardError('invalid_input', `timeframe ${tf} is not a multiple of the base ${base}`);
-  }
-  return declared;
-}
-
-/**
- * What a strategy threw, as a `strategy_error` naming the strategy and the candle (its open time, ISO;
- * null: in onInit), the original error as cause (its stack points into the strategy file).
- */
-export function strategyError(e: unknown, strategy: string, candleTime: number | null): HalyardError {
-  if (isHalyardError(e, 'strategy_error')) return e;
-  const iso = candleTime === null ? null : new Date(candleTime).toISOString();
-  const at = iso === null ? 'in onInit' : `at the candle of ${iso}`;
-  return new HalyardError('strategy_error', `strategy ${strategy} threw ${at}: ${errorMessage(e)}`, { strategy, candleTime: iso }, e);
-}
-
-/** A strategy's answer as a list of signals (undefined when it gave none). */
-export function asSignals(out: unknown): readonly Signal[] | undefined {
-  if (out === undefined || out === null) return undefined;
-  return Array.isArray(out) ? (out as Signal[]) : [out as Signal];
+  /** Where `ctx.plot` records (backtests; none: plots are ignored). */
+  readonly plots?: PlotRecorder;
 }
 
 /**
@@ -97,36 +81,51 @@ export class Kernel {
   /** Exits found by `levels` when deferring (cleared by the caller). */
   readonly deferred: FillPlan[] = [];
   deferExits = false;
+  /** Set when a deferred exit only reduces a position: the caller applies the plans and checks the bar again. */
+  again = false;
+  /** Resting entries (the backtest loop reads the length). */
+  readonly resting: RestingOrder[];
+  /** Resting entries, trailing stops and expiries after a bar's exits. */
+  readonly orders: BarOrders;
   /**
    * The candle `levels` works on (time, open, high, low, close) and its result (unrealized PnL): a typed
    * array, because storing a number into an object field allocates a heap number in optimized code.
    */
-  private readonly bar = new Float64Array(6);
+  readonly bar = new Float64Array(6);
   /** Next funding time (epoch ms); the loop checks it before calling `payFunding` (a call per candle costs). */
   nextFunding = Number.NEGATIVE_INFINITY;
   private readonly strategy: Strategy;
-  private readonly finer: readonly FinerSeries[];
+  readonly finer: readonly FinerSeries[];
+  /** `finer` from each level down (`finerFrom[k]`: the drill-down below a candle of `finer[k - 1]`). */
+  readonly finerFrom: readonly (readonly FinerSeries[])[];
   private readonly policy: SlTpPolicy;
   private readonly res = newResolution();
   private readonly lv: { side: 'long' | 'short'; stop: number; take: number } = { side: 'long', stop: Number.NaN, take: Number.NaN };
-  private readonly liqLong: number;
-  private readonly liqShort: number;
+  /** Liquidation price ÷ entry of a long and of a short. */
+  readonly liqLong: number;
+  readonly liqShort: number;
+  /** The last position and candle counted as ambiguous / drilled (a re-check after a partial exit counts once). */
+  private countedP: Position | null = null;
+  private countedT = Number.NaN;
 
   constructor(private readonly o: KernelOptions) {
     const strategy = o.strategy;
     this.strategy = strategy;
     this.finer = o.finer;
+    this.finerFrom = o.finer.map((_, k) => o.finer.slice(k)).concat([[]]);
     this.policy = o.slTpPolicy;
     this.baseMs = TIMEFRAME_MS[o.base];
     if (!(o.leverage >= 1)) throw new HalyardError('invalid_input', `leverage must be >= 1, got ${o.leverage}`);
     if (!(o.initialBalance > 0)) throw new HalyardError('invalid_input', `balance must be > 0, got ${o.initialBalance}`);
     this.book = new Portfolio({ initialBalance: o.initialBalance, leverage: o.leverage, mode: strategy.positionMode, maintenanceMarginRate: o.maintenanceMarginRate, lot: o.costs.lot });
     this.exec = new Executor(this.book, o.costs, o.symbol, strategy.positionMode, o.strategyName);
+    this.resting = this.exec.resting.open;
+    this.orders = new BarOrders(this, o.symbol, o.costs.tick);
     this.baseView = new BaseView(o.base, o.candles);
     const higher = new Map<Timeframe, HigherView>();
     for (const [tf, agg] of o.higher) higher.set(tf, new HigherView(tf, agg, this.baseMs));
     this.higherList = [...higher.values()];
-    this.ctx = new EngineContext(o.symbol, strategy.positionMode, this.baseView, higher, this.book);
+    this.ctx = new EngineContext(o.symbol, strategy.positionMode, this.baseView, higher, this.book, this.exec.resting, o.costs.lot, o.plots ?? null);
     try {
       strategy.onInit?.(this.ctx);
     } catch (e) {
@@ -161,14 +160,19 @@ export class Kernel {
    * levels are ±Infinity so one range test skips the candles that touch nothing.
    */
   levels(t: number, o: number, h: number, l: number, cl: number): number {
+    this.setBar(t, o, h, l, cl);
+    this.levelsOfBar();
+    return this.bar[5] as number;
+  }
+
+  /** Makes candle (t, o, h, l, cl) the kernel's current bar (the paper runtime, before its steps). */
+  setBar(t: number, o: number, h: number, l: number, cl: number): void {
     const bar = this.bar;
     bar[0] = t;
     bar[1] = o;
     bar[2] = h;
     bar[3] = l;
     bar[4] = cl;
-    this.levelsOfBar();
-    return bar[5] as number;
   }
 
   /** Unrealized PnL at the close of what `levels` / `levelsAt` left open. */
@@ -192,8 +196,11 @@ export class Kernel {
     this.levelsOfBar();
   }
 
-  /** The body of `levels` on the candle in `bar*`, leaving the result in `unrealized`. */
-  private levelsOfBar(): void {
+  /**
+   * The body of `levels` on the candle in `bar`, leaving the result in `unrealized`; in a backtest, the
+   * bar's resting entries and trailing stops follow when there are any.
+   */
+  levelsOfBar(): void {
     const bar = this.bar;
     const h = bar[2] as number;
     const l = bar[3] as number;
@@ -209,7 +216,11 @@ export class Kernel {
         const liq = entry * this.liqLong; // NaN when a long cannot be liquidated: then `liq > sl` is false
         const sl = p.stopLoss ?? Number.NEGATIVE_INFINITY;
         const stop = liq > sl ? liq : sl;
-        if ((l <= stop || h >= (p.takeProfit ?? Number.POSITIVE_INFINITY)) && this.hit(p, liq > sl, stop)) continue;
+        if (l <= stop || h >= (p.takeProfit ?? Number.POSITIVE_INFINITY)) {
+          const r = this.hit(p, liq > sl, stop);
+          if (r === Checked.Reduced && !this.deferExits) k++; // what is left is checked again on this candle
+          if (r !== Checked.None) continue;
+        }
         const worst = (entry - l) * qty;
         if (worst > p.maxAdverse) p.maxAdverse = worst;
         unrealized += (cl - entry) * qty;
@@ -217,38 +228,79 @@ export class Kernel {
         const liq = entry * this.liqShort;
         const sl = p.stopLoss ?? Number.POSITIVE_INFINITY;
         const stop = liq < sl ? liq : sl;
-        if ((h >= stop || l <= (p.takeProfit ?? Number.NEGATIVE_INFINITY)) && this.hit(p, liq < sl, stop)) continue;
+        if (h >= stop || l <= (p.takeProfit ?? Number.NEGATIVE_INFINITY)) {
+          const r = this.hit(p, liq < sl, stop);
+          if (r === Checked.Reduced && !this.deferExits) k++;
+          if (r !== Checked.None) continue;
+        }
         const worst = (h - entry) * qty;
         if (worst > p.maxAdverse) p.maxAdverse = worst;
         unrealized += (entry - cl) * qty;
       }
     }
     bar[5] = unrealized;
+    if (!this.deferExits && (this.resting.length > 0 || this.exec.exits.byId.size > 0)) this.orders.restOfBar();
   }
 
-  /** The candle in `bar` touched a level of `p`: resolves which was hit first and exits; false when none was. */
-  private hit(p: Position, liqFirst: boolean, stop: number): boolean {
+  /** The candle in `bar` touched a level of `p`: resolves which was hit first and exits (a `Checked` value). */
+  private hit(p: Position, liqFirst: boolean, stop: number): number {
     const bar = this.bar;
-    const t = bar[0] as number;
+    return this.resolveHit(p, liqFirst, stop, bar[0] as number, bar[1] as number, bar[2] as number, bar[3] as number, bar[4] as number, this.baseMs, this.finer);
+  }
+
+  /**
+   * Which of `p`'s levels candle (t, o, h, l, c) of `ms` hit first (drilling down into `finer`), and the
+   * exit: a take-profit of a ladder closes its part and moves the take-profit to the next target
+   * (`Checked.Reduced`); anything else closes the position (`Checked.Gone`).
+   */
+  resolveHit(p: Position, liqFirst: boolean, stop: number, t: number, o: number, h: number, l: number, c: number, ms: number, finer: readonly FinerSeries[]): number {
     const lv = this.lv;
     const res = this.res;
     lv.side = p.side;
     lv.stop = stop;
     lv.take = p.takeProfit ?? (p.side === 'long' ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY);
-    resolveCandle(lv as Levels, bar[1] as number, bar[2] as number, bar[3] as number, bar[4] as number, t, this.baseMs, this.finer, this.policy, res);
-    if (res.hit === Hit.None) return false;
-    if (res.ambiguous) this.ambiguous++;
-    else if (res.drilled) this.drilled++;
-    if (res.hit === Hit.Take) this.exit(p, res.price, t, 'take_profit', !res.gap, false);
-    else if (liqFirst) this.exit(p, stop, t, 'liquidation', false, false);
-    else this.exit(p, res.price, t, 'stop_loss', false, true);
-    return true;
+    resolveCandle(lv as Levels, o, h, l, c, t, ms, finer, this.policy, res);
+    if (res.hit === Hit.None) return Checked.None;
+    if ((res.ambiguous || res.drilled) && !(this.countedP === p && this.countedT === t)) {
+      this.countedP = p;
+      this.countedT = t;
+      if (res.ambiguous) this.ambiguous++;
+      else this.drilled++;
+    }
+    if (res.hit === Hit.Take) {
+      const plan = this.exec.exits.get(p.id);
+      const target = plan?.targets[0];
+      if (plan !== undefined && target !== undefined && target.qty < p.qty) {
+        this.exec.exits.targetDone(p, plan);
+        this.exit(p, res.price, t, 'take_profit', !res.gap, false, target.qty);
+        return Checked.Reduced;
+      }
+      this.exit(p, res.price, t, 'take_profit', !res.gap, false);
+    } else if (liqFirst) this.exit(p, stop, t, 'liquidation', false, false);
+    else this.exit(p, res.price, t, this.exec.exits.trailing(p) ? 'trailing_stop' : 'stop_loss', false, true);
+    return Checked.Gone;
   }
 
-  private exit(p: Position, reference: number, t: number, reason: 'take_profit' | 'liquidation' | 'stop_loss', maker: boolean, slip: boolean): void {
-    const plan = this.exec.exitPlan(p, reference, reason, maker, slip);
-    if (this.deferExits) this.deferred.push(plan);
-    else this.exec.apply(plan, plan.price, this.exec.feeOf(plan.qty, plan.price, maker), plan.qty, t);
+  /** Exits `qty` of `p` (all of it by default) at once, or plans it when deferring. */
+  exit(p: Position, reference: number, t: number, reason: ExitReason, maker: boolean, slip: boolean, qty?: number): void {
+    const plan = this.exec.exitPlan(p, reference, reason, maker, slip, qty);
+    if (this.deferExits) {
+      this.deferred.push(plan);
+      if (qty !== undefined) this.again = true;
+    } else this.exec.apply(plan, plan.price, this.exec.feeOf(plan.qty, plan.price, maker), plan.qty, t);
+  }
+
+  /** The resting entries and exit plans of the run (null when it has used neither). */
+  engineState(): EngineState | null {
+    const resting = this.exec.resting.toJson();
+    const exits = this.exec.exits.toJson();
+    return resting.issued === 0 && exits.length === 0 ? null : { resting, exits };
+  }
+
+  /** Puts stored resting entries and exit plans back (after the ledger was restored). */
+  restoreEngineState(s: EngineState): void {
+    this.exec.resting.restore(s.resting);
+    this.exec.exits.restore(s.exits, this.book.ledger.open);
   }
 
   /**

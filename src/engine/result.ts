@@ -1,7 +1,7 @@
 import type { CandleColumns } from '../core/candles.ts';
 import type { RejectionRecord, Summary, TradeRecord } from '../core/results.ts';
 import type { Timeframe } from '../core/timeframe.ts';
-import type { PositionMode } from '../core/types.ts';
+import type { PositionMode, Side } from '../core/types.ts';
 
 /** How market orders from signals fill: at the signal candle's close, or at the next candle's open. */
 export type FillModel = 'close' | 'next-open';
@@ -38,6 +38,36 @@ export interface BacktestConfig {
   readonly drillDown: readonly Timeframe[];
   /** Seed of the synthetic data, or null for recorded market data. */
   readonly seed: number | null;
+  /** Base candles before `from` that only warmed up views and indicators (absent when none). */
+  readonly warmup?: number;
+}
+
+/** A resting entry that ended: filled, canceled (by the strategy, or refused when reached: `reason`) or expired. */
+export interface OrderRecord {
+  readonly id: string;
+  readonly label: string | null;
+  /** Side of the position it was to open. */
+  readonly side: Side;
+  readonly type: 'limit' | 'stop';
+  /** Limit or trigger price (quote). */
+  readonly price: number;
+  readonly positionSide: Side | null;
+  /** Epoch ms. */
+  readonly placedAt: number;
+  readonly status: 'filled' | 'canceled' | 'expired';
+  /** When it filled, was canceled or expired (epoch ms). */
+  readonly closedAt: number;
+  /** Fill price before slippage (quote), null unless filled. */
+  readonly fillPrice: number | null;
+  readonly reason: string | null;
+}
+
+/** A series the strategy plotted: one value per base candle of the run (NaN where it gave none). */
+export interface PlotSeries {
+  readonly name: string;
+  /** CSS colour, or null for the report's palette. */
+  readonly color: string | null;
+  readonly values: Float64Array;
 }
 
 /** The result of a backtest. `candles` and `equity` stay in memory (the report samples them). */
@@ -52,6 +82,10 @@ export interface BacktestResult {
   readonly equity: Float64Array;
   /** Open positions at the end (closed at the last close as `end_of_data` in `trades`). */
   readonly forcedCloses: number;
+  /** Resting entries that ended (absent when the strategy placed none). */
+  readonly orders?: readonly OrderRecord[];
+  /** Series the strategy plotted, aligned with `candles` (absent when none). */
+  readonly plots?: readonly PlotSeries[];
   /** Phase durations (ms) when a stopwatch was passed in; never written to results.json. */
   readonly timings?: { readonly setupMs: number; readonly loopMs: number; readonly resultsMs: number };
 }

@@ -1,6 +1,6 @@
 import type { RejectionRecord, SeriesPoint, Summary, TradeRecord } from '../core/results.ts';
 import { TIMEFRAME_MS } from '../core/timeframe.ts';
-import type { BacktestConfig, BacktestResult } from '../engine/result.ts';
+import type { BacktestConfig, BacktestResult, OrderRecord } from '../engine/result.ts';
 import { isoTime } from './format.ts';
 import { sampleEquityCurve } from './sampling.ts';
 
@@ -27,6 +27,8 @@ export interface ResultsJson {
   readonly equityCurve: readonly SeriesPoint[];
   /** Positions still open at the end, closed at the last close as `end_of_data`. */
   readonly forcedCloses: number;
+  /** Resting entries that ended (only in runs that placed any). */
+  readonly orders?: readonly OrderRecord[];
 }
 
 // Key order of each object in the file. `Record<keyof T, null>` makes the compiler check that every field
@@ -35,7 +37,7 @@ const CONFIG_KEYS: Record<keyof ResultsConfig, null> = {
   strategy: null, params: null, exchange: null, symbol: null, timeframe: null, timeframes: null,
   from: null, fromIso: null, to: null, toIso: null, initialBalance: null, leverage: null,
   makerFeeBps: null, takerFeeBps: null, slippageBps: null, funding: null, fill: null, slTpPolicy: null,
-  positionMode: null, maintenanceMarginRate: null, drillDown: null, seed: null,
+  positionMode: null, maintenanceMarginRate: null, drillDown: null, seed: null, warmup: null,
 };
 const SUMMARY_KEYS: Record<keyof Summary, null> = {
   initialBalance: null, finalEquity: null, totalReturn: null, cagr: null, maxDrawdown: null,
@@ -46,7 +48,7 @@ const SUMMARY_KEYS: Record<keyof Summary, null> = {
 const TRADE_KEYS: Record<keyof ResultsTrade, null> = {
   id: null, symbol: null, side: null, positionSide: null, qty: null, entryPrice: null, exitPrice: null,
   entryTime: null, entryTimeIso: null, exitTime: null, exitTimeIso: null, grossPnl: null, fees: null,
-  funding: null, pnl: null, pnlPercent: null, maxAdverse: null, exitReason: null, entries: null,
+  funding: null, pnl: null, pnlPercent: null, maxAdverse: null, exitReason: null, entries: null, exits: null,
 };
 const REJECTION_KEYS: Record<keyof ResultsRejection, null> = {
   ts: null, tsIso: null, symbol: null, side: null, reason: null, detail: null,
@@ -87,6 +89,7 @@ export function toResultsJson(result: BacktestResult): ResultsJson {
     rejections,
     equityCurve: sampleEquityCurve(result.candles.ts, result.equity, barMs),
     forcedCloses: result.forcedCloses,
+    orders: result.orders,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Position } from '../core/ledger.ts';
+import type { Size } from '../core/signals.ts';
 import type { Timeframe } from '../core/timeframe.ts';
 import type { PositionMode, Side } from '../core/types.ts';
 import type { Indicator, Source, StreamingLike, LibraryIndicator } from './indicators.ts';
@@ -60,6 +61,42 @@ export interface Indicators {
   from<R>(inner: StreamingLike<R>, opts?: IndicatorOptions): LibraryIndicator<R>;
 }
 
+/** A resting entry (a limit or stop open waiting for the market) as the strategy sees it. */
+export interface RestingOrderView {
+  /** The engine's id (`ord-000001`, …): `cancel(id)` cancels it. */
+  readonly id: string;
+  /** The label the signal gave (`cancel(label)` works too), or null. */
+  readonly label: string | null;
+  /** Side of the position it opens. */
+  readonly side: Side;
+  readonly type: 'limit' | 'stop';
+  /** Limit or trigger price (quote, on the tick). */
+  readonly price: number;
+  readonly size: Size;
+  readonly positionSide: Side | null;
+  /** When it was placed (epoch ms). */
+  readonly placedAt: number;
+  /** When it expires (epoch ms), or null. */
+  readonly expiresAt: number | null;
+  /** Base candles it still rests before it expires, or null. */
+  readonly candlesLeft: number | null;
+}
+
+/** Inputs of `sizeByRisk`: the share of equity to lose at the stop, and the entry and stop prices (quote). */
+export interface RiskSizing {
+  /** Percent of equity lost if the stop is hit (1 = 1 %). */
+  readonly riskPercent: number;
+  /** Planned entry price (default: the latest close). */
+  readonly entry?: number;
+  readonly stopLoss: number;
+}
+
+/** How a plotted series is drawn in the report. */
+export interface PlotOptions {
+  /** CSS colour (default: the report's palette). */
+  readonly color?: string;
+}
+
 /** What a strategy sees on each candle. */
 export interface StrategyContext {
   /** Close time of the latest base candle (epoch ms): "now" in the strategy's world. */
@@ -75,4 +112,18 @@ export interface StrategyContext {
   /** The open position (one-way) or the leg of `side` (hedge), if any. */
   position(side?: Side): Position | undefined;
   readonly indicators: Indicators;
+  /** Resting entries (limit and stop opens) not yet filled, canceled or expired, oldest first. */
+  orders(): readonly RestingOrderView[];
+  /**
+   * The quantity (base units, rounded down to the lot) that loses `riskPercent` % of equity if the price
+   * goes from `entry` to `stopLoss`: equity × riskPercent / 100 ÷ |entry − stopLoss| (0 when they are equal).
+   * Fees and slippage come on top.
+   */
+  sizeByRisk(o: RiskSizing): number;
+  /**
+   * Draws a series on the report's price chart. In `onInit` with an indicator: its value is recorded on
+   * every candle. In `onCandle` with a number: the value of this candle (NaN or no call: a gap). Paper
+   * and live runs ignore it.
+   */
+  plot(name: string, value: number | Indicator, opts?: PlotOptions): void;
 }

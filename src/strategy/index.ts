@@ -1,4 +1,4 @@
 export { Strategy, parseParams, type Params, type ParamValue, type SignalOutput, type StrategyClass } from './strategy.ts';
-export type { CandleView, Indicators, IndicatorOptions, PortfolioView, StrategyContext } from './context.ts';
+export type { CandleView, Indicators, IndicatorOptions, PlotOptions, PortfolioView, RestingOrderView, RiskSizing, StrategyContext } from './context.ts';
 export { Atr, Ema, Indicator, LibraryIndicator, Rsi, Sma, type Source, type StreamingLike } from './indicators.ts';
-export { close, openLong, openShort, type OpenOptions, type Signal } from '../core/signals.ts';
+export { cancel, close, openLong, openShort, reduce, type OpenOptions, type ReduceOptions, type Signal, type TakeProfitTarget, type TrailingStopOptions } from '../core/signals.ts';

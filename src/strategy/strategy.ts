@@ -25,6 +25,11 @@ export abstract class Strategy<P extends Params = Params> {
   readonly timeframes: readonly Timeframe[] = ['1m'];
   /** One-way (netting) or hedge (a long and a short leg per symbol). */
   readonly positionMode: PositionMode = 'oneway';
+  /**
+   * Base candles before the start (`--from`, or the replay's start) that feed indicators and views
+   * without trading, so indicators are ready when trading starts (`--warmup` overrides it).
+   */
+  readonly warmup: number = 0;
   /** Parameters after merging overrides into the defaults. */
   readonly params: P;
 
@@ -49,6 +54,14 @@ export abstract class Strategy<P extends Params = Params> {
 
   /** Restores what `saveState` returned. */
   loadState?(state: unknown): void;
+}
+
+/** A strategy's warm-up (base candles): its `warmup` field, or a `static warmup` of its class, whichever is larger. */
+export function warmupOf(strategy: Strategy): number {
+  const fromClass = (strategy.constructor as { readonly warmup?: unknown }).warmup;
+  const w = Math.max(strategy.warmup, typeof fromClass === 'number' ? fromClass : 0);
+  if (!(w >= 0) || !Number.isInteger(w)) throw new HalyardError('invalid_input', `the strategy's warmup must be a whole number of candles >= 0, got ${w}`);
+  return w;
 }
 
 /** A strategy class as loaded from a file. */

@@ -7,6 +7,7 @@ import { isTransient } from '../../exchange/retry.ts';
 import { recordSending } from '../../store/paper-runs.ts';
 import type { Database, RunOrdersTable } from '../../store/schema.ts';
 import type { FillPlan } from '../execution.ts';
+import { restingSide } from './state.ts';
 
 /** Tells an in-process venue (the simulated exchange) what the market price is; real venues know it. */
 export interface MarketDriver {
@@ -36,8 +37,10 @@ export interface PaperOrdersOptions {
  * The paper executor: sends the kernel's fill plans to the venue as orders with deterministic client ids
  * (run × candle × sequence), so a candle processed again after a crash finds its orders instead of
  * placing them twice. Market orders for entries, signal exits and stops; for the simulated exchange,
- * take-profits and liquidations are limit orders at their level, so the venue books them like the
- * backtest does (a resting take-profit pays the maker fee without slippage).
+ * take-profits, liquidations and resting limit entries are limit orders at their level, so the venue
+ * books them like the backtest does (a resting take-profit or limit entry pays the maker fee without
+ * slippage). On a real venue the run watches its resting entries itself and sends a market order when a
+ * candle reaches one, as it does for stop-losses and take-profits.
  */
 export class PaperOrders {
   constructor(private readonly o: PaperOrdersOptions) {}
@@ -46,7 +49,7 @@ export class PaperOrders {
   async send(plan: FillPlan, candleTs: number, seq: number): Promise<PlanOutcome> {
     const { market, symbol } = this.o;
     const clientId = clientOrderId([this.o.runId, candleTs, seq]);
-    const asLimit = market !== null && plan.reduceOnly && (plan.reason === 'take_profit' || plan.reason === 'liquidation');
+    const asLimit = market !== null && ((plan.reduceOnly && (plan.reason === 'take_profit' || plan.reason === 'liquidation')) || (plan.opens !== null && plan.maker));
     const req: VenueOrderRequest = {
       clientId,
       symbol,
@@ -103,6 +106,8 @@ export class PaperOrders {
       // A resting take-profit is in the book before the price reaches it (maker); anything else trades
       // against the price of the moment.
       if (asLimit && plan.maker) {
+        // A limit entry rests on the side the market comes from (the engine saw it rest there).
+        if (plan.opens !== null) await market.setPrice(req.symbol, restingSide(req.side, plan.reference));
         const order = await venue.createOrder(req);
         await market.setPrice(req.symbol, plan.reference);
         return (await venue.fetchOrderByClientId(req.clientId, req.symbol)) ?? order;

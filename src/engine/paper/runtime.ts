@@ -17,6 +17,7 @@ import { Kernel, declaredTimeframes } from '../kernel.ts';
 import type { FillModel, SlTpPolicy } from '../result.ts';
 import { engineEvents, tradeAlerts, type PositionMark, type TradeAlert } from './events.ts';
 import { PaperOrders, type MarketDriver } from './orders.ts';
+import { isEnvelope, restingSide, type StateEnvelope } from './state.ts';
 
 /** A closed candle as the runtime takes it: a live candle plus open interest and CVD (base units, NaN when unknown). */
 export type RuntimeCandle = LiveCandle & { readonly openInterest: number; readonly cvd: number };
@@ -106,6 +107,11 @@ export class PaperRuntime {
   private seq: number;
   private resumed: boolean;
   private lastEquity: number;
+  /**
+   * The stored strategy state is an envelope `{ $engine, strategy }` holding the run's resting entries and
+   * exit plans beside the strategy's own `saveState()` (from the first time the run had any).
+   */
+  private enveloped = false;
 
   private constructor(
     readonly settings: PaperSettings,
@@ -218,7 +224,14 @@ export class PaperRuntime {
       this.kernel.exec.trades.push(rec);
       if (rec.exitReason === 'liquidation') this.kernel.exec.liquidations++;
     }
-    if (st.stateJson !== null) this.settings.strategy.loadState?.(JSON.parse(st.stateJson));
+    if (st.stateJson !== null) {
+      const state = JSON.parse(st.stateJson) as unknown;
+      if (isEnvelope(state)) {
+        this.enveloped = true;
+        if (state.$engine !== null) this.kernel.restoreEngineState(state.$engine);
+        if ('strategy' in state) this.settings.strategy.loadState?.(state.strategy);
+      } else this.settings.strategy.loadState?.(state);
+    }
     if (this.deps.market !== null) await this.replayVenue(st.orders);
   }
 
@@ -239,6 +252,7 @@ export class PaperRuntime {
         ...(o.reduce_only === 1 ? { reduceOnly: true } : {}),
       };
       if (o.maker === 1) {
+        if (o.reason === 'entry') await market.setPrice(o.symbol, restingSide(req.side, o.reference));
         await venue.createOrder(req);
         await market.setPrice(o.symbol, o.reference);
       } else {
@@ -304,11 +318,31 @@ export class PaperRuntime {
       this.pending = undefined;
       for (const s of sigs) for (const plan of k.exec.plan(s, c.open, t)) await fill(plan, t);
     }
+    // The backtest's steps of a bar (Kernel.levelsOfBar, then BarOrders.restOfBar), each fill through the venue.
+    const deferred = async (): Promise<void> => {
+      for (const plan of k.deferred.splice(0)) await fill(plan, t);
+    };
+    k.setBar(t, c.open, c.high, c.low, c.close);
     if (book.positions.length > 0) {
-      k.levels(t, c.open, c.high, c.low, c.close);
-      const exits = k.deferred.splice(0);
-      for (const plan of exits) await fill(plan, t);
+      do {
+        k.again = false;
+        k.levelsOfBar();
+        await deferred();
+      } while (k.again);
     }
+    if (k.resting.length > 0) {
+      k.orders.begin();
+      for (let plans = k.orders.next(); plans !== null; plans = k.orders.next()) {
+        const ts = k.orders.fillTs;
+        for (const plan of plans) await fill(plan, ts);
+        do {
+          k.again = false;
+          k.orders.applied();
+          await deferred();
+        } while (k.again);
+      }
+    }
+    k.orders.end();
     const out = k.decide(t, c.open, c.high, c.low, c.close, c.volume, c.openInterest, c.cvd);
     if (out !== undefined && out.length > 0) {
       if (this.settings.fill === 'close') {
@@ -330,7 +364,7 @@ export class PaperRuntime {
     const reasons = new Map(newTrades.map((tr) => [tr.id, tr.exitReason]));
     const events = engineEvents(s, changed, before, reasons, this.seq, now);
     this.seq += events.length;
-    const state = s.strategy.saveState ? JSON.stringify(s.strategy.saveState() ?? null) : null;
+    const state = this.stateJson();
     const event: RunEvent = {
       run: { id: s.runId, cursor_ts: c.ts, candles: this.processed + 1, seq: this.seq, status: 'running', updated_at: now },
       portfolio: { run_id: s.runId, initial_balance: s.initialBalance, balance: book.balance, fees_paid: book.feesPaid, funding_net: book.fundingNet, equity: this.lastEquity, updated_at: now },
@@ -354,6 +388,16 @@ export class PaperRuntime {
     this.cursor = c.ts;
     this.processed++;
     if (rows.length > 0) alerts?.written?.();
+  }
+
+  /** The strategy state to store: its `saveState()`, in an envelope with the engine's state once the run has any. */
+  private stateJson(): string | null {
+    const strategy = this.settings.strategy;
+    const engine = this.kernel.engineState();
+    if (engine !== null) this.enveloped = true;
+    if (!this.enveloped) return strategy.saveState ? JSON.stringify(strategy.saveState() ?? null) : null;
+    const envelope: StateEnvelope = { $engine: engine, ...(strategy.saveState ? { strategy: strategy.saveState() ?? null } : {}) };
+    return JSON.stringify(envelope);
   }
 
   /** Marks the run stopped (or finished / failed) with a reason; the state itself is already stored. */
