@@ -1,4 +1,5 @@
 import type { Insertable, Kysely } from 'kysely';
+import { insertRows, type OnConflict } from './compiled.ts';
 import type { Database } from './schema.ts';
 
 /** What a job may ask of the transaction it runs in. */
@@ -8,9 +9,16 @@ export interface GroupContext {
   /**
    * Inserts `rows` into `table` at the end of the transaction, together with the other jobs' rows of that
    * table (one statement for the group; rows are inserted in the order the jobs gave them). Nothing in the
-   * transaction reads them before it commits.
+   * transaction reads them before it commits, unless it calls `writeNow` first.
    */
   insertLater<T extends keyof Database & string>(table: T, rows: readonly Insertable<Database[T]>[]): void;
+  /**
+   * Like `insertLater`, but a row whose `onConflict.key` exists updates that row's `onConflict.update`
+   * columns (the last row given for a key wins). Written after the group's inserts of the same table.
+   */
+  upsertLater<T extends keyof Database & string>(table: T, rows: readonly Insertable<Database[T]>[], onConflict: OnConflict): void;
+  /** Writes the rows deferred so far now, inside the transaction (before a read that must see them). */
+  writeNow(trx: Kysely<Database>): Promise<void>;
 }
 
 /** A unit of writes; runs inside a transaction shared with other jobs. */
@@ -22,46 +30,71 @@ interface Pending {
   readonly reject: (e: unknown) => void;
 }
 
-/** Most rows in one deferred insert statement (PostgreSQL takes at most 65,535 parameters). */
-const ROWS_PER_INSERT = 500;
+/** Tables whose deferred rows are written before the others' (position entries reference positions). */
+const WRITTEN_FIRST: readonly string[] = ['positions'];
+
+/** Deferred upserts of one table. */
+interface Upserts {
+  readonly onConflict: OnConflict;
+  readonly rows: Map<unknown, Record<string, unknown>>;
+}
 
 /** A context that collects abort hooks and deferred rows of one transaction. */
 class Context implements GroupContext {
   readonly aborts: (() => void)[] = [];
   private readonly later = new Map<string, Record<string, unknown>[]>();
+  private readonly upserts = new Map<string, Upserts>();
   onAbort(fn: () => void): void {
     this.aborts.push(fn);
   }
   insertLater<T extends keyof Database & string>(table: T, rows: readonly Insertable<Database[T]>[]): void {
-    const list = this.later.get(table) ?? [];
+    let list = this.later.get(table);
+    if (!list) this.later.set(table, (list = []));
     for (const r of rows) list.push(r as Record<string, unknown>);
-    this.later.set(table, list);
+  }
+  upsertLater<T extends keyof Database & string>(table: T, rows: readonly Insertable<Database[T]>[], onConflict: OnConflict): void {
+    let u = this.upserts.get(table);
+    if (!u) this.upserts.set(table, (u = { onConflict, rows: new Map() }));
+    for (const r of rows) {
+      const row = r as Record<string, unknown>;
+      const key = row[onConflict.key];
+      u.rows.delete(key); // the last row for a key wins, in the place it was given last
+      u.rows.set(key, row);
+    }
   }
   /** Writes the deferred rows: one statement per table and column set (a multi-row insert names the same columns in every row). */
-  async flush(trx: Kysely<Database>): Promise<void> {
-    for (const [table, rows] of this.later) {
-      const shapes = new Map<string, Record<string, unknown>[]>();
-      for (const r of rows) {
-        const k = Object.keys(r).join(',');
-        const same = shapes.get(k);
-        if (same) same.push(r);
-        else shapes.set(k, [r]);
+  async writeNow(trx: Kysely<Database>): Promise<void> {
+    const tables = [...new Set([...WRITTEN_FIRST, ...this.later.keys(), ...this.upserts.keys()])];
+    for (const table of tables) {
+      const rows = this.later.get(table);
+      if (rows) {
+        this.later.delete(table);
+        await insertByShape(trx, table, rows);
       }
-      for (const same of shapes.values()) {
-        for (let i = 0; i < same.length; i += ROWS_PER_INSERT) {
-          await trx
-            .insertInto(table as keyof Database)
-            .values(same.slice(i, i + ROWS_PER_INSERT) as never)
-            .execute();
-        }
+      const u = this.upserts.get(table);
+      if (u) {
+        this.upserts.delete(table);
+        await insertByShape(trx, table, [...u.rows.values()], u.onConflict);
       }
     }
-    this.later.clear();
   }
   abort(): void {
     this.later.clear();
+    this.upserts.clear();
     for (const fn of this.aborts.splice(0)) fn();
   }
+}
+
+/** Inserts rows grouped by their column sets (in the order each set first appears). */
+async function insertByShape(trx: Kysely<Database>, table: string, rows: readonly Record<string, unknown>[], onConflict?: OnConflict): Promise<void> {
+  const shapes = new Map<string, Record<string, unknown>[]>();
+  for (const r of rows) {
+    const k = Object.keys(r).join(',');
+    const same = shapes.get(k);
+    if (same) same.push(r);
+    else shapes.set(k, [r]);
+  }
+  for (const same of shapes.values()) await insertRows(trx, table as keyof Database & string, same as never, onConflict);
 }
 
 /**
@@ -103,7 +136,7 @@ export class GroupCommit {
     return this.db.transaction().execute(async (trx) => {
       const out: unknown[] = [];
       for (const p of jobs) out.push(await p.job(trx, ctx));
-      await ctx.flush(trx);
+      await ctx.writeNow(trx);
       return out;
     });
   }

@@ -1,6 +1,8 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import { averageEntry, type Position, type PositionChange } from '../core/ledger.ts';
 import type { PositionSource, Side } from '../core/types.ts';
+import { insertRows, updateStatement } from './compiled.ts';
+import type { GroupContext } from './group-commit.ts';
 import type { Database, PositionsTable, TradesTable } from './schema.ts';
 
 /** A stored position row. */
@@ -19,10 +21,34 @@ export interface PositionOwner {
 
 const ENTRY_KIND = { opened: 'open', increased: 'add', reduced: 'reduce', closed: 'close' } as const;
 
+/** Columns a later change of a position writes (the rest are fixed when it opens). */
+const CHANGED_COLUMNS = [
+  'status',
+  'qty',
+  'max_qty',
+  'entry_price',
+  'realized_pnl',
+  'fees',
+  'funding',
+  'max_adverse',
+  'stop_loss',
+  'take_profit',
+  'last_price',
+  'closed_at',
+  'exit_price',
+  'avg_exit_price',
+  'exited_qty',
+  'updated_at',
+] as const;
+
+/** A stored position takes a changed row's `CHANGED_COLUMNS` (an upsert of rows that exist). */
+const POSITION_CHANGE = { key: 'id', update: CHANGED_COLUMNS } as const;
+
 /**
  * Writes what a fill did: position rows (inserted when opened, updated otherwise), one entry per change,
  * a trade per closed position, and the latest price of every touched position. Run inside the caller's
- * transaction.
+ * transaction; with `group`, the rows are written at the end of the group's transaction with the other
+ * jobs' (one statement per table), the changed positions as an upsert on their id.
  */
 export async function savePositionChanges(
   db: Kysely<Database>,
@@ -32,76 +58,59 @@ export async function savePositionChanges(
   lastPrice: (symbol: string) => number | undefined,
   ts: number,
   signalId: number | null,
+  group?: GroupContext,
 ): Promise<void> {
-  const opened = new Set(changes.filter((c) => c.kind === 'opened').map((c) => c.position));
-  for (const p of opened) await db.insertInto('positions').values(positionRow(p, owner, lastPrice(p.symbol) ?? null, ts)).execute();
-  for (const p of touched) {
-    if (opened.has(p)) continue;
-    const row = positionRow(p, owner, lastPrice(p.symbol) ?? null, ts);
-    await db
-      .updateTable('positions')
-      .set({
-        status: row.status,
-        qty: row.qty,
-        max_qty: row.max_qty,
-        entry_price: row.entry_price,
-        realized_pnl: row.realized_pnl,
-        fees: row.fees,
-        funding: row.funding,
-        max_adverse: row.max_adverse,
-        stop_loss: row.stop_loss,
-        take_profit: row.take_profit,
-        last_price: row.last_price,
-        closed_at: row.closed_at,
-        exit_price: row.exit_price,
-        avg_exit_price: row.avg_exit_price,
-        exited_qty: row.exited_qty,
-        updated_at: ts,
-      })
-      .where('id', '=', p.id)
-      .execute();
+  const opened = new Set<Position>();
+  for (const c of changes) if (c.kind === 'opened') opened.add(c.position);
+  const inserted: PositionsTable[] = [];
+  for (const p of opened) inserted.push(positionRow(p, owner, lastPrice(p.symbol) ?? null, ts));
+  const updated: PositionsTable[] = [];
+  for (const p of touched) if (!opened.has(p)) updated.push(positionRow(p, owner, lastPrice(p.symbol) ?? null, ts));
+  const entries = changes.map((c) => ({
+    position_id: c.position.id,
+    kind: ENTRY_KIND[c.kind],
+    qty: c.qty,
+    price: c.price,
+    realized_pnl: c.kind === 'reduced' || c.kind === 'closed' ? c.realizedPnl : 0,
+    ts,
+    signal_id: signalId,
+  }));
+  const trades: Insertable<TradesTable>[] = [];
+  for (const c of changes) if (c.kind === 'closed') trades.push(tradeRow(c.position, c.price, owner, ts));
+  if (group) {
+    group.insertLater('positions', inserted);
+    group.upsertLater('positions', updated, POSITION_CHANGE);
+    group.insertLater('position_entries', entries);
+    group.insertLater('trades', trades);
+    return;
   }
-  if (changes.length > 0) {
-    await db
-      .insertInto('position_entries')
-      .values(
-        changes.map((c) => ({
-          position_id: c.position.id,
-          kind: ENTRY_KIND[c.kind],
-          qty: c.qty,
-          price: c.price,
-          realized_pnl: c.kind === 'reduced' || c.kind === 'closed' ? c.realizedPnl : 0,
-          ts,
-          signal_id: signalId,
-        })),
-      )
-      .execute();
-  }
-  for (const c of changes) {
-    if (c.kind !== 'closed') continue;
-    const p = c.position;
-    await db
-      .insertInto('trades')
-      .values({
-        position_id: p.id,
-        user_id: owner.userId,
-        recorder_id: owner.recorderId,
-        target_key: owner.targetKey,
-        source: p.source,
-        strategy: owner.strategy,
-        symbol: p.symbol,
-        side: p.side,
-        qty: p.maxQty,
-        entry_price: averageEntry(p),
-        exit_price: p.avgExitPrice ?? c.price,
-        realized_pnl: p.realizedPnl,
-        fees: p.fees,
-        max_adverse: p.maxAdverse,
-        opened_at: p.openedAt,
-        closed_at: p.closedAt ?? ts,
-      })
-      .execute();
-  }
+  await insertRows(db, 'positions', inserted);
+  for (const row of updated) await UPDATE_POSITION(db, row);
+  await insertRows(db, 'position_entries', entries);
+  await insertRows(db, 'trades', trades);
+}
+
+const UPDATE_POSITION = updateStatement('positions', CHANGED_COLUMNS, 'id');
+
+function tradeRow(p: Position, price: number, owner: PositionOwner, ts: number): Insertable<TradesTable> {
+  return {
+    position_id: p.id,
+    user_id: owner.userId,
+    recorder_id: owner.recorderId,
+    target_key: owner.targetKey,
+    source: p.source,
+    strategy: owner.strategy,
+    symbol: p.symbol,
+    side: p.side,
+    qty: p.maxQty,
+    entry_price: averageEntry(p),
+    exit_price: p.avgExitPrice ?? price,
+    realized_pnl: p.realizedPnl,
+    fees: p.fees,
+    max_adverse: p.maxAdverse,
+    opened_at: p.openedAt,
+    closed_at: p.closedAt ?? ts,
+  };
 }
 
 function positionRow(p: Position, o: PositionOwner, lastPrice: number | null, ts: number): PositionsTable {

@@ -5,6 +5,7 @@ import type { PositionMode } from '../core/types.ts';
 import { parseTargetKey } from '../exchange/targets.ts';
 import type { Database, RecordersTable } from './schema.ts';
 import { newWebhookSecret } from './secrets.ts';
+import { statement } from './compiled.ts';
 
 /** A recorder row. */
 export type Recorder = Selectable<RecordersTable>;
@@ -75,10 +76,15 @@ export async function createRecorder(db: Kysely<Database>, r: NewRecorder, now: 
  * secret). The old secret is looked up only when the current one misses: a delivery costs one query.
  */
 export async function recorderBySecret(db: Kysely<Database>, secret: string, now?: number): Promise<Recorder | undefined> {
-  const current = await db.selectFrom('recorders').selectAll().where('secret', '=', secret).where('deleted_at', 'is', null).executeTakeFirst();
+  const current = (await BY_SECRET(db, secret)).rows[0];
   if (current || now === undefined) return current;
-  return db.selectFrom('recorders').selectAll().where('previous_secret', '=', secret).where('previous_secret_until', '>', now).where('deleted_at', 'is', null).executeTakeFirst();
+  return (await BY_PREVIOUS_SECRET(db, secret, now)).rows[0];
 }
+
+const BY_SECRET = statement((db, secret: string) => db.selectFrom('recorders').selectAll().where('secret', '=', secret).where('deleted_at', 'is', null));
+const BY_PREVIOUS_SECRET = statement((db, secret: string, now: number) =>
+  db.selectFrom('recorders').selectAll().where('previous_secret', '=', secret).where('previous_secret_until', '>', now).where('deleted_at', 'is', null),
+);
 
 /** Longest grace period of a rotated secret (s): a week. */
 export const MAX_SECRET_GRACE_S = 7 * 86_400;

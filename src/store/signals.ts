@@ -1,4 +1,5 @@
-import type { Insertable, Kysely, Selectable } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
+import { insertStatement, statement } from './compiled.ts';
 import type { IntentRow } from './order-intents.ts';
 import { pageOf, type Page } from './paging.ts';
 import type { Database, SignalsTable } from './schema.ts';
@@ -8,22 +9,78 @@ export type SignalRow = Selectable<SignalsTable>;
 /** A signal delivery to store. */
 export type NewSignalRow = Insertable<SignalsTable>;
 
+const INSERT_SIGNAL = insertStatement(
+  'signals',
+  ['recorder_id', 'user_id', 'received_at', 'format', 'action', 'ticker', 'qty', 'price', 'signal_time', 'order_id', 'target_size', 'position_side', 'stop_loss', 'take_profit', 'dedupe_key', 'outcome', 'reason', 'raw_body', 'content_type'],
+  (q) => q.returning('id'),
+);
+
 /** Appends a delivery; returns its id. */
 export async function insertSignal(db: Kysely<Database>, row: NewSignalRow): Promise<number> {
-  const r = await db.insertInto('signals').values(row).returning('id').executeTakeFirstOrThrow();
-  return r.id;
+  const r = await INSERT_SIGNAL(db, {
+    recorder_id: row.recorder_id,
+    user_id: row.user_id,
+    received_at: row.received_at,
+    format: row.format,
+    action: row.action,
+    ticker: row.ticker,
+    qty: row.qty ?? null,
+    price: row.price ?? null,
+    signal_time: row.signal_time ?? null,
+    order_id: row.order_id ?? null,
+    target_size: row.target_size ?? null,
+    position_side: row.position_side ?? null,
+    stop_loss: row.stop_loss ?? null,
+    take_profit: row.take_profit ?? null,
+    dedupe_key: row.dedupe_key,
+    outcome: row.outcome,
+    reason: row.reason ?? null,
+    raw_body: row.raw_body,
+    content_type: row.content_type ?? null,
+  });
+  return r.rows[0]!.id;
 }
+
+// `accepted` is written into the SQL: SQLite prepares a statement anew each time a parameter that a
+// partial index's condition (`signals_dedupe`: outcome = 'accepted') depends on is bound.
+const ACCEPTED_BY_KEY = statement((db, recorderId: number, dedupeKey: string) =>
+  db.selectFrom('signals').select('id').where('recorder_id', '=', recorderId).where('dedupe_key', '=', dedupeKey).where('outcome', '=', sql.lit('accepted')),
+);
 
 /** The accepted signal of a recorder with this dedupe key, if any. */
 export async function acceptedByKey(db: Kysely<Database>, recorderId: number, dedupeKey: string): Promise<number | undefined> {
-  const r = await db
-    .selectFrom('signals')
-    .select('id')
-    .where('recorder_id', '=', recorderId)
-    .where('dedupe_key', '=', dedupeKey)
-    .where('outcome', '=', 'accepted')
-    .executeTakeFirst();
-  return r?.id;
+  return (await ACCEPTED_BY_KEY(db, recorderId, dedupeKey)).rows[0]?.id;
+}
+
+const DELIVERY_CHECK = statement((db, recorderId: number, secret: string, now: number, dedupeKey: string) =>
+  db.selectNoFrom((eb) => [
+    eb
+      .selectFrom('recorders')
+      .select('id')
+      .where('id', '=', recorderId)
+      .where('deleted_at', 'is', null)
+      .where((w) => w.or([w('secret', '=', secret), w.and([w('previous_secret', '=', secret), w('previous_secret_until', '>', now)])]))
+      .as('live'),
+    eb.selectFrom('signals').select('id').where('recorder_id', '=', recorderId).where('dedupe_key', '=', dedupeKey).where('outcome', '=', sql.lit('accepted')).as('duplicate_of'),
+  ]),
+);
+
+/** What a webhook delivery's transaction checks first: its recorder still answers its secret, and whether it repeats an accepted signal. */
+export interface DeliveryCheck {
+  /** The recorder is live and `secret` is its secret (or the one a rotation replaced, within its grace) at `now`. */
+  readonly live: boolean;
+  /** The accepted signal of the recorder with the delivery's dedupe key, if any. */
+  readonly duplicateOf: number | undefined;
+}
+
+/**
+ * One statement for what a delivery by `secret` to recorder `recorderId` checks inside its transaction:
+ * whether the secret still opens that recorder at `now` (epoch ms; as `recorderBySecret` would answer) and
+ * the accepted signal with `dedupeKey`, if any.
+ */
+export async function checkDelivery(db: Kysely<Database>, recorderId: number, secret: string, now: number, dedupeKey: string): Promise<DeliveryCheck> {
+  const r = (await DELIVERY_CHECK(db, recorderId, secret, now, dedupeKey)).rows[0];
+  return { live: r?.live != null, duplicateOf: r?.duplicate_of ?? undefined };
 }
 
 /** Filters of the signal log (all optional); pages go backwards from `before` (an id). */

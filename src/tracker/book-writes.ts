@@ -17,7 +17,8 @@ export function ownerOf(rec: Recorder): PositionOwner {
 
 /**
  * Writes what one applied signal did to a recorder's book — positions, entries, trades and an equity
- * point — inside the caller's transaction. The live intake and the rebuild both write through here.
+ * point — inside the caller's transaction (with `group`, at its end with the other jobs' rows). The live
+ * intake and the rebuild both write through here.
  */
 export async function writeSignalEffect(
   trx: Kysely<Database>,
@@ -30,7 +31,7 @@ export async function writeSignalEffect(
 ): Promise<void> {
   const realized = book.realized;
   const unrealized = book.unrealized();
-  await savePositionChanges(trx, ownerOf(rec), effect.changes, effect.touched, (sym) => book.lastPrice.get(sym), ts, signalId);
+  await savePositionChanges(trx, ownerOf(rec), effect.changes, effect.touched, (sym) => book.lastPrice.get(sym), ts, signalId, group);
   const point = { user_id: rec.user_id, recorder_id: rec.id, target_key: null, ts, realized, unrealized };
   if (group) group.insertLater('equity_points', [point]);
   else await trx.insertInto('equity_points').values(point).execute();

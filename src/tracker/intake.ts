@@ -6,15 +6,15 @@ import { GroupCommit } from '../store/group-commit.ts';
 import { loadRecorderSnapshot } from '../store/positions.ts';
 import { getRecorder, recorderBySecret, recorderLinks, type Recorder } from '../store/recorders.ts';
 import type { Database } from '../store/schema.ts';
-import { acceptedByKey, insertSignal, type NewSignalRow } from '../store/signals.ts';
+import { acceptedByKey, checkDelivery, insertSignal, type NewSignalRow } from '../store/signals.ts';
 import { dedupeKey } from './dedupe.ts';
 import { parseSignalBody } from './parse.ts';
 import type { NormalizedSignal } from './signal.ts';
-import { SignalBook, type EffectiveSignal } from './signal-ledger.ts';
+import { SignalBook, type EffectiveSignal, type SignalEffect } from './signal-ledger.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { bookIdPrefix, writeSignalEffect } from './book-writes.ts';
 import { intentRows } from '../store/order-intents.ts';
-import { legsOf, planSignalOrders, type ExecutionLink } from './signal-orders.ts';
+import { legsOf, planSignalOrders, type ExecutionLink, type LegState } from './signal-orders.ts';
 import type { SimHold, SimInline } from './sim-inline.ts';
 
 /** An open position of the signal's ticker after a delivery (hedge mode lists both legs). */
@@ -25,6 +25,12 @@ export interface PositionBrief {
   readonly size: number;
   readonly entry_price: number;
 }
+
+/** What `process` answers when the delivery's secret no longer opens its recorder (nothing stored). */
+const GONE = Symbol('gone');
+
+/** Most secrets remembered (`SignalIntake.known`); past it the map starts anew. */
+const MAX_KNOWN_SECRETS = 10_000;
 
 /** How a delivery ended; every one is stored before this is returned. */
 export type IntakeAnswer =
@@ -51,6 +57,13 @@ export class SignalIntake {
    * the next group, as a lookup made just before it would.
    */
   private readonly recorders = new Map<string, Promise<Recorder | undefined>>();
+  /**
+   * Recorders by the secrets of earlier deliveries, for the server's life: a delivery's transaction checks
+   * that its secret still opens its recorder (one statement with the duplicate check), so a rotation or a
+   * delete (by this server, another one or the CLI) counts from the next delivery. Recorder rows change
+   * only in their secrets and deletion.
+   */
+  private readonly known = new Map<string, Recorder>();
   /** Called with the price of every accepted signal that carried one, and the recorder's user (that user's marks). */
   onPrice: (userId: number, ticker: string, price: number, ts: number) => void = () => {};
   private readonly lock = new KeyedLock();
@@ -81,11 +94,27 @@ export class SignalIntake {
   /** Handles one webhook delivery. Unknown secret → not_found; a body that is no signal → invalid_input (nothing stored). */
   async receive(secret: string, raw: string, contentType: string | null): Promise<IntakeAnswer> {
     const receivedAt = this.clock.now();
-    const rec = await this.recorderOf(secret, receivedAt);
+    const known = this.known.get(secret);
+    const rec = known ?? (await this.recorderOf(secret, receivedAt));
     if (!rec) throw new HalyardError('not_found', 'no recorder has this webhook secret');
+    if (!known) {
+      if (this.known.size >= MAX_KNOWN_SECRETS) this.known.clear();
+      this.known.set(secret, rec);
+    }
     const parsed = parseSignalBody(raw, contentType ? { contentType } : {});
-    if (parsed.kind === 'invalid') throw new HalyardError('invalid_input', `not a signal: ${parsed.reason}`);
-    return this.lock.run(rec.id, () => this.process(rec, parsed.signal, raw, contentType, receivedAt));
+    if (parsed.kind === 'invalid') {
+      // A recorder known from an earlier delivery may have been deleted or rotated since: an unknown secret is answered first.
+      if (known && (await recorderBySecret(this.db, secret, receivedAt))?.id !== rec.id) return this.gone(secret);
+      throw new HalyardError('invalid_input', `not a signal: ${parsed.reason}`);
+    }
+    const answer = await this.lock.run(rec.id, () => this.process(rec, parsed.signal, raw, contentType, receivedAt, secret));
+    return answer === GONE ? this.gone(secret) : answer;
+  }
+
+  /** A secret that no longer opens its recorder: forgotten, and answered not_found. */
+  private gone(secret: string): never {
+    this.known.delete(secret);
+    throw new HalyardError('not_found', 'no recorder has this webhook secret');
   }
 
   /**
@@ -113,7 +142,7 @@ export class SignalIntake {
       maxLagMs: null,
       comment: 'closed from the dashboard',
     };
-    return this.lock.run(rec.id, () => this.process(rec, s, raw, 'application/json', now));
+    return this.lock.run(rec.id, () => this.process(rec, s, raw, 'application/json', now)) as Promise<IntakeAnswer>;
   }
 
   private dashboardSeq = 0;
@@ -154,10 +183,24 @@ export class SignalIntake {
       maxLagMs: null,
       comment: `${fill.role.replace('_', '-')} filled on ${fill.targetKey}`,
     };
-    return this.lock.run(rec.id, () => this.process(rec, s, raw, 'application/json', now, { targetKey: fill.targetKey, leg: fill.positionSide, signed: fill.signedQty }));
+    return this.lock.run(rec.id, () => this.process(rec, s, raw, 'application/json', now, undefined, { targetKey: fill.targetKey, leg: fill.positionSide, signed: fill.signedQty })) as Promise<IntakeAnswer>;
   }
 
-  private async process(rec: Recorder, s: NormalizedSignal, raw: string, contentType: string | null, receivedAt: number, doneOn?: { readonly targetKey: string; readonly leg: Side | null; readonly signed: number }): Promise<IntakeAnswer> {
+  /**
+   * Stores one delivery and applies it, in one job of the group transaction: the job checks first (inside
+   * the transaction, one statement) that the secret still opens the recorder (`secret`; absent for the
+   * dashboard's and venues' closes) and whether the delivery repeats an accepted signal, then decides.
+   * Answers GONE when the secret no longer opens the recorder (nothing is stored).
+   */
+  private async process(
+    rec: Recorder,
+    s: NormalizedSignal,
+    raw: string,
+    contentType: string | null,
+    receivedAt: number,
+    secret?: string,
+    doneOn?: { readonly targetKey: string; readonly leg: Side | null; readonly signed: number },
+  ): Promise<IntakeAnswer | typeof GONE> {
     // A venue's bracket fill carries its order as the order id: booked twice, it is one signal.
     const key = dedupeKey(rec.id, s, receivedAt);
     const row: NewSignalRow = {
@@ -181,76 +224,87 @@ export class SignalIntake {
       raw_body: raw,
       content_type: contentType,
     };
-    const original = await acceptedByKey(this.db, rec.id, key);
-    if (original !== undefined) {
-      const id = await this.writes.run((trx) => insertSignal(trx, { ...row, outcome: 'duplicate', reason: `duplicate of signal ${original}` }));
-      return { status: 'duplicate', signal_id: id, duplicate_of: original };
-    }
+    // What can be decided before the transaction (the book is this recorder's alone: the lock is held).
     const lagLimit = Math.min(rec.max_lag_ms, s.maxLagMs ?? Infinity);
-    if (s.time !== null && receivedAt - s.time > lagLimit) {
-      const reason = `stale: generated ${((receivedAt - s.time) / 1000).toFixed(1)} s before it arrived; max lag is ${(lagLimit / 1000).toFixed(0)} s`;
-      return this.reject(row, reason);
-    }
-    const book = await this.book(rec);
-    const price = s.price ?? book.lastPrice.get(s.ticker) ?? null;
-    const hasOpen = book.ledger.open.some((p) => p.symbol === s.ticker);
-    const needsPrice = s.action !== 'CANCEL' && (hasOpen || (s.action !== 'CLOSE' && s.targetSize !== 0));
-    if (price === null) {
-      if (needsPrice) return this.reject(row, `no price: the signal carries none and no earlier ${s.ticker} signal of this recorder had one`);
-      // Nothing to move and no price to learn (CANCEL, or CLOSE while flat): stored, positions untouched.
-      const id = await this.writes.run((trx) => insertSignal(trx, { ...row, qty: s.qty ?? rec.default_qty, price: null }));
-      return { status: 'accepted', signal_id: id, action: s.action, positions: [] };
-    }
-    const eff: EffectiveSignal = {
-      action: s.action,
-      ticker: s.ticker,
-      qty: s.qty ?? rec.default_qty,
-      price,
-      ts: receivedAt,
-      targetSize: s.targetSize,
-      positionSide: s.positionSide,
-      stopLoss: s.stopLoss,
-      takeProfit: s.takeProfit,
-    };
-    const links = await this.linksOf(rec.id);
-    const before = legsOf(book.ledger, s.ticker);
-    const effect = book.apply(eff);
-    if (effect.kind === 'refused') return this.reject(row, effect.reason);
-    const after = legsOf(book.ledger, s.ticker);
+    const stale =
+      s.time !== null && receivedAt - s.time > lagLimit
+        ? `stale: generated ${((receivedAt - s.time) / 1000).toFixed(1)} s before it arrived; max lag is ${(lagLimit / 1000).toFixed(0)} s`
+        : null;
+    const book = stale === null ? await this.book(rec) : null;
+    const price = book ? (s.price ?? book.lastPrice.get(s.ticker) ?? null) : null;
+    const links = book && price !== null ? await this.linksOf(rec.id) : [];
+    const sim = this.sim;
+    if (sim && links.length > 0) await sim.prepare(rec.user_id, links.map((l) => l.targetKey));
+    let applied: { readonly effect: SignalEffect; readonly before: Map<string, LegState> } | null = null;
     let deferred = false;
     let executed: readonly string[] = [];
     const held: SimHold = { venues: [], groups: [] };
-    const sim = this.sim;
     try {
-      if (sim) await sim.prepare(rec.user_id, links.map((l) => l.targetKey));
-      const id = await this.writes.run(async (trx, ctx) => {
+      const out = await this.writes.run(async (trx, ctx): Promise<IntakeAnswer | typeof GONE> => {
+        const check = secret !== undefined ? await checkDelivery(trx, rec.id, secret, receivedAt, key) : { live: true, duplicateOf: await acceptedByKey(trx, rec.id, key) };
+        if (!check.live) return GONE;
+        const original = check.duplicateOf;
+        if (original !== undefined) {
+          const id = await insertSignal(trx, { ...row, outcome: 'duplicate', reason: `duplicate of signal ${original}` });
+          return { status: 'duplicate', signal_id: id, duplicate_of: original };
+        }
+        if (stale !== null || !book) return this.reject(trx, row, stale ?? 'stale');
+        if (price === null) {
+          const hasOpen = book.ledger.open.some((p) => p.symbol === s.ticker);
+          const needsPrice = s.action !== 'CANCEL' && (hasOpen || (s.action !== 'CLOSE' && s.targetSize !== 0));
+          if (needsPrice) return this.reject(trx, row, `no price: the signal carries none and no earlier ${s.ticker} signal of this recorder had one`);
+          // Nothing to move and no price to learn (CANCEL, or CLOSE while flat): stored, positions untouched.
+          const id = await insertSignal(trx, { ...row, qty: s.qty ?? rec.default_qty, price: null });
+          return { status: 'accepted', signal_id: id, action: s.action, positions: [] };
+        }
+        const eff: EffectiveSignal = {
+          action: s.action,
+          ticker: s.ticker,
+          qty: s.qty ?? rec.default_qty,
+          price,
+          ts: receivedAt,
+          targetSize: s.targetSize,
+          positionSide: s.positionSide,
+          stopLoss: s.stopLoss,
+          takeProfit: s.takeProfit,
+        };
+        // Applied once: a job retried alone after its group failed writes the same effect again.
+        if (!applied) {
+          const before = legsOf(book.ledger, s.ticker);
+          applied = { effect: book.apply(eff), before };
+        }
+        const { effect, before } = applied;
+        if (effect.kind === 'refused') return this.reject(trx, row, effect.reason);
         const signalId = await insertSignal(trx, { ...row, qty: eff.qty, price: eff.price });
         await writeSignalEffect(trx, rec, book, effect, receivedAt, signalId, ctx);
+        const after = legsOf(book.ledger, s.ticker);
         const intents = planSignalOrders({ userId: rec.user_id, recorderId: rec.id, signalId, ticker: s.ticker, before, after, links, ...(doneOn ? { doneOn } : {}) });
-        if (intents.length === 0) return signalId;
-        const out = sim ? await sim.execute(trx, ctx, rec.user_id, intents, eff.price, held) : { rows: intents, deferred: true, executed: [] };
-        deferred = out.deferred;
-        executed = out.executed;
-        ctx.insertLater('order_intents', intentRows(out.rows, receivedAt));
-        return signalId;
+        if (intents.length > 0) {
+          const done = sim ? await sim.execute(trx, ctx, rec.user_id, intents, eff.price, held) : { rows: intents, deferred: true, executed: [] };
+          deferred = done.deferred;
+          executed = done.executed;
+          ctx.insertLater('order_intents', intentRows(done.rows, receivedAt));
+        }
+        return { status: 'accepted', signal_id: signalId, action: s.action, positions: [] };
       });
+      if (out === GONE || out.status !== 'accepted' || !applied) return out;
       if (deferred) this.onIntents();
       for (const t of executed) this.onExecuted(rec.user_id, t);
       if (s.price !== null) this.onPrice(rec.user_id, s.ticker, s.price, receivedAt);
-      const positions = book.ledger.open
+      const positions = book!.ledger.open
         .filter((p) => p.symbol === s.ticker)
         .map((p) => ({ id: p.id, symbol: p.symbol, side: p.side, size: p.qty, entry_price: p.entryPrice }));
-      return { status: 'accepted', signal_id: id, action: s.action, positions };
+      return { ...out, positions };
     } catch (e) {
-      this.books.delete(rec.id); // the book moved but the store did not: reload it from the store next time
+      if (applied) this.books.delete(rec.id); // the book moved but the store did not: reload it from the store next time
       throw e;
     } finally {
       sim?.release(held);
     }
   }
 
-  private async reject(row: NewSignalRow, reason: string): Promise<IntakeAnswer> {
-    const id = await this.writes.run((trx) => insertSignal(trx, { ...row, outcome: 'rejected', reason }));
+  private async reject(trx: Kysely<Database>, row: NewSignalRow, reason: string): Promise<IntakeAnswer> {
+    const id = await insertSignal(trx, { ...row, outcome: 'rejected', reason });
     return { status: 'rejected', signal_id: id, reason };
   }
 

@@ -134,7 +134,7 @@ export class SimInline {
             out.push(i);
             continue;
           }
-          const placed = await this.place(trx, sim, i);
+          const placed = await this.place(trx, ctx, sim, i);
           out.push(placed);
           if (placed.status === 'pending') blocked.add(i.group_key);
         }
@@ -230,7 +230,7 @@ export class SimInline {
   }
 
   /** Places one intent on the exchange and returns it with the answer (unchanged, pending, when the failure may pass). */
-  private async place(trx: Kysely<Database>, sim: SimVenue, i: NewIntent): Promise<WrittenIntent> {
+  private async place(trx: Kysely<Database>, ctx: GroupContext, sim: SimVenue, i: NewIntent): Promise<WrittenIntent> {
     try {
       const landed = await sim.fetchOrderByClientId(i.client_id, i.symbol);
       if (landed) return answered(i, landed);
@@ -238,6 +238,9 @@ export class SimInline {
       if (sim.positionMode() !== want) await sim.setPositionMode(want);
       let sent = i;
       if (this.oneWriter) {
+        // The netting check reads the ledger when the exchange holds less than the exit: the group's
+        // position rows written so far must be in the transaction by then.
+        if (!(await this.nettingKnown(sim, [i]))) await ctx.writeNow(trx);
         const netting = await cappedByNetting(trx, sim, { ...i, position_side: i.position_side ?? null });
         if (netting === 'gone') {
           return { ...i, status: 'canceled', attempts: 1, last_error: 'not sent: the venue no longer holds this share (its stop-loss or take-profit filled there)', last_error_code: 'conflict' };
