@@ -17,6 +17,7 @@ import { MtfSmaCross } from './mtf-strategy.ts';
 import { printIntake, runIntakeBench } from './intake.ts';
 import { printStartup, runStartupBench } from './startup.ts';
 import { printEngine, runEngineBench } from './cold.ts';
+import { printOptimize, runOptimizeBench } from './optimize.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
@@ -87,6 +88,13 @@ const ONLY: Readonly<Record<string, () => Promise<Record<string, unknown>>>> = {
     const engineCold = runEngineBench(repo, cacheYear, cacheFull, arg('--base'), Number(arg('--rounds') ?? 5));
     printEngine(engineCold);
     return { engineCold };
+  },
+  // `--only optimize [--rounds N]`: halyard optimize's 10- and 300-combination grids (bench/optimize.ts).
+  optimize: async () => {
+    await ensureImported(cacheYear, 'binance-spot-BTCUSDT-1m-365d.csv.gz', '1m');
+    const optimize = runOptimizeBench(repo, cacheYear, Number(arg('--rounds') ?? 3));
+    printOptimize(optimize);
+    return { optimize };
   },
 };
 

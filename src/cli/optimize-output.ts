@@ -34,7 +34,7 @@ function walkForwardJson(spec: WalkForwardSpec, wf: NonNullable<OptimizeOutcome[
 /** The optimize.json object of an optimisation. */
 export function optimizeJson(i: OptimizeInput, o: OptimizeOutcome): OptimizeJson {
   const c = o.best.config;
-  const ts = i.candles.ts;
+  const ts = o.candles.ts;
   const top = o.evaluations[0]!;
   const barMs = TIMEFRAME_MS[i.timeframe];
   return {
@@ -50,7 +50,7 @@ export function optimizeJson(i: OptimizeInput, o: OptimizeOutcome): OptimizeJson
     constraints: i.constraints.map((x) => x.text),
     spaceSize: i.space.size,
     feasibleSize: o.feasibleSize,
-    data: optimizeData(i.exchange, i.symbol, i.timeframe, ts[0] as number, ts[ts.length - 1] as number, i.candles.length),
+    data: optimizeData(i.exchange, i.symbol, i.timeframe, ts[0] as number, ts[ts.length - 1] as number, o.candles.length),
     settings: {
       initialBalance: c.initialBalance, leverage: c.leverage, makerFeeBps: c.makerFeeBps, takerFeeBps: c.takerFeeBps, slippageBps: c.slippageBps,
       funding: c.funding, fill: c.fill, slTpPolicy: c.slTpPolicy, maintenanceMarginRate: c.maintenanceMarginRate, drillDown: c.drillDown, seed: c.seed,

@@ -93,21 +93,34 @@ export function registerOptimizeCommand(program: Command, settings: () => Settin
       const strategy = new Cls();
       const base = parseTimeframe(o.timeframe ?? strategy.timeframes[0] ?? '1m');
       const market = marketOf(o, s);
-      const data = await loadMarketData(o, s, market, base, log);
+      const settingsOfRun = await runSettings(o, s, market.symbol);
       const input: OptimizeInput = {
         strategyFile: file, Cls, space, constraints, method: o.method, trials: o.trials, seed: o.seed, objective: o.objective, minTrades: o.minTrades,
-        workers: o.workers, exchange: market.exchange, symbol: market.symbol, timeframe: base, candles: data.base, finer: data.finer,
-        settings: await runSettings(o, s, market.symbol), ...(walkForward ? { walkForward } : {}),
+        workers: o.workers, exchange: market.exchange, symbol: market.symbol, timeframe: base, settings: settingsOfRun, ...(walkForward ? { walkForward } : {}),
       };
       const showBar = o.progress && !o.json && process.stderr.isTTY;
       const cliProgress = showBar ? (await import('cli-progress')).default : undefined;
       const bar = cliProgress ? new cliProgress.SingleBar({ format: 'optimize [{bar}] {percentage}% | {value}/{total} runs | ETA {eta_formatted}', hideCursor: true, etaBuffer: 50 }, cliProgress.Presets.shades_classic) : null;
       let done = 0;
-      const outcome = await optimize({ ...input, onStart: (total) => bar?.start(total, 0), onDone: (n) => bar?.update((done += n)) });
+      let tPhase = performance.now();
+      const onPhase = (phase: string): void => {
+        log.debug({ ms: Math.round(performance.now() - tPhase) }, phase);
+        tPhase = performance.now();
+      };
+      const outcome = await optimize({
+        ...input,
+        onStart: (total) => bar?.start(total, 0),
+        onDone: (n) => {
+          done += n;
+          bar?.update(done);
+        },
+        onPhase,
+      }, () => loadMarketData(o, s, market, base, log));
       bar?.stop();
       const json = optimizeJson(input, outcome);
       const dir = o.out ?? (await claimRunDir(s.OUTPUT_PATH, `optimize-${json.strategy}`));
       const text = await writeOptimizeRun(dir, json, outcome, { ...(o.owner !== undefined ? { owner: o.owner } : {}), ...(o.share ? { shared: true } : {}) }, heatmap);
+      onPhase('run written');
       process.stdout.write(o.json ? text : optimizeTable(json, dir));
     });
 }

@@ -5,7 +5,7 @@ import type { StrategyClass } from '../strategy/strategy.ts';
 import type { Constraint } from './constraint.ts';
 import type { Objective } from './objective.ts';
 import { WorkerPool } from './pool.ts';
-import { runCombination, type RunMarket, type RunSettings } from './run-combination.ts';
+import type { RunMarket, RunSettings } from './run-combination.ts';
 import { GridSearch } from './search/grid.ts';
 import { RandomSearch } from './search/random.ts';
 import { feasibleIndices, type Search } from './search/search.ts';
@@ -24,7 +24,7 @@ export const METHODS = ['grid', 'random', 'tpe'] as const;
 /** One search method name. */
 export type Method = (typeof METHODS)[number];
 
-/** Everything an optimisation needs. */
+/** Everything an optimisation needs but the candles. */
 export interface OptimizeInput {
   /** The strategy file as the user named it (each worker loads it once) and its class (loaded here). */
   readonly strategyFile: string;
@@ -41,13 +41,19 @@ export interface OptimizeInput {
   readonly exchange: string;
   readonly symbol: string;
   readonly timeframe: Timeframe;
-  readonly candles: CandleColumns;
-  readonly finer: ReadonlyMap<Timeframe, CandleColumns>;
   readonly settings: RunSettings;
   readonly walkForward?: WalkForwardSpec;
   /** Told the number of runs to do once known, then how many finished as they finish. */
   readonly onStart?: (total: number) => void;
   readonly onDone?: (finished: number) => void;
+  /** Told each phase's name as it ends (the CLI logs their durations). */
+  readonly onPhase?: (phase: string) => void;
+}
+
+/** The candles to optimise on: the base series and the finer ones of the SL/TP drill-down. */
+export interface MarketData {
+  readonly base: CandleColumns;
+  readonly finer: ReadonlyMap<Timeframe, CandleColumns>;
 }
 
 /** What an optimisation found. */
@@ -55,6 +61,8 @@ export interface OptimizeOutcome {
   /** Every evaluated combination, best first. */
   readonly evaluations: readonly Evaluation[];
   readonly feasibleSize: number;
+  /** The base candles it ran on (a view of the shared copy). */
+  readonly candles: CandleColumns;
   /** The winner's full run (the same summary as its evaluation). */
   readonly best: BacktestResult;
   /** Deflated Sharpe Ratio of the winner and PBO of the sweep, from every combination's daily returns. */
@@ -74,38 +82,47 @@ function searchFor(i: OptimizeInput, feasible: readonly number[]): () => Search 
 }
 
 /**
- * Optimises: copies the candles once into shared memory, starts the worker threads (each loads the
- * strategy once), runs the search over every candle, reruns the winner here in full (its report), and
- * walks forward when asked.
+ * Optimises: starts the worker threads (each loads the strategy once) while `load` reads the candles,
+ * copies the candles once into shared memory, runs the search over every candle, reruns the winner in
+ * full on a (warm) worker for its report, and walks forward when asked.
  */
-export async function optimize(i: OptimizeInput): Promise<OptimizeOutcome> {
+export async function optimize(i: OptimizeInput, load: () => Promise<MarketData>): Promise<OptimizeOutcome> {
   const feasible = feasibleIndices(i.space, i.constraints, i.Cls.defaults);
   if (feasible.length === 0) throw new HalyardError('invalid_input', `no combination of the ${i.space.size.toLocaleString('en-US')} satisfies the constraints (${i.constraints.map((c) => c.text).join('; ')})`);
-  const shared: SharedMarket = {
-    exchange: i.exchange,
-    symbol: i.symbol,
-    timeframe: i.timeframe,
-    candles: shareColumns(i.candles),
-    finer: [...i.finer].map(([tf, c]) => [tf, shareColumns(c)] as const),
-  };
-  // From here on this thread reads the shared copy too: one copy of the candles in memory.
-  const market: RunMarket = { exchange: i.exchange, symbol: i.symbol, timeframe: i.timeframe, candles: columnsOf(shared.candles), finer: finerOf(shared) };
-  const makeSearch = searchFor(i, feasible);
   const perSweep = i.method === 'grid' ? feasible.length : Math.min(i.trials, feasible.length);
-  const windows = i.walkForward ? windowsOf(i.walkForward, market.candles.ts[0] as number, (market.candles.ts[market.candles.length - 1] as number) + TIMEFRAME_MS[i.timeframe]) : [];
-  i.onStart?.(perSweep * (1 + windows.length) + windows.length);
-  const pool = await WorkerPool.start({ strategyFile: i.strategyFile, market: shared, settings: i.settings }, Math.min(i.workers, perSweep));
+  const pool = new WorkerPool(i.strategyFile, Math.min(i.workers, perSweep));
   try {
+    const data = await load();
+    i.onPhase?.('data loaded');
+    const shared: SharedMarket = {
+      exchange: i.exchange,
+      symbol: i.symbol,
+      timeframe: i.timeframe,
+      candles: shareColumns(data.base),
+      finer: [...data.finer].map(([tf, c]) => [tf, shareColumns(c)] as const),
+    };
+    // From here on this thread reads the shared copy too.
+    const market: RunMarket = { exchange: i.exchange, symbol: i.symbol, timeframe: i.timeframe, candles: columnsOf(shared.candles), finer: finerOf(shared) };
+    const ts = market.candles.ts;
+    const windows = i.walkForward ? windowsOf(i.walkForward, ts[0] as number, (ts[ts.length - 1] as number) + TIMEFRAME_MS[i.timeframe]) : [];
+    i.onStart?.(perSweep * (1 + windows.length) + windows.length);
+    await pool.init(shared, i.settings);
+    i.onPhase?.('workers ready');
+    const makeSearch = searchFor(i, feasible);
     const evaluations = ranked(await sweep(pool, { space: i.space, search: makeSearch(), objective: i.objective, minTrades: i.minTrades, range: null, onDone: i.onDone }));
-    const best = runCombination(i.Cls, evaluations[0]!.params, market, i.settings);
+    i.onPhase?.('swept');
+    const best: BacktestResult = { ...(await pool.full(null, evaluations[0]!.params)), candles: market.candles };
     const stats = overfitting(evaluations);
-    if (!i.walkForward) return { evaluations, feasibleSize: feasible.length, best, overfitting: stats };
+    i.onPhase?.('best run and statistics');
+    const base = { evaluations, feasibleSize: feasible.length, candles: market.candles, best, overfitting: stats };
+    if (!i.walkForward) return base;
     const outcomes = await walkForward(
-      { pool, Cls: i.Cls, market, settings: i.settings, space: i.space, objective: i.objective, minTrades: i.minTrades, search: makeSearch, onDone: i.onDone },
+      { pool, market, settings: i.settings, space: i.space, objective: i.objective, minTrades: i.minTrades, search: makeSearch, onDone: i.onDone },
       windows,
     );
     const stitch = stitched(outcomes, TIMEFRAME_MS[i.timeframe], i.settings.initialBalance);
-    return { evaluations, feasibleSize: feasible.length, best, overfitting: stats, walkForward: { windows: outcomes, stitched: stitch } };
+    i.onPhase?.('walked forward');
+    return { ...base, walkForward: { windows: outcomes, stitched: stitch } };
   } finally {
     await pool.close();
   }

@@ -6,6 +6,7 @@ import { runBacktest, type BacktestInput } from '../engine/backtest.ts';
 import type { BacktestResult } from '../engine/result.ts';
 import type { SeriesCache } from '../strategy/series-cache.ts';
 import type { StrategyClass } from '../strategy/strategy.ts';
+import { GatedStrategy } from './gate.ts';
 import type { Combination } from './space.ts';
 
 /** The account, costs and fill rules every combination of a sweep shares (fees and slippage in bps). */
@@ -27,9 +28,23 @@ export interface ComboResult {
   readonly daily: Float64Array;
 }
 
-/** Backtests one combination exactly as `halyard backtest --param …` does (the strategy's defaults fill the rest). */
-export function runCombination(Cls: StrategyClass, params: Combination, market: RunMarket, settings: RunSettings, cache?: SeriesCache): BacktestResult {
-  return runBacktest({ ...settings, strategy: new Cls(params), exchange: market.exchange, symbol: market.symbol, candles: market.candles, timeframe: market.timeframe, finer: market.finer, seriesCache: cache });
+/** How a walk-forward test run differs from a sweep's: its signals wait until `openAt`, from its own balance. */
+export interface RunOverrides {
+  /** Epoch ms: signals of candles closing at or before it are dropped (GatedStrategy). */
+  readonly openAt?: number;
+  /** Starting balance (quote) instead of the settings' one. */
+  readonly initialBalance?: number;
+}
+
+/**
+ * Backtests one combination exactly as `halyard backtest --param …` does (the strategy's defaults fill the
+ * rest), reading shared indicator series from `cache` when given.
+ */
+export function runCombination(Cls: StrategyClass, params: Combination, market: RunMarket, settings: RunSettings, cache?: SeriesCache, over: RunOverrides = {}): BacktestResult {
+  const inner = new Cls(params);
+  const strategy = over.openAt === undefined ? inner : new GatedStrategy(inner, over.openAt);
+  const initialBalance = over.initialBalance ?? settings.initialBalance;
+  return runBacktest({ ...settings, initialBalance, strategy, exchange: market.exchange, symbol: market.symbol, candles: market.candles, timeframe: market.timeframe, finer: market.finer, seriesCache: cache });
 }
 
 /** The summary and daily returns of a run. */

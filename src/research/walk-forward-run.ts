@@ -1,10 +1,7 @@
-import { lowerBound, sliceCandles } from '../core/candles.ts';
+import { lowerBound } from '../core/candles.ts';
 import { computeSummary } from '../core/metrics.ts';
 import type { Summary, TradeRecord } from '../core/results.ts';
 import { TIMEFRAME_MS } from '../core/timeframe.ts';
-import { runBacktest } from '../engine/backtest.ts';
-import type { StrategyClass } from '../strategy/strategy.ts';
-import { GatedStrategy } from './gate.ts';
 import type { WorkerPool } from './pool.ts';
 import type { RunMarket, RunSettings } from './run-combination.ts';
 import type { Search } from './search/search.ts';
@@ -31,7 +28,6 @@ export interface WindowOutcome extends WindowBounds {
 /** What a walk-forward needs besides its windows. */
 export interface WalkForwardRun {
   readonly pool: WorkerPool;
-  readonly Cls: StrategyClass;
   readonly market: RunMarket;
   readonly settings: RunSettings;
   readonly space: ParamSpace;
@@ -47,18 +43,17 @@ export interface WalkForwardRun {
  * its signals held back until the test window opens (GatedStrategy), so every indicator shorter than the
  * train window is ready on the first test candle; the summary covers the test window alone, from `start`.
  */
-function testRun(w: WalkForwardRun, b: WindowBounds, params: Combination, start: number): Omit<WindowOutcome, keyof WindowBounds | 'params' | 'inSample' | 'efficiency'> {
+async function testRun(w: WalkForwardRun, b: WindowBounds, params: Combination, start: number): Promise<Omit<WindowOutcome, keyof WindowBounds | 'params' | 'inSample' | 'efficiency'>> {
   const c = w.market.candles;
   const lo = lowerBound(c.ts, b.trainFrom);
-  const at = lowerBound(c.ts, b.testFrom) - lo;
-  const candles = sliceCandles(c, lo, lowerBound(c.ts, b.testTo));
+  const hi = lowerBound(c.ts, b.testTo);
+  const at = lowerBound(c.ts, b.testFrom);
   const barMs = TIMEFRAME_MS[w.market.timeframe];
-  const strategy = new GatedStrategy(new w.Cls(params), b.testFrom);
-  const r = runBacktest({ ...w.settings, initialBalance: start, strategy, exchange: w.market.exchange, symbol: w.market.symbol, candles, timeframe: w.market.timeframe, finer: w.market.finer });
-  const ts = candles.ts.slice(at);
-  const equity = r.equity.slice(at);
+  const r = await w.pool.full([lo, hi], params, { openAt: b.testFrom, initialBalance: start });
+  const ts = c.ts.slice(at, hi);
+  const equity = r.equity.slice(at - lo);
   // Nothing is held before the test window opens: every exposed bar, fee and trade of the run is in it.
-  const exposedBars = Math.round(r.summary.exposure * candles.length);
+  const exposedBars = Math.round(r.summary.exposure * (hi - lo));
   const s = r.summary;
   const outOfSample = computeSummary({
     ts, equity, barMs, initialBalance: start, trades: r.trades, exposedBars, fees: s.fees, funding: s.funding, liquidations: s.liquidations,
@@ -79,7 +74,7 @@ export async function walkForward(w: WalkForwardRun, windows: readonly WindowBou
     const range = [lowerBound(ts, b.trainFrom), lowerBound(ts, b.trainTo)] as const;
     const evals: Evaluation[] = await sweep(w.pool, { space: w.space, search: w.search(), objective: w.objective, minTrades: w.minTrades, range, onDone: w.onDone });
     const best = ranked(evals)[0]!;
-    const test = testRun(w, b, best.params, equity);
+    const test = await testRun(w, b, best.params, equity);
     w.onDone?.(1);
     out.push({ ...b, params: best.params, inSample: best.summary, efficiency: efficiency(test.outOfSample.cagr, best.summary.cagr), ...test });
     equity = test.endEquity;

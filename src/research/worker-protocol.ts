@@ -1,14 +1,13 @@
-import type { Summary } from '../core/results.ts';
-import type { RunSettings } from './run-combination.ts';
+import type { RejectionRecord, Summary, TradeRecord } from '../core/results.ts';
+import type { BacktestConfig } from '../engine/result.ts';
+import type { RunOverrides, RunSettings } from './run-combination.ts';
 import type { SharedMarket } from './shared-columns.ts';
 import type { Combination } from './space.ts';
 
-/** What a sweep worker starts with (its workerData). */
-export interface WorkerInit {
+/** What a sweep worker starts with (its workerData): it loads the strategy while the main thread loads candles. */
+export interface WorkerStart {
   /** The strategy file as the user named it (the worker shares the process's working directory). */
   readonly strategyFile: string;
-  readonly market: SharedMarket;
-  readonly settings: RunSettings;
 }
 
 /** Base candles [from, to) a batch runs on (a walk-forward window), or null for all of them. */
@@ -20,16 +19,26 @@ export interface WorkItem {
   readonly params: Combination;
 }
 
-/** Main thread → worker: run a batch. */
-export interface RunRequest {
-  readonly kind: 'run';
-  readonly batch: number;
-  readonly range: CandleRange;
-  readonly items: readonly WorkItem[];
+/** A full run as a worker sends it back: everything of a BacktestResult but the candles (the main thread has them). */
+export interface FullRun {
+  readonly config: BacktestConfig;
+  readonly summary: Summary;
+  readonly trades: readonly TradeRecord[];
+  readonly rejections: readonly RejectionRecord[];
+  readonly equity: Float64Array;
+  readonly forcedCloses: number;
 }
+
+/** Main thread → worker. */
+export type WorkerRequest =
+  | { readonly kind: 'init'; readonly market: SharedMarket; readonly settings: RunSettings }
+  | { readonly kind: 'run'; readonly range: CandleRange; readonly items: readonly WorkItem[] }
+  | { readonly kind: 'full'; readonly range: CandleRange; readonly params: Combination; readonly over: RunOverrides };
 
 /** Worker → main thread. */
 export type WorkerReply =
+  | { readonly kind: 'loaded' }
   | { readonly kind: 'ready' }
-  | { readonly kind: 'done'; readonly batch: number; readonly results: readonly { readonly index: number; readonly summary: Summary; readonly daily: Float64Array }[] }
+  | { readonly kind: 'done'; readonly results: readonly { readonly index: number; readonly summary: Summary; readonly daily: Float64Array }[] }
+  | { readonly kind: 'full'; readonly run: FullRun }
   | { readonly kind: 'error'; readonly code: string; readonly message: string };

@@ -1,49 +1,88 @@
 /**
- * A sweep worker thread: loads the strategy file once, views the candles the main thread shares, and runs
- * the batches of combinations it is sent, answering each with the summaries and daily returns. Base
- * indicator series are computed once per candle range and shared by every combination (SeriesCache).
+ * A sweep worker thread: loads the strategy file once (while the main thread loads the candles), views the
+ * candles the main thread shares, and runs the batches of combinations it is sent, answering each with the
+ * summaries and daily returns. Base indicator series are computed once per candle range and shared by
+ * every combination (SeriesCache).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { sliceCandles, type CandleColumns } from '../core/candles.ts';
 import { isHalyardError } from '../core/errors.ts';
 import { SeriesCache } from '../strategy/series-cache.ts';
 import { loadStrategyFile } from '../strategy/load.ts';
-import { comboResult, runCombination, type RunMarket } from './run-combination.ts';
-import { columnsOf, finerOf } from './shared-columns.ts';
-import type { RunRequest, WorkerInit, WorkerReply } from './worker-protocol.ts';
+import type { StrategyClass } from '../strategy/strategy.ts';
+import { comboResult, runCombination, type RunMarket, type RunSettings } from './run-combination.ts';
+import { columnsOf, finerOf, type SharedMarket } from './shared-columns.ts';
+import type { CandleRange, WorkerReply, WorkerRequest, WorkerStart } from './worker-protocol.ts';
 
 const port = parentPort;
-const init = workerData as WorkerInit | null;
+const start = workerData as WorkerStart | null;
+
+function post(reply: WorkerReply, transfer: ArrayBuffer[] = []): void {
+  port?.postMessage(reply, transfer);
+}
 
 /** Posts a failure as its code and one-line message (the main thread raises it as a HalyardError). */
 function reportError(e: unknown): void {
-  const reply: WorkerReply = { kind: 'error', code: isHalyardError(e) ? e.code : 'internal', message: e instanceof Error ? e.message : String(e) };
-  port?.postMessage(reply);
+  post({ kind: 'error', code: isHalyardError(e) ? e.code : 'internal', message: e instanceof Error ? e.message : String(e) });
 }
 
-async function start(p: NonNullable<typeof port>, w: WorkerInit): Promise<void> {
-  const Cls = await loadStrategyFile(w.strategyFile);
-  const all = columnsOf(w.market.candles);
-  const finer = finerOf(w.market);
+/** The worker's state once the main thread has shared the candles. */
+class Runner {
+  private readonly all: CandleColumns;
+  private readonly finer: RunMarket['finer'];
   // HALYARD_SHARE_INDICATORS=0 turns the series cache off (bench/optimize.ts measures what it saves).
-  const sharing = process.env.HALYARD_SHARE_INDICATORS !== '0';
-  let current: { key: string; candles: CandleColumns; cache: SeriesCache | undefined } | null = null;
-  p.on('message', (m: RunRequest) => {
+  private readonly sharing = process.env.HALYARD_SHARE_INDICATORS !== '0';
+  private current: { key: string; market: RunMarket; cache: SeriesCache | undefined } | null = null;
+
+  constructor(
+    private readonly Cls: StrategyClass,
+    private readonly market: SharedMarket,
+    private readonly settings: RunSettings,
+  ) {
+    this.all = columnsOf(market.candles);
+    this.finer = finerOf(market);
+  }
+
+  /** The market of a candle range, and its series cache (kept while the range stays the same). */
+  private at(range: CandleRange): { market: RunMarket; cache: SeriesCache | undefined } {
+    const key = range === null ? 'all' : `${range[0]}:${range[1]}`;
+    if (this.current?.key !== key) {
+      const candles = range === null ? this.all : sliceCandles(this.all, range[0], range[1]);
+      const m = this.market;
+      const market: RunMarket = { exchange: m.exchange, symbol: m.symbol, timeframe: m.timeframe, candles, finer: this.finer };
+      this.current = { key, market, cache: this.sharing ? new SeriesCache(candles) : undefined };
+    }
+    return this.current;
+  }
+
+  handle(m: Exclude<WorkerRequest, { kind: 'init' }>): void {
+    const { market, cache } = this.at(m.range);
+    if (m.kind === 'full') {
+      const r = runCombination(this.Cls, m.params, market, this.settings, cache, m.over);
+      const run = { config: r.config, summary: r.summary, trades: r.trades, rejections: r.rejections, equity: r.equity, forcedCloses: r.forcedCloses };
+      post({ kind: 'full', run }, [r.equity.buffer as ArrayBuffer]);
+      return;
+    }
+    const results = m.items.map((it) => ({ index: it.index, ...comboResult(runCombination(this.Cls, it.params, market, this.settings, cache)) }));
+    post({ kind: 'done', results }, results.map((r) => r.daily.buffer as ArrayBuffer));
+  }
+}
+
+async function main(p: NonNullable<typeof port>, w: WorkerStart): Promise<void> {
+  const Cls = await loadStrategyFile(w.strategyFile);
+  let runner: Runner | null = null;
+  p.on('message', (m: WorkerRequest) => {
     try {
-      const key = m.range === null ? 'all' : `${m.range[0]}:${m.range[1]}`;
-      if (current?.key !== key) {
-        const candles = m.range === null ? all : sliceCandles(all, m.range[0], m.range[1]);
-        current = { key, candles, cache: sharing ? new SeriesCache(candles) : undefined };
-      }
-      const market: RunMarket = { exchange: w.market.exchange, symbol: w.market.symbol, timeframe: w.market.timeframe, candles: current.candles, finer };
-      const results = m.items.map((it) => ({ index: it.index, ...comboResult(runCombination(Cls, it.params, market, w.settings, current?.cache)) }));
-      const reply: WorkerReply = { kind: 'done', batch: m.batch, results };
-      p.postMessage(reply, results.map((r) => r.daily.buffer as ArrayBuffer));
+      if (m.kind === 'init') {
+        runner = new Runner(Cls, m.market, m.settings);
+        post({ kind: 'ready' });
+      } else if (runner === null) throw new Error('a sweep worker was sent work before the candles');
+      else runner.handle(m);
     } catch (e) {
       reportError(e);
     }
   });
-  p.postMessage({ kind: 'ready' } satisfies WorkerReply);
+  post({ kind: 'loaded' });
 }
 
-if (port && init) start(port, init).catch(reportError);
+if (port && start) main(port, start).catch(reportError);
