@@ -6,7 +6,7 @@ import { HalyardError } from '../core/errors.ts';
 import { instrumentFor } from '../core/instrument.ts';
 import { TIMEFRAME_MS, finerDrillDown, type Timeframe } from '../core/timeframe.ts';
 import type { CandleColumns } from '../core/candles.ts';
-import { aggregateCandles, findGaps } from '../core/candles.ts';
+import { aggregateCandles, allocCandles, CANDLE_FIELDS, findGaps, sliceCandles } from '../core/candles.ts';
 import type { Logger } from 'pino';
 import type { Settings } from '../config.ts';
 import { cachePath, checkCoverage, readCandles, readCovering, syntheticCandles } from '../data/index.ts';
@@ -115,6 +115,8 @@ export function addRunOptions(cmd: Command, json: string): Command {
 export interface LoadedData {
   readonly base: CandleColumns;
   readonly finer: Map<Timeframe, CandleColumns>;
+  /** Open time of the first candle that trades when `base` starts with warm-up candles (epoch ms). */
+  readonly tradeFrom?: number;
 }
 
 /** Where the candles come from: the exchange and symbol named in results (`synthetic` for built-in data). */
@@ -128,18 +130,40 @@ export function marketOf(o: MarketOptions, s: Settings): Market {
   return { exchange: o.synthetic ? 'synthetic' : (o.exchange ?? s.EXCHANGE), symbol: o.symbol ?? s.SYMBOL };
 }
 
-function loadSynthetic(o: MarketOptions, base: Timeframe): LoadedData {
+function loadSynthetic(o: MarketOptions, base: Timeframe, warmup: number): LoadedData {
   const from = o.from ? parseTime(o.from, '--from') : SYNTHETIC_FROM;
   const to = o.to ? parseTime(o.to, '--to') : from + (o.days ?? SYNTHETIC_DAYS) * 86_400_000;
   if (!(to > from)) throw new HalyardError('invalid_input', '--to must be after --from');
-  const m1 = syntheticCandles({ seed: o.seed, from, count: Math.floor((to - from) / 60_000) });
+  // Warm-up candles are generated before `from` (the series then differs from one without warm-up).
+  const start = from - warmup * TIMEFRAME_MS[base];
+  const m1 = syntheticCandles({ seed: o.seed, from: start, count: Math.floor((to - start) / 60_000) });
   const finer = new Map<Timeframe, CandleColumns>();
-  if (base === '1m') return { base: m1, finer };
+  const tradeFrom = warmup > 0 ? { tradeFrom: from } : {};
+  if (base === '1m') return { base: m1, finer, ...tradeFrom };
   for (const tf of finerDrillDown(base)) finer.set(tf, tf === '1m' ? m1 : aggregateCandles(m1, tf));
-  return { base: aggregateCandles(m1, base), finer };
+  return { base: aggregateCandles(m1, base), finer, ...tradeFrom };
 }
 
-async function loadCached(root: string, exchange: string, symbol: string, base: Timeframe, o: MarketOptions): Promise<LoadedData> {
+/**
+ * `candles` with `warmup` base candles before them: read from the cache before `--from`, or the first
+ * candles of the range without `--from` (a shortfall is a warning). Returns the candles and where trading starts.
+ */
+async function withWarmup(path: string, candles: CandleColumns, warmup: number, from: number | undefined): Promise<{ candles: CandleColumns; tradeFrom?: number }> {
+  if (warmup <= 0) return { candles };
+  if (from === undefined) return { candles, tradeFrom: candles.ts[warmup] ?? Number.POSITIVE_INFINITY };
+  const start = candles.ts[0] as number;
+  const before = await readCandles(path, { to: start });
+  const warm = sliceCandles(before, before.length - warmup, before.length);
+  if (warm.length < warmup) process.stderr.write(`warning: the cache holds ${warm.length} of the ${warmup} warm-up candles before --from\n`);
+  const all = allocCandles(warm.length + candles.length);
+  for (const f of CANDLE_FIELDS) {
+    all[f].set(warm[f]);
+    all[f].set(candles[f], warm.length);
+  }
+  return { candles: all, tradeFrom: start };
+}
+
+async function loadCached(root: string, exchange: string, symbol: string, base: Timeframe, o: MarketOptions, warmup: number): Promise<LoadedData> {
   const from = o.from ? parseTime(o.from, '--from') : undefined;
   const to = o.to ? parseTime(o.to, '--to') : undefined;
   const { candles, coverage } = await readCovering(cachePath(root, exchange, symbol, base), base, { from, to });
@@ -153,12 +177,16 @@ async function loadCached(root: string, exchange: string, symbol: string, base: 
     const p = cachePath(root, exchange, symbol, tf);
     if (existsSync(p)) finer.set(tf, await readCandles(p, { from: lo, to: hi }));
   }
-  return { base: candles, finer };
+  const warm = await withWarmup(cachePath(root, exchange, symbol, base), candles, warmup, from);
+  return { base: warm.candles, finer, ...(warm.tradeFrom !== undefined ? { tradeFrom: warm.tradeFrom } : {}) };
 }
 
-/** Loads the candles the options name: synthetic, or from the cache at `s.CACHE_PATH` (warns on gaps). */
-export async function loadMarketData(o: MarketOptions, s: Settings, market: Market, base: Timeframe, log: Logger): Promise<LoadedData> {
-  const data = o.synthetic ? loadSynthetic(o, base) : await loadCached(s.CACHE_PATH, market.exchange, market.symbol, base, o);
+/**
+ * Loads the candles the options name: synthetic, or from the cache at `s.CACHE_PATH` (warns on gaps),
+ * with `warmup` base candles before the start that only warm up indicators.
+ */
+export async function loadMarketData(o: MarketOptions, s: Settings, market: Market, base: Timeframe, log: Logger, warmup = 0): Promise<LoadedData> {
+  const data = o.synthetic ? loadSynthetic(o, base, warmup) : await loadCached(s.CACHE_PATH, market.exchange, market.symbol, base, o, warmup);
   const gaps = findGaps(data.base, base);
   if (gaps.length > 0) {
     const missing = gaps.reduce((a, g) => a + g.count, 0);

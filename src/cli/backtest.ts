@@ -1,16 +1,25 @@
 import type { Command } from 'commander';
+import { HalyardError } from '../core/errors.ts';
 import { parseTimeframe } from '../core/timeframe.ts';
 import { createLogger } from '../log.ts';
 import type { Settings } from '../config.ts';
 import { runBacktest } from '../engine/backtest.ts';
 import { serializeResults, writeRun } from '../report/index.ts';
 import { loadStrategyFile } from '../strategy/load.ts';
-import { parseParams } from '../strategy/strategy.ts';
+import { parseParams, warmupOf } from '../strategy/strategy.ts';
 import { addCostOptions, addMarketOptions, addRunOptions, claimRunDir, loadMarketData, marketOf, runSettings, type MarketOptions } from './backtest-input.ts';
 import { summaryTable } from './summary.ts';
 
+/** `--warmup`: a whole number of candles >= 0. */
+function parseWarmup(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n) || n < 0) throw new HalyardError('invalid_input', `--warmup must be a whole number of candles >= 0, got "${v}"`);
+  return n;
+}
+
 interface BacktestOptions extends MarketOptions {
   param: string[];
+  warmup?: number;
   report: boolean;
   progress: boolean;
 }
@@ -22,6 +31,7 @@ export function registerBacktestCommand(program: Command, settings: () => Settin
     .description('Backtest a strategy file on cached candles (or built-in synthetic data) and write a report')
     .argument('<strategy>', 'strategy file (.ts or .js) exporting a Strategy class');
   addMarketOptions(cmd).option('--param <name=value>', 'strategy parameter (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[]);
+  cmd.option('--warmup <n>', "base candles before --from that feed indicators without trading (default: the strategy's warmup)", parseWarmup);
   addRunOptions(addCostOptions(cmd), 'print only the results JSON on stdout')
     .option('--no-report', 'do not write the run folder')
     .option('--no-progress', 'no progress bar')
@@ -34,7 +44,7 @@ export function registerBacktestCommand(program: Command, settings: () => Settin
       const base = parseTimeframe(o.timeframe ?? strategy.timeframes[0] ?? '1m');
       const market = marketOf(o, s);
       const { exchange, symbol } = market;
-      const data = await loadMarketData(o, s, market, base, log);
+      const data = await loadMarketData(o, s, market, base, log, o.warmup ?? warmupOf(strategy));
       log.debug({ strategy: strategy.name, params, exchange, symbol, timeframe: base, candles: data.base.length, drillDown: [...data.finer.keys()] }, 'data loaded');
       const showBar = o.progress && !o.json && process.stderr.isTTY && data.base.length > 200_000;
       // cli-progress loads only when a bar is drawn (a terminal, a long run): piped runs start sooner.
@@ -49,7 +59,8 @@ export function registerBacktestCommand(program: Command, settings: () => Settin
         timeframe: base,
         finer: data.finer,
         ...(await runSettings(o, s, symbol)),
-        onProgress: bar ? (done) => bar.update(done) : undefined,
+        ...(data.tradeFrom !== undefined ? { tradeFrom: data.tradeFrom } : {}),
+        onProgress: bar ? (done, total) => (bar.setTotal(total), bar.update(done)) : undefined,
       });
       bar?.stop();
       log.debug({ trades: result.summary.trades, finalEquity: result.summary.finalEquity }, 'backtest done');

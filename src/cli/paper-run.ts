@@ -7,7 +7,7 @@ import type { Clock } from '../core/ports.ts';
 import { TIMEFRAME_MS, parseTimeframe } from '../core/timeframe.ts';
 import type { Venue } from '../core/venue.ts';
 import { exchangeUrlOverride, type Settings } from '../config.ts';
-import { cachePath, checkCoverage, readCovering } from '../data/index.ts';
+import { cachePath, checkCoverage, readCandles, readCovering } from '../data/index.ts';
 import { drive, replayCandles, type DriverResult } from '../engine/paper/driver.ts';
 import type { MarketDriver } from '../engine/paper/orders.ts';
 import { PaperRuntime, type PaperSettings, type RuntimeCandle } from '../engine/paper/runtime.ts';
@@ -17,7 +17,7 @@ import { alertSenderFromSettings } from '../notify/alert-sender.ts';
 import { outboxSenderFromSettings } from '../notify/outbox-sender.ts';
 import { RunAlerts } from '../notify/run-alerts.ts';
 import { loadStrategyFile } from '../strategy/load.ts';
-import { parseParams } from '../strategy/strategy.ts';
+import { parseParams, warmupOf } from '../strategy/strategy.ts';
 import { nonNegative, parsePort, parseTime } from './options.ts';
 import { storeFromSettings } from './store.ts';
 
@@ -32,7 +32,7 @@ export interface PaperOptions {
   /** Replay a range the cache holds only part of (a warning names the part). */
   allowPartial?: boolean;
   speed: string;
-  warmup: string;
+  warmup?: string;
   param: string[];
   balance?: number;
   leverage?: number;
@@ -101,7 +101,7 @@ export async function runPaperCommand(file: string, o: PaperOptions, s: Settings
   const symbol = o.symbol ?? s.SYMBOL;
   const exchange = o.exchange ?? s.EXCHANGE;
   const speed = nonNegative('--speed')(o.speed);
-  const warmup = nonNegative('--warmup')(o.warmup);
+  const warmup = o.warmup !== undefined ? nonNegative('--warmup')(o.warmup) : o.replay ? warmupOf(strategy) : Math.max(500, warmupOf(strategy));
   const runId = o.run ?? `${strategy.name}-${symbol.replace(/[^A-Za-z0-9]+/g, '')}-${target.replace(':', '-')}`;
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(runId)) throw new HalyardError('invalid_input', `--run must be 1-64 characters of [A-Za-z0-9_.-], got "${runId}"`);
   const { instrumentFor } = await import('../core/instrument.ts');
@@ -110,12 +110,15 @@ export async function runPaperCommand(file: string, o: PaperOptions, s: Settings
 
   // Candles first: a replay without cached data fails before anything is created.
   let replayRows: RuntimeCandle[] = [];
+  let warmRows: RuntimeCandle[] = [];
   if (range) {
     const { candles: c, coverage } = await readCovering(cachePath(s.CACHE_PATH, exchange, symbol, base), base, range);
     const warning = checkCoverage(coverage, `${exchange} ${symbol} ${base}`, o.allowPartial === true, 'the replay', '--replay');
     if (warning !== null) process.stderr.write(`${warning}\n`);
     if (c.length === 0) throw new HalyardError('data_missing', `no ${exchange} ${symbol} ${base} candles cached in ${o.replay} (fetch them: halyard data fetch)`);
     replayRows = rows(c);
+    // Warm-up: the cached candles just before the range feed indicators without trading.
+    if (warmup > 0) warmRows = rows(await readCandles(cachePath(s.CACHE_PATH, exchange, symbol, base), { to: range.from })).slice(-warmup);
   }
   // The live exchange is reached before anything is created too: one that is down fails here, in seconds.
   const liveSource = range ? undefined : await (await import('./paper-live.ts')).openLiveSource({ exchange, symbol, urls: exchangeUrlOverride(exchange) });
@@ -141,7 +144,7 @@ export async function runPaperCommand(file: string, o: PaperOptions, s: Settings
     slTpPolicy: o.sltp,
     maintenanceMarginRate: 0.005,
     funding: 0,
-    extra: { exchange, ...(range ? { replay: o.replay, speed } : { warmup }) },
+    extra: { exchange, ...(range ? { replay: o.replay, speed, ...(warmup > 0 ? { warmup } : {}) } : { warmup }) },
     publishEvents,
   });
   const deps = { db: store.db, clock, venue, market, ...(alerts ? { alerts: alerts.trades } : {}), onRetry: (e: unknown) => log.warn({ err: errorMessage(e) }, 'order failed; trying once more') };
@@ -194,7 +197,7 @@ export async function runPaperCommand(file: string, o: PaperOptions, s: Settings
   let closeFeed: () => Promise<void> = async () => undefined;
   const cursor = rt.lastProcessed;
   if (range) {
-    warmed = cursor === null ? [] : replayRows.filter((c) => c.ts <= cursor);
+    warmed = [...warmRows, ...(cursor === null ? [] : replayRows.filter((c) => c.ts <= cursor))];
     for (const c of warmed) rt.warm(c);
     candles = replayCandles(cursor === null ? replayRows : replayRows.filter((c) => c.ts > cursor), TIMEFRAME_MS[base], speed, controller.signal);
   } else {
