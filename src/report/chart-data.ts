@@ -2,7 +2,7 @@ import type { TradeRecord } from '../core/results.ts';
 import type { Timeframe } from '../core/timeframe.ts';
 import type { BacktestResult } from '../engine/result.ts';
 import { sig } from './format.ts';
-import { barIndexAt, downsampleCandles, drawdownToBars, MAX_CHART_BARS, reduceToBars } from './sampling.ts';
+import { barIndexAt, downsampleCandles, drawdownToBars, MAX_CHART_BARS, plotToBars, reduceToBars } from './sampling.ts';
 
 /** Most recent trades that get chart markers (older ones are left off so the chart stays readable and small). */
 export const MAX_MARKER_TRADES = 2000;
@@ -12,6 +12,16 @@ export const MARKER_KIND = { longEntry: 0, shortEntry: 1, longExit: 2, shortExit
 
 /** One marker: [bar time (epoch s), kind (MARKER_KIND), net PnL of the trade (quote)]. */
 export type MarkerTuple = [number, number, number];
+
+/** Colours of plotted series without their own (distinct from the candles and the trade markers). */
+export const PLOT_PALETTE = ['#eab308', '#a78bfa', '#22d3ee', '#f472b6', '#84cc16', '#fb923c', '#e2e8f0', '#14b8a6'] as const;
+
+/** A series the strategy plotted, on the displayed bars: null where it has no value. */
+export interface ChartPlot {
+  readonly name: string;
+  readonly color: string;
+  readonly v: (number | null)[];
+}
 
 /** Columnar data the report's inline script draws. Times are bar open times in epoch seconds (UTC). */
 export interface ChartData {
@@ -29,6 +39,8 @@ export interface ChartData {
   readonly dd: number[];
   /** Entry/exit markers, sorted by time then kind. */
   readonly markers: MarkerTuple[];
+  /** Series the strategy plotted, drawn as lines over the candles. */
+  readonly plots: ChartPlot[];
   /** Trades with markers, and trades in the run. */
   readonly markedTrades: number;
   readonly totalTrades: number;
@@ -94,6 +106,11 @@ export function buildChartData(result: BacktestResult, maxBars = MAX_CHART_BARS)
     eq: toArray(eq, 9),
     dd: toArray(ddPct, 5),
     markers: tradeMarkers(result.trades, candles.ts),
+    plots: (result.plots ?? []).map((p, k) => ({
+      name: p.name,
+      color: p.color ?? PLOT_PALETTE[k % PLOT_PALETTE.length]!,
+      v: Array.from(plotToBars(p.values, sourceEnd), (x) => (Number.isNaN(x) ? null : sig(x, 10))),
+    })),
     markedTrades: Math.min(result.trades.length, MAX_MARKER_TRADES),
     totalTrades: result.trades.length,
     pricePrecision: pricePrecision(lastClose),

@@ -73,8 +73,9 @@ header h1{font-size:20px}
 `;
 
 /**
- * Report script: reads the inline JSON (`#halyard-data`), draws candles with trade markers, equity and
- * drawdown with lightweight-charts v5, and keeps the three time scales and crosshairs in step.
+ * Report script: reads the inline JSON (`#halyard-data`), draws candles with the strategy's plotted lines
+ * and trade markers (thinned to the visible range), equity and drawdown with lightweight-charts v5, and
+ * keeps the three time scales and crosshairs in step.
  */
 export const REPORT_SCRIPT = `
 (function () {
@@ -133,6 +134,20 @@ export const REPORT_SCRIPT = `
   }
   candles.setData(bars);
   volume.setData(vols);
+  // Series the strategy plotted: lines over the candles (null: a gap). They stay out of the autoscale, so
+  // a series far from the price never squeezes the candles.
+  var plotSeries = d.plots.map(function (pl) {
+    var line = price.addSeries(LC.LineSeries, {
+      color: pl.color, lineWidth: 2, priceLineVisible: false, lastValueVisible: false, crosshairMarkerVisible: false,
+      autoscaleInfoProvider: function () { return null; },
+      priceFormat: { type: 'price', precision: p, minMove: Math.pow(10, -p) }
+    });
+    var pts = new Array(n);
+    for (var i = 0; i < n; i++) pts[i] = pl.v[i] === null ? { time: d.t[i] } : { time: d.t[i], value: pl.v[i] };
+    line.setData(pts);
+    return line;
+  });
+  document.body.setAttribute('data-plots', String(plotSeries.length));
   function marker(m, mode) {
     var k = m[1], size = mode === 'small' ? 0.5 : 1;
     if (k === 0) return { time: m[0], position: 'belowBar', color: GREEN, shape: 'arrowUp', size: size };
@@ -142,26 +157,45 @@ export const REPORT_SCRIPT = `
       color: m[2] > 0 ? '#60a5fa' : '#f59e0b', text: mode === 'label' ? short(m[2]) : ''
     };
   }
-  var sets = {};
-  ['small', 'plain', 'label'].forEach(function (mode) {
-    sets[mode] = d.markers.map(function (m) { return marker(m, mode); });
-  });
-  var markers = LC.createSeriesMarkers(candles, []);
-  var markerMode = '';
-  // Marker size and PnL labels follow how many exits are in view: zoom in to read the labels.
-  function updateLabels(range) {
-    var from = Math.max(0, Math.floor(range ? range.from : 0)), to = Math.min(n - 1, Math.ceil(range ? range.to : n - 1));
-    var t0 = d.t[from], t1 = d.t[to], exits = 0;
-    for (var i = 0; i < d.markers.length; i++) {
-      var m = d.markers[i];
-      if (m[1] >= 2 && m[0] >= t0 && m[0] <= t1) exits++;
-    }
-    var px = document.getElementById('chart-price').clientWidth / Math.max(1, exits);
-    var mode = px >= 48 ? 'label' : px >= 10 ? 'plain' : 'small';
-    if (mode !== markerMode) { markerMode = mode; markers.setMarkers(sets[mode]); }
+  // Trade markers are thinned to what the candles can carry: only those in the visible range, at most one
+  // entry and one exit per MARKER_PX (24 px) of chart width (the first of each slot), recomputed as the view moves.
+  // Their size and the PnL labels follow how much room each shown marker has: zoom in to read the labels.
+  var MARKER_PX = 24, mk = d.markers, markers = LC.createSeriesMarkers(candles, []);
+  var priceEl = document.getElementById('chart-price'), noteEl = document.getElementById('marker-note');
+  function firstAtOrAfter(t) {
+    var lo = 0, hi = mk.length;
+    while (lo < hi) { var mid = (lo + hi) >> 1; if (mk[mid][0] < t) lo = mid + 1; else hi = mid; }
+    return lo;
   }
-  updateLabels(null);
-  price.timeScale().subscribeVisibleLogicalRangeChange(updateLabels);
+  function drawMarkers(range) {
+    var from = Math.max(0, Math.floor(range ? range.from : 0)), to = Math.min(n - 1, Math.ceil(range ? range.to : n - 1));
+    if (to < from) { from = 0; to = n - 1; }
+    var t0 = d.t[from], t1 = d.t[to], lo = firstAtOrAfter(t0), hi = firstAtOrAfter(t1 + 1), inView = hi - lo;
+    var width = Math.max(1, priceEl.clientWidth), slots = Math.max(1, Math.floor(width / MARKER_PX)), shown = [];
+    if (inView <= slots) {
+      for (var k = lo; k < hi; k++) shown.push(mk[k]);
+    } else {
+      var span = Math.max(1, t1 - t0 + 1), lastEntry = -1, lastExit = -1;
+      for (var j = lo; j < hi; j++) {
+        var m = mk[j], slot = Math.floor(((m[0] - t0) * slots) / span);
+        if (m[1] < 2) { if (slot !== lastEntry) { lastEntry = slot; shown.push(m); } }
+        else if (slot !== lastExit) { lastExit = slot; shown.push(m); }
+      }
+    }
+    var px = width / Math.max(1, shown.length);
+    var mode = px >= 48 ? 'label' : px >= 10 ? 'plain' : 'small';
+    markers.setMarkers(shown.map(function (x) { return marker(x, mode); }));
+    document.body.setAttribute('data-markers', shown.length + '/' + inView);
+    noteEl.textContent = shown.length < inView ? 'Showing ' + shown.length + ' of the ' + inView + ' markers in view: zoom in for the rest.' : '';
+  }
+  var markerFrame = false, markerRange = null;
+  drawMarkers(null);
+  price.timeScale().subscribeVisibleLogicalRangeChange(function (range) {
+    markerRange = range;
+    if (markerFrame) return;
+    markerFrame = true;
+    requestAnimationFrame(function () { markerFrame = false; drawMarkers(markerRange); });
+  });
 
   var eqChart = make('chart-equity', false);
   var equity = eqChart.addSeries(LC.AreaSeries, {
@@ -203,11 +237,18 @@ export const REPORT_SCRIPT = `
     });
   });
   var legendEl = document.getElementById('legend');
+  function esc(x) {
+    return String(x).replace(/[&<>"']/g, function (c) { return '&#' + c.charCodeAt(0) + ';'; });
+  }
   function legend(i) {
     var up = d.c[i] >= d.o[i];
     var cell = function (k, v, cls) { return '<span>' + k + ' <b' + (cls ? ' class="' + cls + '"' : '') + '>' + v + '</b></span> '; };
+    var plots = d.plots.map(function (pl) {
+      var v = pl.v[i];
+      return '<span style="color:' + esc(pl.color) + '">' + esc(pl.name) + ' <b>' + (v === null ? '–' : fmt(v, p)) + '</b></span> ';
+    }).join('');
     legendEl.innerHTML = '<span>' + new Date(d.t[i] * 1000).toISOString().slice(0, 16).replace('T', ' ') + ' UTC</span> ' +
-      cell('O', fmt(d.o[i], p)) + cell('H', fmt(d.h[i], p)) + cell('L', fmt(d.l[i], p)) + cell('C', fmt(d.c[i], p), up ? 'pos' : 'neg');
+      cell('O', fmt(d.o[i], p)) + cell('H', fmt(d.h[i], p)) + cell('L', fmt(d.l[i], p)) + cell('C', fmt(d.c[i], p), up ? 'pos' : 'neg') + plots;
   }
   legend(n - 1);
   price.timeScale().fitContent();

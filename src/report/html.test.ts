@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ChartData } from './chart-data.ts';
-import { MARKER_KIND, MAX_MARKER_TRADES } from './chart-data.ts';
+import { MARKER_KIND, MAX_MARKER_TRADES, PLOT_PALETTE } from './chart-data.ts';
 import { reportHtml } from './html.ts';
-import { fixtureResult, FIXTURE_START, trade } from './test-fixture.ts';
+import { fixtureResult, FIXTURE_START, plottedResult, trade } from './test-fixture.ts';
 
 function chartData(html: string): ChartData {
   const m = /<script id="halyard-data" type="application\/json">([^<]*)<\/script>/.exec(html);
@@ -72,5 +72,33 @@ describe('report.html', () => {
     expect(out).toContain('Showing the last 500 of 4,000 trades');
     expect(out.match(/<tr>/g)?.length).toBe(501); // header + 500 rows
     expect(Buffer.byteLength(out)).toBeLessThan(1_000_000);
+  });
+});
+
+describe('report.html plots', () => {
+  it('carries each plotted series on the displayed bars (downsampled like the candles), with its colour', () => {
+    const r = plottedResult(6000, 100); // 6,000 1m candles → 2,000 bars of 3m
+    const d = chartData(reportHtml(r));
+    expect(d.tf).toBe('3m');
+    expect(d.plots.map((p) => [p.name, p.color, p.v.length])).toEqual([
+      ['mean <20>', '#ff00ff', 2000],
+      ['close + 3', PLOT_PALETTE[1], 2000],
+    ]);
+    // Display bar k ends with source candle 3k + 2: the mean there; the odd candle has no `close + 3`, the one before does.
+    const mean = r.plots![0]!.values;
+    expect(d.plots[0]!.v[100]).toBeCloseTo(mean[302]!, 6);
+    expect(d.plots[0]!.v[0]).toBeNull(); // not ready in the first bar
+    expect(d.plots[1]!.v[100]).toBeCloseTo(r.candles.close[302]! + 3, 6);
+    expect(d.plots[1]!.v[101]).toBeCloseTo(r.candles.close[304]! + 3, 6); // 305 is odd: the last value in the bar is 304's
+  });
+
+  it('names the plots under the chart, escaped', () => {
+    const html = reportHtml(plottedResult(600, 10));
+    expect(html).toContain('<span style="color:#ff00ff">━ mean &lt;20&gt;</span>');
+    expect(html).not.toContain('mean <20>');
+  });
+
+  it('has no plots when the strategy drew none', () => {
+    expect(chartData(reportHtml(fixtureResult())).plots).toEqual([]);
   });
 });

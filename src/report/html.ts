@@ -1,7 +1,7 @@
 import type { TradeRecord } from '../core/results.ts';
 import { TIMEFRAME_MS } from '../core/timeframe.ts';
 import type { BacktestResult } from '../engine/result.ts';
-import { buildChartData, MAX_MARKER_TRADES } from './chart-data.ts';
+import { buildChartData, MAX_MARKER_TRADES, type ChartData } from './chart-data.ts';
 import {
   escapeHtml, fmtCount, fmtDays, fmtMoney, fmtNumber, fmtPercent, fmtPrice, fmtSigned, scriptJson, shortTime,
 } from './format.ts';
@@ -94,7 +94,7 @@ function tradeRow(t: TradeRecord, n: number): string {
     + `<td class="l">${shortTime(t.exitTime)}</td><td>${fmtPrice(t.exitPrice)}</td>`
     + `<td>${escapeHtml(String(t.qty))}</td><td class="${tone(t.pnl)}">${fmtSigned(t.pnl)}</td>`
     + `<td class="${tone(t.pnlPercent)}">${fmtSigned(t.pnlPercent)} %</td><td>${fmtMoney(t.fees)}</td>`
-    + `<td>${fmtSigned(t.funding)}</td><td class="l">${escapeHtml(t.exitReason)}</td><td>${t.entries}</td></tr>`;
+    + `<td>${fmtSigned(t.funding)}</td><td class="l">${escapeHtml(t.exitReason)}${t.exits ? ` <small title="partial exits: ${escapeHtml(t.exits.map((x) => `${x.qty} @ ${x.price} (${x.reason})`).join(', '))}">(${t.exits.length} exits)</small>` : ''}</td><td>${t.entries}</td></tr>`;
 }
 
 /** Table of the most recent trades, with a note when some are left out. */
@@ -112,6 +112,13 @@ function tradesHtml(trades: readonly TradeRecord[]): string {
 <div class="panel table-wrap"><table><thead><tr>${ths}</tr></thead><tbody>
 ${body}
 </tbody></table></div></section>`;
+}
+
+/** The legend of the plotted lines, for the note under the price chart. */
+function plotsNote(data: ChartData): string {
+  if (data.plots.length === 0) return '';
+  const items = data.plots.map((p) => `<span style="color:${escapeHtml(p.color)}">━ ${escapeHtml(p.name)}</span>`);
+  return ` · ${items.join(' ')}`;
 }
 
 /** The whole report as one self-contained HTML document (library, data and styles inline; no network). */
@@ -139,7 +146,7 @@ ${headerHtml(result)}
 ${metricsHtml(result)}
 <section><h2>Price &amp; trades <small>${escapeHtml(barsNote + markerNote)}</small></h2>
 <div class="panel"><div id="legend" class="legend"></div><div id="chart-price" class="chart"></div></div>
-<p class="note">▲ long entry · ▼ short entry · ● exit (blue win, amber loss; zoom in for net PnL labels) · scroll or pinch to zoom</p></section>
+<p class="note">▲ long entry · ▼ short entry · ● exit (blue win, amber loss; zoom in for net PnL labels) · scroll or pinch to zoom${plotsNote(data)} <span id="marker-note"></span></p></section>
 <section><h2>Equity</h2><div class="panel"><div id="chart-equity" class="chart small"></div></div></section>
 <section><h2>Drawdown</h2><div class="panel"><div id="chart-drawdown" class="chart small"></div></div></section>
 ${tradesHtml(result.trades)}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { allocCandles } from '../core/candles.ts';
 import { drawdownCurve } from '../core/metrics.ts';
-import { downsampleCandles, drawdownToBars, pickDisplayTimeframe, reduceToBars, sampleEquityCurve } from './sampling.ts';
+import { downsampleCandles, drawdownToBars, pickDisplayTimeframe, plotToBars, reduceToBars, sampleEquityCurve } from './sampling.ts';
 import { FIXTURE_START, syntheticCandles } from './test-fixture.ts';
 
 const MIN = 60_000;
@@ -94,5 +94,13 @@ describe('downsampling for the chart', () => {
     const expected = reduceToBars(drawdownCurve(equity), ends, 'min');
     expect(expected.some((d) => d < -0.01)).toBe(true);
     expect([...drawdownToBars(equity, ends)]).toEqual([...expected]);
+  });
+});
+
+describe('plotToBars', () => {
+  it('takes the last value plotted within each display bar, NaN when the bar has none', () => {
+    const v = Float64Array.from([1, 2, Number.NaN, Number.NaN, Number.NaN, 6, 7, Number.NaN]);
+    const out = plotToBars(v, Int32Array.from([2, 5, 8]));
+    expect(Array.from(out)).toEqual([2, Number.NaN, 7]);
   });
 });

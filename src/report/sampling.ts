@@ -136,3 +136,24 @@ export function barIndexAt(barTs: Float64Array, t: number): number {
   }
   return Math.max(0, lo - 1);
 }
+
+/**
+ * A plotted series (one value per source bar, NaN for none) on the display bars: the last value plotted
+ * within each display bar, as its close is the last source close — NaN when the bar has none.
+ */
+export function plotToBars(values: Float64Array, sourceEnd: Int32Array): Float64Array {
+  const out = new Float64Array(sourceEnd.length).fill(Number.NaN);
+  let start = 0;
+  for (let k = 0; k < sourceEnd.length; k++) {
+    const end = sourceEnd[k] as number;
+    for (let i = end - 1; i >= start; i--) {
+      const v = values[i] as number;
+      if (!Number.isNaN(v)) {
+        out[k] = v;
+        break;
+      }
+    }
+    start = end;
+  }
+  return out;
+}

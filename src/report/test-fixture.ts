@@ -75,3 +75,36 @@ export function fixtureResult(n = 600, over: Partial<BacktestConfig> = {}): Back
     forcedCloses: 1,
   };
 }
+
+/**
+ * Test-only: `fixtureResult(n)` with `trades` round trips spread over the run (alternating sides, 5 candles
+ * long) and two plotted series: a 20-candle mean of the close in magenta, and the close + 3 in the palette
+ * colour, given only on even candles.
+ */
+export function plottedResult(n: number, trades: number): BacktestResult {
+  const base = fixtureResult(n);
+  const c = base.candles;
+  const mean = new Float64Array(n).fill(Number.NaN);
+  const upper = new Float64Array(n).fill(Number.NaN);
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    sum += c.close[i] as number;
+    if (i >= 20) sum -= c.close[i - 20] as number;
+    if (i >= 19) mean[i] = sum / 20;
+    if (i % 2 === 0) upper[i] = (c.close[i] as number) + 3;
+  }
+  const step = Math.floor(n / trades);
+  const list: TradeRecord[] = [];
+  for (let k = 0; k < trades; k++) {
+    const at = FIXTURE_START + k * step * MINUTE;
+    list.push(trade({ id: `T${k}`, side: k % 2 ? 'short' : 'long', entryTime: at, exitTime: at + 5 * MINUTE, pnl: (k % 3) - 1 }));
+  }
+  return {
+    ...base,
+    trades: list,
+    plots: [
+      { name: 'mean <20>', color: '#ff00ff', values: mean },
+      { name: 'close + 3', color: null, values: upper },
+    ],
+  };
+}
