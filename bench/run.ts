@@ -18,6 +18,7 @@ import { printIntake, runIntakeBench } from './intake.ts';
 import { printStartup, runStartupBench } from './startup.ts';
 import { printEngine, runEngineBench } from './cold.ts';
 import { printOptimize, runOptimizeBench } from './optimize.ts';
+import { printCache, runCacheBench } from './series-cache.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
@@ -89,12 +90,15 @@ const ONLY: Readonly<Record<string, () => Promise<Record<string, unknown>>>> = {
     printEngine(engineCold);
     return { engineCold };
   },
-  // `--only optimize [--rounds N]`: halyard optimize's 10- and 300-combination grids (bench/optimize.ts).
+  // `--only optimize [--rounds N]`: halyard optimize's 10- and 300-combination grids (bench/optimize.ts) and
+  // what the shared indicator series save per run (bench/series-cache.ts).
   optimize: async () => {
     await ensureImported(cacheYear, 'binance-spot-BTCUSDT-1m-365d.csv.gz', '1m');
     const optimize = runOptimizeBench(repo, cacheYear, Number(arg('--rounds') ?? 3));
     printOptimize(optimize);
-    return { optimize };
+    const seriesCache = await runCacheBench(cacheYear);
+    printCache(seriesCache);
+    return { optimize: { ...optimize, seriesCache } };
   },
 };
 

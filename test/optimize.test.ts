@@ -72,7 +72,7 @@ describe('halyard optimize', () => {
   }, 240_000);
 
   it('writes the run folder: optimize.json ranked, optimize.csv, report.html with the heatmap, best/', async () => {
-    const { json, out, stdout } = await optimize([...SYN, '--param', 'fast=10..40:10', '--param', 'slow=60,120', '--constraint', 'fast * 3 <= slow', '--objective', 'return']);
+    const { json, out, stdout } = await optimize([...SYN, '--param', 'fast=10..40:10', '--param', 'slow=60,120', '--constraint', 'fast * 3 <= slow', '--objective', 'return', '--share']);
     // fast * 3 <= slow leaves (10,60) (20,60) (10,120) … (40,120): 6 of 8.
     expect([json.spaceSize, json.feasibleSize, json.combinations.length]).toEqual([8, 6, 6]);
     expect(json.combinations.every((c) => (c.params.fast as number) * 3 <= (c.params.slow as number))).toBe(true);
@@ -83,7 +83,8 @@ describe('halyard optimize', () => {
     expect(json.overfitting?.trials).toBe(6);
     expect(json.overfitting?.pboPartitions).toBe(16);
     const files = (await readdir(out)).sort();
-    expect(files).toEqual(['best', 'optimize.csv', 'optimize.json', 'report.html']);
+    expect(files).toEqual(['best', 'optimize.csv', 'optimize.json', 'report.html', 'run.json']);
+    expect(JSON.parse(await readFile(join(out, 'run.json'), 'utf8'))).toEqual({ shared: true });
     const csv = (await readFile(join(out, 'optimize.csv'), 'utf8')).trim().split('\r\n');
     expect(csv).toHaveLength(7);
     expect(csv[0]!.startsWith('rank,fast,slow,score,feasible,initialBalance,finalEquity,totalReturn')).toBe(true);

@@ -72,7 +72,7 @@ export function registerOptimizeCommand(program: Command, settings: () => Settin
     .option('--trials <n>', 'combinations a random or TPE search runs', wholeNumber('--trials', 1), 50)
     .addOption(new Option('--objective <metric>', 'what to maximise').choices([...OBJECTIVES]).default('sharpe'))
     .option('--min-trades <n>', 'combinations with fewer trades rank last (infeasible)', wholeNumber('--min-trades', 0), 0)
-    .option('--workers <n>', 'worker threads (default: the cores available)', wholeNumber('--workers', 1), availableParallelism())
+    .addOption(new Option('--workers <n>', 'worker threads').argParser(wholeNumber('--workers', 1)).default(availableParallelism(), 'the cores available'))
     .option('--heatmap <a,b>', 'the two parameters of the report\'s heatmap (default: the first two numbers searched)')
     .option('--walk-forward <spec>', 'walk forward: train=180d,test=30d[,step=30d][,anchored]');
   addRunOptions(addCostOptions(cmd), 'print only optimize.json on stdout')
