@@ -55,6 +55,11 @@ export class Executor {
   readonly resting: RestingOrders;
   /** Ladders, trailing stops and partial exits of open positions. */
   readonly exits: ExitPlans;
+  /**
+   * Set once the run places a resting entry or an exit plan exists: from then on the backtest runs the
+   * bar's resting entries and trailing stops (a run that never does pays nothing for them per candle).
+   */
+  extras = false;
 
   constructor(
     private readonly book: Portfolio,
@@ -135,6 +140,7 @@ export class Executor {
     if (this.badLevels(sig, roundPrice(sig.entry.price, this.costs.tick), ts) !== null) return;
     const placed = this.resting.place(sig, price, ts);
     if (typeof placed === 'string') this.reject(ts, sig.side, 'invalid_levels', placed);
+    else this.extras = true;
   }
 
   /**
@@ -229,7 +235,10 @@ export class Executor {
       if (pos) {
         if (plan.stopLoss !== null) pos.stopLoss = plan.stopLoss;
         if (plan.takeProfit !== null) pos.takeProfit = plan.takeProfit;
-        if (plan.exits !== undefined) this.exits.attach(pos, plan.exits, price);
+        if (plan.exits !== undefined) {
+          this.exits.attach(pos, plan.exits, price);
+          this.extras = true;
+        }
       }
     }
     return r.changes;
@@ -248,7 +257,10 @@ export class Executor {
         const parts = this.exits.closed(ch.position.id);
         const trade = toTrade(ch.position, reason);
         this.trades.push(parts === undefined ? trade : { ...trade, exits: [...parts, { ts, price: ch.price, qty: ch.qty, reason }] });
-      } else if (ch.kind === 'reduced') this.exits.partial(ch.position, { ts, price: ch.price, qty: ch.qty, reason });
+      } else if (ch.kind === 'reduced') {
+        this.exits.partial(ch.position, { ts, price: ch.price, qty: ch.qty, reason });
+        this.extras = true;
+      }
     }
   }
 

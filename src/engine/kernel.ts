@@ -239,7 +239,7 @@ export class Kernel {
       }
     }
     bar[5] = unrealized;
-    if (!this.deferExits && (this.resting.length > 0 || this.exec.exits.byId.size > 0)) this.orders.restOfBar();
+    if (this.exec.extras && !this.deferExits) this.orders.restOfBar();
   }
 
   /** The candle in `bar` touched a level of `p`: resolves which was hit first and exits (a `Checked` value). */
@@ -301,6 +301,7 @@ export class Kernel {
   restoreEngineState(s: EngineState): void {
     this.exec.resting.restore(s.resting);
     this.exec.exits.restore(s.exits, this.book.ledger.open);
+    this.exec.extras = true;
   }
 
   /**

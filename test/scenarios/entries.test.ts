@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { openLong, openShort } from '../../src/core/signals.ts';
 import { runBacktest } from '../../src/engine/backtest.ts';
 import { bars, scripted } from '../helpers.ts';
-import { backtestInput, limitCancel, limitExpiry, limitGap, limitTouch, MIN, stopGap, stopThenStopLoss, T0 } from './feature-cases.ts';
+import { backtestInput, limitCancel, limitExpiry, limitGap, limitNextOpen, limitTouch, MIN, stopGap, stopThenStopLoss, T0 } from './feature-cases.ts';
 
 const MAKER = 0.0002;
 const TAKER = 0.0005;
@@ -41,6 +41,12 @@ describe('limit entries', () => {
       ]);
     });
   }
+
+  it('with next-open fills are placed at the next open, and that candle can fill them', () => {
+    const r = runBacktest(backtestInput(limitNextOpen));
+    expect(r.orders?.[0]).toMatchObject({ placedAt: T0 + 2 * MIN, status: 'filled', closedAt: T0 + 2 * MIN, fillPrice: 98 });
+    expect(r.trades[0]).toMatchObject({ entryPrice: 98, entryTime: T0 + 2 * MIN, exitPrice: 98.5, exitTime: T0 + 4 * MIN, exitReason: 'signal' });
+  });
 
   it('stay open while not reached, and end with the data', () => {
     const r = runBacktest({ ...backtestInput(limitTouch), candles: bars([[100, 101, 99, 100], [100, 102, 99, 101], [101, 102, 99, 100]]) });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { openLong, reduce } from '../../src/core/signals.ts';
 import { runBacktest } from '../../src/engine/backtest.ts';
 import { bars, scripted } from '../helpers.ts';
-import { backtestInput, ladder, ladderOneBar, MIN, partialReduce, T0, trailActivation, trailPercent } from './feature-cases.ts';
+import { backtestInput, hedgeLegs, ladder, ladderOneBar, MIN, partialReduce, T0, trailActivation, trailAfterLimit, trailPercent } from './feature-cases.ts';
 
 const MAKER = 0.0002;
 const TAKER = 0.0005;
@@ -23,6 +23,12 @@ describe('trailing stops', () => {
     const t = runBacktest(backtestInput(trailPercent)).trades[0]!;
     // Entry 100 → stop 101; after the bar with the low 98: 98.98 → 99.0 on the 0.1 tick; hit by the 99.2 high.
     expect(t).toMatchObject({ side: 'short', entryPrice: 100, exitPrice: 99, exitReason: 'trailing_stop', exitTime: T0 + 3 * MIN });
+  });
+
+  it('of an entry filled inside a bar: that bar moves them only with what came after the fill (not its high)', () => {
+    const t = runBacktest(backtestInput(trailAfterLimit)).trades[0]!;
+    // Had the 107 high of the fill bar counted, the stop would have been 105 and the next bar would have exited there.
+    expect(t).toMatchObject({ entryPrice: 98, exitPrice: 97.5, exitReason: 'trailing_stop', entryTime: T0 + 3 * MIN, exitTime: T0 + 5 * MIN });
   });
 
   it('never loosen a tighter fixed stop-loss, which then exits as stop_loss', () => {
@@ -82,6 +88,19 @@ describe('several take-profits', () => {
 });
 
 describe('reduce', () => {
+  it('in hedge mode acts on the named leg only, beside a resting entry that fills on the other leg', () => {
+    const r = runBacktest(backtestInput(hedgeLegs));
+    const long = r.trades.find((t) => t.side === 'long')!;
+    const short = r.trades.find((t) => t.side === 'short')!;
+    expect(long).toMatchObject({ positionSide: 'long', qty: 2, entryPrice: 100, exitReason: 'signal' });
+    expect(long.exits).toEqual([
+      { ts: T0 + 3 * MIN, price: 103, qty: 1, reason: 'signal' },
+      { ts: T0 + 4 * MIN, price: 101.5, qty: 1, reason: 'signal' },
+    ]);
+    expect(short).toMatchObject({ positionSide: 'short', qty: 1, entryPrice: 103, entryTime: T0 + 2 * MIN, exitPrice: 101.5 });
+    expect(short.exits).toBeUndefined();
+  });
+
   it('sells part of the position at market, and the trade records both exits', () => {
     const t = runBacktest(backtestInput(partialReduce)).trades[0]!;
     expect(t).toMatchObject({ qty: 2, entryPrice: 100, exitPrice: 104, exitReason: 'signal', exitTime: T0 + 4 * MIN });

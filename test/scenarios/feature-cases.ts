@@ -273,10 +273,60 @@ export const riskSized: FeatureCase = {
   }),
 };
 
+/** A limit entry with a trailing stop, filled inside a bar whose high may have come before the fill. */
+export const trailAfterLimit: FeatureCase = {
+  name: 'trailing stop of a limit entry: the fill bar moves it only with what came after the fill',
+  candles: bars([
+    [100, 101, 99, 100],
+    [100, 102, 99, 101], // limit buy 98, trailing 2.0
+    [101, 102, 99, 100],
+    [100, 107, 97, 99], // fills at 98 (stop 96); after the fill only 98..99 is known: stop 97, not 105
+    [99, 99.5, 97.5, 98], // 97.5 > 97; best 99.5 → stop 97.5
+    [98, 98.2, 97, 97.2], // out at 97.5
+  ]),
+  strategy: byCandle({ 1: openLong({ qty: 1, limit: 98, trailingStop: { distance: 2 } }) }),
+};
+
+/** With next-open fills, a resting entry is placed at the next open and that whole candle can fill it. */
+export const limitNextOpen: FeatureCase = {
+  name: 'limit entry placed at the next open (next-open fills)',
+  fill: 'next-open',
+  candles: bars([
+    [100, 101, 99, 100],
+    [100, 102, 99, 101], // signal
+    [100.5, 101, 97.5, 98], // placed at the open 100.5, filled at 98 in the same candle
+    [98, 99, 97, 98.5],
+    [98.5, 99, 98, 99], // close at the next open: 98.5
+  ]),
+  strategy: byCandle({ 1: openLong({ qty: 1, limit: 98 }), 3: close() }),
+};
+
+/** Hedge mode: a resting short on the short leg while the long leg is open, and a reduce of the long leg. */
+export const hedgeLegs: FeatureCase = {
+  name: 'hedge mode: a limit short on its leg beside an open long, a reduce of the long leg',
+  candles: bars([
+    [100, 101, 99, 100],
+    [100, 101, 99.5, 100], // long 2 at 100; limit sell 103 on the short leg
+    [100, 103.5, 99.5, 103], // the short fills at 103; reduce the long by half at the close 103
+    [103, 103, 101, 101.5], // close both legs at 101.5
+    [101.5, 102, 101, 101],
+  ]),
+  strategy: () => {
+    const s = probe((i) => {
+      if (i === 1) return [openLong({ qty: 2, positionSide: 'long' }), openShort({ qty: 1, limit: 103, positionSide: 'short' })];
+      if (i === 2) return reduce({ side: 'long', fraction: 0.5 });
+      if (i === 3) return close();
+      return undefined;
+    })();
+    Object.defineProperty(s, 'positionMode', { value: 'hedge' });
+    return s;
+  },
+};
+
 /** Every case, for the paper runtime. */
 export const ALL_CASES: readonly FeatureCase[] = [
   limitTouch, limitGap, limitExpiry({ expiresAfter: 2 }), limitExpiry({ expiresIn: '2m' }), limitCancel, stopGap, stopThenStopLoss,
-  trailActivation, trailPercent, ladder, ladderOneBar, partialReduce, warmup, riskSized,
+  trailActivation, trailPercent, trailAfterLimit, ladder, ladderOneBar, partialReduce, warmup, riskSized, limitNextOpen, hedgeLegs,
 ];
 
 export { MIN, T0 };
