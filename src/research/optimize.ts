@@ -5,7 +5,7 @@ import type { StrategyClass } from '../strategy/strategy.ts';
 import type { Constraint } from './constraint.ts';
 import type { Objective } from './objective.ts';
 import { WorkerPool } from './pool.ts';
-import type { RunMarket, RunSettings } from './run-combination.ts';
+import { comboResult, type RunMarket, type RunSettings } from './run-combination.ts';
 import { GridSearch } from './search/grid.ts';
 import { RandomSearch } from './search/random.ts';
 import { feasibleIndices, type Search } from './search/search.ts';
@@ -17,6 +17,9 @@ import { walkForward, stitched, type WindowOutcome } from './walk-forward-run.ts
 import { windowsOf, type WalkForwardSpec } from './walk-forward.ts';
 import { HalyardError } from '../core/errors.ts';
 import { overfitting, type Overfitting } from './overfitting.ts';
+
+/** Bytes of daily returns a sweep keeps for the overfitting statistics (past it, PBO is left out). */
+const DAILY_BUDGET = 512 * 1024 * 1024;
 
 /** Search methods. */
 export const METHODS = ['grid', 'random', 'tpe'] as const;
@@ -109,10 +112,13 @@ export async function optimize(i: OptimizeInput, load: () => Promise<MarketData>
     await pool.init(shared, i.settings);
     i.onPhase?.('workers ready');
     const makeSearch = searchFor(i, feasible);
-    const evaluations = ranked(await sweep(pool, { space: i.space, search: makeSearch(), objective: i.objective, minTrades: i.minTrades, range: null, onDone: i.onDone }));
+    // Every combination's daily returns stay in memory (for PBO) while they fit in DAILY_BUDGET bytes.
+    const days = ((ts[ts.length - 1] as number) - (ts[0] as number)) / 86_400_000 + 2;
+    const keepDaily = perSweep * days * 8 <= DAILY_BUDGET;
+    const evaluations = ranked(await sweep(pool, { space: i.space, search: makeSearch(), objective: i.objective, minTrades: i.minTrades, range: null, onDone: i.onDone, keepDaily }));
     i.onPhase?.('swept');
     const best: BacktestResult = { ...(await pool.full(null, evaluations[0]!.params)), candles: market.candles };
-    const stats = overfitting(evaluations);
+    const stats = overfitting(evaluations, comboResult(best).daily);
     i.onPhase?.('best run and statistics');
     const base = { evaluations, feasibleSize: feasible.length, candles: market.candles, best, overfitting: stats };
     if (!i.walkForward) return base;

@@ -32,23 +32,21 @@ export function pboPartitions(days: number): number {
   return days >= 32 ? 16 : Math.max(2, Math.min(16, days - (days % 2)));
 }
 
-/** The overfitting statistics of a sweep from its evaluations' daily returns (`ranked`: best first). */
-export function overfitting(ranked: readonly Evaluation[]): Overfitting {
+/**
+ * The overfitting statistics of a sweep (`ranked`: best first), from the winner's daily returns, every
+ * combination's daily Sharpe ratio (DSR) and, when the sweep kept them, every combination's daily returns (PBO).
+ */
+export function overfitting(ranked: readonly Evaluation[], winnerDaily: Float64Array): Overfitting {
   const notes: string[] = [];
-  const winner = ranked[0]!;
-  const days = winner.daily.length;
-  const m = moments(winner.daily);
-  const sharpeOf = (xs: Float64Array): number => {
-    const mm = moments(xs);
-    return mm.std > 0 ? mm.mean / mm.std : 0;
-  };
+  const days = winnerDaily.length;
+  const m = moments(winnerDaily);
   const winnerSharpe = m.std > 0 ? m.mean / m.std : 0;
   let dsr: number | null = null;
   let expectedMax: number | null = null;
   if (days < 3 || !(m.std > 0)) notes.push('Deflated Sharpe: the winner has fewer than 3 days or no variation in its daily returns');
   else {
     try {
-      const r = deflatedSharpe({ sharpe: winnerSharpe, observations: days, skew: m.skew, kurtosis: m.kurtosis, trials: ranked.length, varianceOfSharpes: ranked.length > 1 ? sampleVariance(ranked.map((e) => sharpeOf(e.daily))) : 0 });
+      const r = deflatedSharpe({ sharpe: winnerSharpe, observations: days, skew: m.skew, kurtosis: m.kurtosis, trials: ranked.length, varianceOfSharpes: ranked.length > 1 ? sampleVariance(ranked.map((e) => e.dailySharpe)) : 0 });
       dsr = r.dsr;
       expectedMax = r.expectedMax;
     } catch (e) {
@@ -60,6 +58,7 @@ export function overfitting(ranked: readonly Evaluation[]): Overfitting {
   if (ranked.length < 2) notes.push('PBO: it needs at least 2 combinations');
   else if (ranked.length > PBO_MAX_TRIALS) notes.push(`PBO: left out past ${PBO_MAX_TRIALS.toLocaleString('en-US')} combinations (its cost grows with every one)`);
   else if (days < 2) notes.push('PBO: it needs at least 2 days');
+  else if (ranked.some((e) => e.daily.length !== days)) notes.push('PBO: the sweep was too large to keep every combination\'s daily returns');
   else pbo = probabilityOfBacktestOverfitting({ trials: ranked.map((e) => e.daily), partitions: s });
   return {
     trials: ranked.length,

@@ -11,8 +11,10 @@ export interface Evaluation {
   readonly index: number;
   readonly params: Combination;
   readonly summary: Summary;
-  /** Daily simple returns (fractions), for the overfitting statistics. */
+  /** Daily simple returns (fractions), for the overfitting statistics; empty when the sweep keeps none (`keepDaily`). */
   readonly daily: Float64Array;
+  /** Sharpe ratio per day of the daily returns (mean / sample std; 0 without variation), kept in every case. */
+  readonly dailySharpe: number;
   /** The objective's value. */
   readonly score: number;
   /** False when the run made fewer trades than the minimum. */
@@ -30,7 +32,24 @@ export interface SweepOptions {
   readonly range: CandleRange;
   /** Hears how many combinations finished, as they finish. */
   readonly onDone?: (finished: number) => void;
+  /** Keep every combination's daily returns (false: a sweep too large to hold them; their Sharpe stays). */
+  readonly keepDaily?: boolean;
 }
+
+/** Sharpe ratio per observation: mean / sample standard deviation, 0 without variation. */
+export function perPeriodSharpe(xs: Float64Array): number {
+  const n = xs.length;
+  if (n < 2) return 0;
+  let m = 0;
+  for (let k = 0; k < n; k++) m += xs[k] as number;
+  m /= n;
+  let v = 0;
+  for (let k = 0; k < n; k++) v += ((xs[k] as number) - m) ** 2;
+  const sd = Math.sqrt(v / (n - 1));
+  return sd > 0 ? m / sd : 0;
+}
+
+const NO_DAYS = new Float64Array(0);
 
 /**
  * Runs a search to its end on the pool: asks it for a batch, runs the batch on the workers, tells it the
@@ -46,7 +65,8 @@ export async function sweep(pool: WorkerPool, o: SweepOptions): Promise<Evaluati
     for (const it of items) {
       const r = results.get(it.index)!;
       const score = scoreOf(r.summary, o.objective);
-      const e: Evaluation = { index: it.index, params: it.params, summary: r.summary, daily: r.daily, score, feasible: r.summary.trades >= o.minTrades };
+      const daily = o.keepDaily === false ? NO_DAYS : r.daily;
+      const e: Evaluation = { index: it.index, params: it.params, summary: r.summary, daily, dailySharpe: perPeriodSharpe(r.daily), score, feasible: r.summary.trades >= o.minTrades };
       o.search.tell(it.index, searchScore(e));
       out.push(e);
     }
