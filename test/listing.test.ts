@@ -62,12 +62,13 @@ describe('halyard strategies', () => {
     expect(r.code, r.stderr).toBe(0);
     const list = JSON.parse(r.stdout) as Listed[];
     expect(list.map((s) => [s.file, s.class])).toEqual([
+      ['strategies/breakout-trail.ts', 'BreakoutTrail'],
       ['strategies/hedge-breakout.ts', 'HedgeBreakout'],
       ['strategies/sma-cross.ts', 'SmaCross'],
     ]);
-    expect(list[0]).toMatchObject({ timeframes: ['1m', '4h'], positionMode: 'hedge', params: declared(HedgeBreakout.defaults) });
-    expect(list[1]).toMatchObject({ timeframes: ['1m'], positionMode: 'oneway', params: declared(SmaCross.defaults) });
-    expect(list[1]?.params?.find((p) => p.name === 'short')).toEqual({ name: 'short', type: 'boolean', default: true });
+    expect(list[1]).toMatchObject({ timeframes: ['1m', '4h'], positionMode: 'hedge', params: declared(HedgeBreakout.defaults) });
+    expect(list[2]).toMatchObject({ timeframes: ['1m'], positionMode: 'oneway', params: declared(SmaCross.defaults) });
+    expect(list[2]?.params?.find((p) => p.name === 'short')).toEqual({ name: 'short', type: 'boolean', default: true });
 
     const text = await runHalyard(['strategies'], {});
     expect(text.code).toBe(0);
