@@ -18,17 +18,13 @@ export const OPEN_INTENT_STATUSES = ['open'] as const;
 
 /** The venue request an intent stands for (a stored row, or a new one about to be written). */
 export function venueRequestOf(i: Pick<NewIntent, 'client_id' | 'symbol' | 'side' | 'type' | 'qty' | 'price' | 'trigger_price' | 'position_side' | 'reduce_only'>): VenueOrderRequest {
-  return {
-    clientId: i.client_id,
-    symbol: i.symbol,
-    side: i.side === 'sell' ? 'sell' : 'buy',
-    type: i.type as VenueOrderType,
-    qty: i.qty,
-    ...(i.price != null ? { price: i.price } : {}),
-    ...(i.trigger_price != null ? { triggerPrice: i.trigger_price } : {}),
-    ...(i.position_side != null ? { positionSide: i.position_side as Side } : {}),
-    ...(i.reduce_only === 1 ? { reduceOnly: true } : {}),
-  };
+  // Optional fields are set one by one: spreading `{}` or `{ price }` per field costs V8 (Node 20) far more.
+  const r: { -readonly [K in keyof VenueOrderRequest]: VenueOrderRequest[K] } = { clientId: i.client_id, symbol: i.symbol, side: i.side === 'sell' ? 'sell' : 'buy', type: i.type as VenueOrderType, qty: i.qty };
+  if (i.price != null) r.price = i.price;
+  if (i.trigger_price != null) r.triggerPrice = i.trigger_price;
+  if (i.position_side != null) r.positionSide = i.position_side as Side;
+  if (i.reduce_only === 1) r.reduceOnly = true;
+  return r;
 }
 
 /** A new intent that may already carry the venue's answer (an order the simulated exchange took in the signal's transaction). */
@@ -37,18 +33,41 @@ export type WrittenIntent = NewIntent & { readonly attempts?: number; readonly f
 /** The rows of new intents, every one naming the same columns (for a multi-row insert). */
 export function intentRows(intents: readonly WrittenIntent[], now: number): Insertable<OrderIntentsTable>[] {
   return intents.map((i) => ({
-    last_error: null,
-    last_error_code: null,
-    next_attempt_at: null,
-    venue_order_id: null,
-    avg_fill_price: null,
-    raw: null,
-    ...i,
+    user_id: i.user_id,
+    target_key: i.target_key,
+    recorder_id: i.recorder_id ?? null,
+    signal_id: i.signal_id ?? null,
+    group_key: i.group_key,
+    action: i.action,
+    role: i.role,
+    cancels_intent_id: i.cancels_intent_id ?? null,
+    client_id: i.client_id,
+    symbol: i.symbol,
+    side: i.side,
+    type: i.type,
+    qty: i.qty,
+    price: i.price ?? null,
+    trigger_price: i.trigger_price ?? null,
+    position_side: i.position_side ?? null,
+    reduce_only: i.reduce_only,
+    source: i.source,
+    opened_by: i.opened_by,
     status: i.status ?? 'pending',
     attempts: i.attempts ?? 0,
+    next_attempt_at: i.next_attempt_at ?? null,
+    last_error: i.last_error ?? null,
+    last_error_code: i.last_error_code ?? null,
+    venue_order_id: i.venue_order_id ?? null,
     filled_qty: i.filled_qty ?? 0,
+    avg_fill_price: i.avg_fill_price ?? null,
+    raw: i.raw ?? null,
     created_at: now,
     updated_at: now,
+    position_id: i.position_id ?? null,
+    booked_qty: i.booked_qty ?? 0,
+    booked_cost: i.booked_cost ?? 0,
+    stop_loss: i.stop_loss ?? null,
+    take_profit: i.take_profit ?? null,
   }));
 }
 

@@ -203,15 +203,16 @@ export class SignalIntake {
   ): Promise<IntakeAnswer | typeof GONE> {
     // A venue's bracket fill carries its order as the order id: booked twice, it is one signal.
     const key = dedupeKey(rec.id, s, receivedAt);
-    const row: NewSignalRow = {
+    // Each stored row is written out whole: V8 (Node 20) builds `{ ...row, outcome }` many times slower.
+    const row = (outcome: string, reason: string | null, qty: number | null, price: number | null): NewSignalRow => ({
       recorder_id: rec.id,
       user_id: rec.user_id,
       received_at: receivedAt,
       format: s.format,
       action: s.action,
       ticker: s.ticker,
-      qty: s.qty,
-      price: s.price,
+      qty,
+      price,
       signal_time: s.time,
       order_id: s.orderId,
       target_size: s.targetSize,
@@ -219,11 +220,11 @@ export class SignalIntake {
       stop_loss: s.stopLoss,
       take_profit: s.takeProfit,
       dedupe_key: key,
-      outcome: 'accepted',
-      reason: null,
+      outcome,
+      reason,
       raw_body: raw,
       content_type: contentType,
-    };
+    });
     // What can be decided before the transaction (the book is this recorder's alone: the lock is held).
     const lagLimit = Math.min(rec.max_lag_ms, s.maxLagMs ?? Infinity);
     const stale =
@@ -245,16 +246,16 @@ export class SignalIntake {
         if (!check.live) return GONE;
         const original = check.duplicateOf;
         if (original !== undefined) {
-          const id = await insertSignal(trx, { ...row, outcome: 'duplicate', reason: `duplicate of signal ${original}` });
+          const id = await insertSignal(trx, row('duplicate', `duplicate of signal ${original}`, s.qty, s.price));
           return { status: 'duplicate', signal_id: id, duplicate_of: original };
         }
-        if (stale !== null || !book) return this.reject(trx, row, stale ?? 'stale');
+        if (stale !== null || !book) return this.reject(trx, row('rejected', stale ?? 'stale', s.qty, s.price));
         if (price === null) {
           const hasOpen = book.ledger.open.some((p) => p.symbol === s.ticker);
           const needsPrice = s.action !== 'CANCEL' && (hasOpen || (s.action !== 'CLOSE' && s.targetSize !== 0));
-          if (needsPrice) return this.reject(trx, row, `no price: the signal carries none and no earlier ${s.ticker} signal of this recorder had one`);
+          if (needsPrice) return this.reject(trx, row('rejected', `no price: the signal carries none and no earlier ${s.ticker} signal of this recorder had one`, s.qty, s.price));
           // Nothing to move and no price to learn (CANCEL, or CLOSE while flat): stored, positions untouched.
-          const id = await insertSignal(trx, { ...row, qty: s.qty ?? rec.default_qty, price: null });
+          const id = await insertSignal(trx, row('accepted', null, s.qty ?? rec.default_qty, null));
           return { status: 'accepted', signal_id: id, action: s.action, positions: [] };
         }
         const eff: EffectiveSignal = {
@@ -274,11 +275,11 @@ export class SignalIntake {
           applied = { effect: book.apply(eff), before };
         }
         const { effect, before } = applied;
-        if (effect.kind === 'refused') return this.reject(trx, row, effect.reason);
-        const signalId = await insertSignal(trx, { ...row, qty: eff.qty, price: eff.price });
+        if (effect.kind === 'refused') return this.reject(trx, row('rejected', effect.reason, s.qty, s.price));
+        const signalId = await insertSignal(trx, row('accepted', null, eff.qty, eff.price));
         await writeSignalEffect(trx, rec, book, effect, receivedAt, signalId, ctx);
         const after = legsOf(book.ledger, s.ticker);
-        const intents = planSignalOrders({ userId: rec.user_id, recorderId: rec.id, signalId, ticker: s.ticker, before, after, links, ...(doneOn ? { doneOn } : {}) });
+        const intents = planSignalOrders({ userId: rec.user_id, recorderId: rec.id, signalId, ticker: s.ticker, before, after, links, doneOn });
         if (intents.length > 0) {
           const done = sim ? await sim.execute(trx, ctx, rec.user_id, intents, eff.price, held) : { rows: intents, deferred: true, executed: [] };
           deferred = done.deferred;
@@ -294,7 +295,7 @@ export class SignalIntake {
       const positions = book!.ledger.open
         .filter((p) => p.symbol === s.ticker)
         .map((p) => ({ id: p.id, symbol: p.symbol, side: p.side, size: p.qty, entry_price: p.entryPrice }));
-      return { ...out, positions };
+      return { status: 'accepted', signal_id: out.signal_id, action: out.action, positions };
     } catch (e) {
       if (applied) this.books.delete(rec.id); // the book moved but the store did not: reload it from the store next time
       throw e;
@@ -303,9 +304,9 @@ export class SignalIntake {
     }
   }
 
-  private async reject(trx: Kysely<Database>, row: NewSignalRow, reason: string): Promise<IntakeAnswer> {
-    const id = await insertSignal(trx, { ...row, outcome: 'rejected', reason });
-    return { status: 'rejected', signal_id: id, reason };
+  private async reject(trx: Kysely<Database>, row: NewSignalRow): Promise<IntakeAnswer> {
+    const id = await insertSignal(trx, row);
+    return { status: 'rejected', signal_id: id, reason: row.reason ?? '' };
   }
 
   /** The targets a recorder executes on (links are set when the recorder is created). */

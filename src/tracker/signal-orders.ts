@@ -74,34 +74,11 @@ export function planSignalOrders(input: SignalOrderInput): NewIntent[] {
       const positionSide = leg === 'net' ? null : (leg as Side);
       const done = input.doneOn && input.doneOn.targetKey === link.targetKey && input.doneOn.leg === positionSide ? input.doneOn.signed : 0;
       const delta = (now.signed - was.signed) * m - done;
-      const base = {
-        user_id: input.userId,
-        target_key: link.targetKey,
-        recorder_id: input.recorderId,
-        signal_id: input.signalId,
-        group_key: `${link.targetKey}|r${input.recorderId}|${symbol}|${leg}`,
-        symbol,
-        position_side: positionSide,
-        source: 'signal',
-        opened_by: 'signal',
-        cancels_intent_id: null,
-        price: null,
-      } as const;
-      const id = (role: string): string => clientOrderId([input.userId, link.targetKey, input.signalId, leg, role]);
+      const leg0: IntentLeg = { userId: input.userId, targetKey: link.targetKey, recorderId: input.recorderId, signalId: input.signalId, symbol, leg, positionSide };
       if (Math.abs(delta) > 1e-9) {
         const onlyReduces = Math.abs(now.signed) < Math.abs(was.signed) - EPS && now.signed * was.signed >= 0;
         const role = onlyReduces ? 'exit' : 'entry';
-        intents.push({
-          ...base,
-          action: 'place',
-          role,
-          client_id: id(role),
-          side: delta > 0 ? 'buy' : 'sell',
-          type: 'market',
-          qty: denoise(Math.abs(delta)),
-          trigger_price: null,
-          reduce_only: onlyReduces && positionSide === null ? 1 : 0,
-        });
+        intents.push(intentOf(leg0, 'place', role, role, delta > 0 ? 'buy' : 'sell', 'market', denoise(Math.abs(delta)), null, onlyReduces && positionSide === null ? 1 : 0));
       }
       const sizeChanged = Math.abs(delta) > EPS;
       const bracketChanged = was.stopLoss !== now.stopLoss || was.takeProfit !== now.takeProfit;
@@ -109,21 +86,62 @@ export function planSignalOrders(input: SignalOrderInput): NewIntent[] {
       const wantsBracket = now.signed !== 0 && (now.stopLoss !== null || now.takeProfit !== null);
       if (!(sizeChanged || bracketChanged) || !(hadBracket || wantsBracket)) continue;
       if (hadBracket) {
-        intents.push({ ...base, action: 'cancel', role: 'bracket', client_id: id('cancel_bracket'), side: 'buy', type: 'market', qty: 0, trigger_price: null, reduce_only: 0 });
+        intents.push(intentOf(leg0, 'cancel', 'bracket', 'cancel_bracket', 'buy', 'market', 0, null, 0));
       }
       if (!wantsBracket) continue;
       const closeSide: OrderSide = now.signed > 0 ? 'sell' : 'buy';
       const qty = denoise(Math.abs(now.signed) * m);
       const reduce = positionSide === null ? 1 : 0;
       if (now.stopLoss !== null) {
-        intents.push({ ...base, action: 'place', role: 'stop_loss', client_id: id('stop_loss'), side: closeSide, type: 'stop', qty, trigger_price: now.stopLoss, reduce_only: reduce });
+        intents.push(intentOf(leg0, 'place', 'stop_loss', 'stop_loss', closeSide, 'stop', qty, now.stopLoss, reduce));
       }
       if (now.takeProfit !== null) {
-        intents.push({ ...base, action: 'place', role: 'take_profit', client_id: id('take_profit'), side: closeSide, type: 'take_profit', qty, trigger_price: now.takeProfit, reduce_only: reduce });
+        intents.push(intentOf(leg0, 'place', 'take_profit', 'take_profit', closeSide, 'take_profit', qty, now.takeProfit, reduce));
       }
     }
   }
   return intents;
+}
+
+/** The leg of a target an intent acts on. */
+interface IntentLeg {
+  readonly userId: number;
+  readonly targetKey: string;
+  readonly recorderId: number;
+  readonly signalId: number;
+  /** The venue's symbol. */
+  readonly symbol: string;
+  /** `net`, `long` or `short`. */
+  readonly leg: string;
+  readonly positionSide: Side | null;
+}
+
+/**
+ * One intent of a leg, written out whole: V8 (Node 20) builds `{ ...base, more }` literals many times
+ * slower than plain ones, and this runs for every signal. The client id hashes (user, target, signal, leg, `idRole`).
+ */
+function intentOf(l: IntentLeg, action: string, role: string, idRole: string, side: OrderSide, type: string, qty: number, triggerPrice: number | null, reduceOnly: number): NewIntent {
+  return {
+    user_id: l.userId,
+    target_key: l.targetKey,
+    recorder_id: l.recorderId,
+    signal_id: l.signalId,
+    group_key: `${l.targetKey}|r${l.recorderId}|${l.symbol}|${l.leg}`,
+    symbol: l.symbol,
+    position_side: l.positionSide,
+    source: 'signal',
+    opened_by: 'signal',
+    cancels_intent_id: null,
+    price: null,
+    action,
+    role,
+    client_id: clientOrderId([l.userId, l.targetKey, l.signalId, l.leg, idRole]),
+    side,
+    type,
+    qty,
+    trigger_price: triggerPrice,
+    reduce_only: reduceOnly,
+  };
 }
 
 /** A visible failure for a target whose ticker cannot be mapped: stored as rejected, never sent. */

@@ -35,8 +35,16 @@ export function isSimTarget(targetKey: string): boolean {
   return parseTargetKey(targetKey).exchange === 'sim';
 }
 
+/**
+ * `i` with `fields` over it. Object.assign, not `{ ...i, ...fields }`: V8 (Node 20) builds a spread with
+ * more properties after it many times slower, and this runs for every order of every signal.
+ */
+function withFields(i: NewIntent, fields: Partial<WrittenIntent>): WrittenIntent {
+  return Object.assign({}, i, fields);
+}
+
 function answered(i: NewIntent, o: VenueOrder): WrittenIntent {
-  return { ...i, status: intentStatusOf(o), attempts: 1, venue_order_id: o.id, filled_qty: o.filledQty, avg_fill_price: o.avgFillPrice, raw: JSON.stringify(o.raw ?? null) };
+  return withFields(i, { status: intentStatusOf(o), attempts: 1, venue_order_id: o.id, filled_qty: o.filledQty, avg_fill_price: o.avgFillPrice, raw: JSON.stringify(o.raw ?? null) });
 }
 
 /**
@@ -241,17 +249,17 @@ export class SimInline {
         // The netting check reads the ledger when the exchange holds less than the exit: the group's
         // position rows written so far must be in the transaction by then.
         if (!(await this.nettingKnown(sim, [i]))) await ctx.writeNow(trx);
-        const netting = await cappedByNetting(trx, sim, { ...i, position_side: i.position_side ?? null });
+        const netting = await cappedByNetting(trx, sim, withFields(i, { position_side: i.position_side ?? null }) as NewIntent & { position_side: string | null });
         if (netting === 'gone') {
-          return { ...i, status: 'canceled', attempts: 1, last_error: 'not sent: the venue no longer holds this share (its stop-loss or take-profit filled there)', last_error_code: 'conflict' };
+          return withFields(i, { status: 'canceled', attempts: 1, last_error: 'not sent: the venue no longer holds this share (its stop-loss or take-profit filled there)', last_error_code: 'conflict' });
         }
-        if (netting === 'plain') sent = { ...i, reduce_only: 0 };
+        if (netting === 'plain') sent = withFields(i, { reduce_only: 0 });
       }
       return answered(sent, await sim.createOrder(venueRequestOf(sent)));
     } catch (e) {
       if (isTransient(e) || !isHalyardError(e)) return i;
       const status = REFUSALS.includes(e.code) ? 'rejected' : 'failed';
-      return { ...i, status, attempts: 1, last_error: errorMessage(e), last_error_code: e.code };
+      return withFields(i, { status, attempts: 1, last_error: errorMessage(e), last_error_code: e.code });
     }
   }
 }
