@@ -2,7 +2,7 @@
 // `halyard backtest` with the same parameters (real Binance data imported into a temp cache), worker
 // counts and seeds repeat, refusals are one sentence, and walk-forward windows stitch into one curve.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,6 +94,13 @@ describe('halyard optimize', () => {
     expect(html).not.toMatch(/<script/);
     expect(stdout).toMatch(/Best {8}\{"fast":\d+,"slow":\d+\}/);
     expect(stdout).toContain(join(out, 'report.html'));
+    // optimize.json's space, given back as --params-file, runs the very same sweep.
+    const file = join(dir, 'space.json');
+    await writeFile(file, JSON.stringify(json.space));
+    const again = await optimize([...SYN, '--params-file', file, '--constraint', 'fast * 3 <= slow', '--objective', 'return', '--share']);
+    expect(again.text).toBe(await readFile(join(out, 'optimize.json'), 'utf8'));
+    await writeFile(file, '[1, 2]');
+    expect(await refused([...SYN, '--params-file', file])).toMatch(/must hold one JSON object of parameter specs/);
   }, 120_000);
 
   it('gives the same results on one worker and on two, and a seeded search repeats', async () => {
