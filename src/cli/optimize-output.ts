@@ -110,6 +110,6 @@ export function optimizeTable(json: OptimizeJson, dir: string): string {
     const p = (x: number | null): string => (x === null ? 'n/a' : x.toFixed(3));
     out.push(`  Is it luck?  Deflated Sharpe ${p(of.deflatedSharpe)} (over ${of.trials} trials, ${of.days} days), PBO ${p(of.pbo)}${of.pboPartitions === null ? '' : ` (CSCV, S=${of.pboPartitions})`}`);
   }
-  out.push(`  Report      ${join(dir, 'report.html')}`, `  Best run    ${join(dir, 'best', 'report.html')}`);
+  out.push(`  Run folder  ${dir}`, `  Report      ${join(dir, 'report.html')}`, `  Best run    ${join(dir, 'best', 'report.html')}`);
   return `${out.join('\n')}\n`;
 }
