@@ -38,6 +38,8 @@ export const SettingsSchema = z.object({
   GHOST_FLAT_CHECKS: num(2, (v) => Number.isInteger(v) && v >= 1, 'must be an integer >= 1'),
   ENGINE_POLL_INTERVAL_S: num(60, (v) => v >= 1, 'must be >= 1'),
   RECONCILE_GRACE_S: num(60, (v) => v >= 0, 'must be >= 0'),
+  /** Servers on one PostgreSQL: seconds a scheduled loop's lease and a claimed job last unrenewed (a dead server's are taken over after it). */
+  LEASE_TTL_S: num(10, (v) => v >= 1, 'must be >= 1'),
   DATABASE_PATH: z.string().default('data/halyard.db'),
   /** A PostgreSQL URL (`postgres://` or `postgresql://`); unset for the SQLite file at DATABASE_PATH. */
   DATABASE_URL: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^postgres(ql)?:\/\//i, 'is not a postgres:// (or postgresql://) URL (for SQLite unset DATABASE_URL and set DATABASE_PATH)').optional()),

@@ -102,6 +102,7 @@ for (const d of DIALECTS) {
             ['006-target-settings', true],
             ['007-tokens-secrets', true],
             ['008-server-address', true],
+            ['009-fleet', true],
           ]);
           expect((await userByName(again.db, 'migrant')).trading_mode).toBe('both');
           const n = await again.db.selectFrom('targets').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

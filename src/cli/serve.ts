@@ -48,6 +48,8 @@ export function registerServeCommand(program: Command, settings: () => Settings)
         limits: { perIpPerMinute: s.RATE_LIMIT_PER_IP_PER_MIN, perRecorderPerMinute: s.RATE_LIMIT_PER_RECORDER_PER_MIN, bodyLimit: s.BODY_LIMIT_BYTES },
         outputDir: s.OUTPUT_PATH,
         ...(s.METRICS_TOKEN !== undefined ? { metricsToken: s.METRICS_TOKEN } : {}),
+        // Several servers on one PostgreSQL: leases and claims, and the live push over LISTEN/NOTIFY.
+        fleet: { leaseTtlMs: s.LEASE_TTL_S * 1000, ...(s.DATABASE_URL ? { url: s.DATABASE_URL } : {}) },
       });
       const address = await listenOrClose(app, o.host, port, () => store.close());
       await rememberServerAddress(store, s, o.host, port); // the CLI prints webhook URLs with this server's address

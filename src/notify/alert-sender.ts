@@ -4,7 +4,11 @@ import { SystemClock } from '../clock.ts';
 import { HalyardError, errorMessage, isHalyardError } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
 import { backoffMs, isTransient } from '../exchange/retry.ts';
-import { dueAlerts, markAlertDead, markAlertDelivered, markAlertRetry, nextAlertDue, type AlertRow } from '../store/alert-outbox.ts';
+import { claimDueAlerts, dueAlerts, markAlertDead, markAlertDelivered, markAlertRetry, nextAlertDue, releaseAlertClaims, type AlertRow } from '../store/alert-outbox.ts';
+import { dialectOf } from '../store/dialect.ts';
+import type { Claim } from '../store/jobs.ts';
+import { holderId } from '../store/leases.ts';
+import { DEFAULT_SENDER_LEASE_MS } from './outbox-sender.ts';
 import type { Database } from '../store/schema.ts';
 import { alertsFromSettings, type AlertChannel, type AlertLog, type AlertSettings } from './alerts.ts';
 import { DEFAULT_NOTIFY_POLICY, retryAfterOf, type NotifyRetryPolicy } from './http.ts';
@@ -24,6 +28,11 @@ export interface AlertSenderOptions {
   readonly policy?: NotifyRetryPolicy;
   /** Alerts read per query (default 100). */
   readonly batchSize?: number;
+  /**
+   * How this sender claims alerts on PostgreSQL, where several senders may share the table (default: a
+   * random holder, a 60 s lease). SQLite has one sender: it claims nothing.
+   */
+  readonly claim?: Claim;
 }
 
 /** What one pass did. */
@@ -50,8 +59,11 @@ export class AlertSender {
   private readonly clock: Clock;
   private readonly byName: ReadonlyMap<string, AlertChannel>;
   private readonly loop: PassLoop<AlertPass>;
+  /** Claims on a shared (PostgreSQL) alert table; undefined on SQLite. */
+  private readonly claim: Claim | undefined;
 
   constructor(private readonly opts: AlertSenderOptions) {
+    this.claim = dialectOf(opts.db) === 'postgres' ? (opts.claim ?? { holder: holderId(), leaseMs: DEFAULT_SENDER_LEASE_MS }) : undefined;
     this.loop = new PassLoop(() => this.pass(undefined), 'alerts', opts.logger);
     this.policy = opts.policy ?? DEFAULT_NOTIFY_POLICY;
     this.clock = opts.clock ?? new SystemClock();
@@ -107,19 +119,29 @@ export class AlertSender {
     const done: Record<Outcome, number> = { delivered: 0, retried: 0, dead: 0 };
     // One `now` for the whole pass: a retried alert is due after it, so its followers are not read again.
     const now = this.clock.now();
+    const claim = this.claim;
+    const limit = this.opts.batchSize ?? 100;
     while (!this.loop.stopped) {
-      const batch = await dueAlerts(this.opts.db, this.channelNames, now, this.opts.batchSize ?? 100, stream);
+      // Shared: whole streams' channels claimed by this sender (see claimDueAlerts).
+      const batch = claim
+        ? await claimDueAlerts(this.opts.db, { channels: this.channelNames, dueBy: now, now: this.clock.now(), limit, claim, ...(stream !== undefined ? { stream } : {}) })
+        : await dueAlerts(this.opts.db, this.channelNames, now, limit, stream);
       if (batch.length === 0) break;
       const blocked = new Set<string>();
+      const unworked: number[] = [];
       for (const a of batch) {
-        if (this.loop.stopped) break;
         const key = `${a.stream}\u0000${a.channel}`;
         // Later alerts of a stream and channel must not overtake one that will be retried.
-        if (blocked.has(key)) continue;
+        if (this.loop.stopped || blocked.has(key)) {
+          unworked.push(a.id);
+          continue;
+        }
         const outcome = await this.deliver(a, now);
         done[outcome]++;
         if (outcome === 'retried') blocked.add(key);
       }
+      // Claims not worked go back to the queue (they wait behind their retried alert, or for the next sender).
+      if (claim) await releaseAlertClaims(this.opts.db, unworked, claim.holder);
     }
     return done;
   }
@@ -130,7 +152,7 @@ export class AlertSender {
     if (!channel) throw new HalyardError('internal', `alert ${a.id} is for channel ${a.channel}, which this sender does not have`);
     try {
       await channel.notifier.notify({ kind: a.kind, text: a.text });
-      await markAlertDelivered(db, a.id, this.clock.now());
+      await markAlertDelivered(db, a.id, this.clock.now(), this.claim?.holder);
       return 'delivered';
     } catch (e) {
       // A one-attempt withRetry wraps the transient failure: the answer itself is the cause.
@@ -140,18 +162,18 @@ export class AlertSender {
       const log = { id: a.id, stream: a.stream, channel: a.channel, kind: a.kind, attempts, err: error };
       if (!isTransient(e)) {
         logger?.warn(log, 'alert refused by the channel; marked dead');
-        await markAlertDead(db, a.id, error);
+        await markAlertDead(db, a.id, error, this.claim?.holder);
         return 'dead';
       }
       if (attempts >= this.policy.maxAttempts) {
         logger?.warn(log, 'alert still undelivered after the last attempt; marked dead');
-        await markAlertDead(db, a.id, `gave up after ${attempts} attempts: ${error}`);
+        await markAlertDead(db, a.id, `gave up after ${attempts} attempts: ${error}`, this.claim?.holder);
         return 'dead';
       }
       const asked = retryAfterOf(cause) ?? retryAfterOf(e) ?? 0;
       const waitMs = Math.max(1, Math.min(this.policy.maxDelayMs, Math.max(asked, backoffMs(attempts, this.policy))));
       logger?.warn({ ...log, retry_in_ms: waitMs }, 'alert not delivered; will retry');
-      await markAlertRetry(db, a.id, attempts, Math.max(passNow, this.clock.now()) + waitMs, error);
+      await markAlertRetry(db, a.id, attempts, Math.max(passNow, this.clock.now()) + waitMs, error, this.claim?.holder);
       return 'retried';
     }
   }

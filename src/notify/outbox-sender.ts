@@ -4,7 +4,10 @@ import { HalyardError } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
 import type { Settings } from '../config.ts';
 import { backoffMs, parseRetryAfter, type RetryPolicy } from '../exchange/retry.ts';
-import { dueEvents, markDead, markDelivered, markRetry, type OutboxRow } from '../store/outbox.ts';
+import { dialectOf } from '../store/dialect.ts';
+import type { Claim } from '../store/jobs.ts';
+import { holderId } from '../store/leases.ts';
+import { claimDueEvents, dueEvents, markDead, markDelivered, markRetry, releaseEventClaims, type OutboxRow } from '../store/outbox.ts';
 import type { Database } from '../store/schema.ts';
 import { networkReason, postJson } from './http.ts';
 import { signWebhook, webhookSignature } from './standard-webhooks.ts';
@@ -43,7 +46,15 @@ export interface OutboxSenderOptions {
   readonly clock: Clock;
   readonly logger?: OutboxLog;
   readonly policy?: OutboxPolicy;
+  /**
+   * How this sender claims events on PostgreSQL, where several senders (paper runs, servers) may share the
+   * outbox (default: a random holder, a 60 s lease). SQLite has one sender: it claims nothing.
+   */
+  readonly claim?: Claim;
 }
+
+/** The default lease of a sender's claim on an event (ms): longer than a delivery's timeout. */
+export const DEFAULT_SENDER_LEASE_MS = 60_000;
 
 /** What one pass did. */
 export interface OutboxPass {
@@ -68,9 +79,12 @@ export class OutboxSender {
   private readonly policy: OutboxPolicy;
   private readonly retry: RetryPolicy;
   private readonly loop: PassLoop<OutboxPass>;
+  /** Claims on a shared (PostgreSQL) outbox; undefined on SQLite. */
+  private readonly claim: Claim | undefined;
 
   constructor(private readonly opts: OutboxSenderOptions) {
     this.loop = new PassLoop(() => this.pass(), LABEL, opts.logger);
+    this.claim = dialectOf(opts.db) === 'postgres' ? (opts.claim ?? { holder: holderId(), leaseMs: DEFAULT_SENDER_LEASE_MS }) : undefined;
     this.policy = opts.policy ?? DEFAULT_OUTBOX_POLICY;
     this.retry = { maxAttempts: this.policy.maxAttempts ?? Number.POSITIVE_INFINITY, baseDelayMs: this.policy.baseDelayMs, maxDelayMs: this.policy.maxDelayMs, ...(this.policy.rng ? { rng: this.policy.rng } : {}) };
     webhookSignature(opts.secret, 'msg_check', 0, ''); // an unusable secret fails here, not on every pass
@@ -99,15 +113,21 @@ export class OutboxSender {
   private async pass(): Promise<OutboxPass> {
     this.loop.startedFullPass();
     const done: Record<Outcome, number> = { delivered: 0, retried: 0, dead: 0 };
+    const claim = this.claim;
     while (!this.loop.stopped) {
-      const batch = await dueEvents(this.opts.db, this.opts.clock.now(), this.policy.batchSize ?? 100);
+      const now = this.opts.clock.now();
+      const limit = this.policy.batchSize ?? 100;
+      // Shared: whole runs claimed by this sender (see claimDueEvents).
+      const batch = claim ? await claimDueEvents(this.opts.db, now, limit, claim) : await dueEvents(this.opts.db, now, limit);
       if (batch.length === 0) break;
-      for (const ev of batch) {
-        if (this.loop.stopped) break;
-        const outcome = await this.deliver(ev);
-        done[outcome]++;
-        // Later events must not overtake one that will be retried.
-        if (outcome === 'retried') return done;
+      for (const [n, ev] of batch.entries()) {
+        const outcome = this.loop.stopped ? null : await this.deliver(ev);
+        if (outcome) done[outcome]++;
+        // Later events must not overtake one that will be retried; claims not worked go back to the queue.
+        if (outcome === null || outcome === 'retried') {
+          if (claim) await releaseEventClaims(this.opts.db, batch.slice(outcome === null ? n : n + 1).map((e) => e.id), claim.holder);
+          return done;
+        }
       }
     }
     return done;
@@ -121,7 +141,7 @@ export class OutboxSender {
       const answer = await postJson(this.opts.url, ev.payload, LABEL, headers, this.policy.timeoutMs);
       const s = answer.status;
       if (s >= 200 && s < 300) {
-        await markDelivered(db, ev.id, clock.now());
+        await markDelivered(db, ev.id, clock.now(), this.claim?.holder);
         return 'delivered';
       }
       const error = `HTTP ${s}${answer.text ? `: ${answer.text.slice(0, 200)}` : ''}`;
@@ -134,17 +154,17 @@ export class OutboxSender {
     const log = { webhook_id: ev.webhook_id, run_id: ev.run_id, event_type: ev.event_type, attempts, err: failure.error };
     if (failure.final) {
       this.opts.logger?.warn(log, 'engine event refused by the receiver; marked dead');
-      await markDead(db, ev.id, failure.error);
+      await markDead(db, ev.id, failure.error, this.claim?.holder);
       return 'dead';
     }
     if (attempts >= this.retry.maxAttempts) {
       this.opts.logger?.warn(log, 'engine event still undelivered after the last attempt; marked dead');
-      await markDead(db, ev.id, `gave up after ${attempts} attempts: ${failure.error}`);
+      await markDead(db, ev.id, `gave up after ${attempts} attempts: ${failure.error}`, this.claim?.holder);
       return 'dead';
     }
     const waitMs = Math.min(this.policy.maxDelayMs, Math.max(failure.retryAfterMs ?? 0, backoffMs(attempts, this.retry)));
     this.opts.logger?.warn({ ...log, retry_in_ms: waitMs }, 'engine event not delivered; will retry');
-    await markRetry(db, ev.id, attempts, clock.now() + waitMs, failure.error);
+    await markRetry(db, ev.id, attempts, clock.now() + waitMs, failure.error, this.claim?.holder);
     return 'retried';
   }
 }

@@ -31,6 +31,9 @@ import { LiveHub, type LiveTiming } from './live.ts';
 import { DASHBOARD_DIR, dashboardRoutes } from './static.ts';
 import { MarkBook } from '../tracker/marks.ts';
 import { PositionCloser } from '../tracker/closes.ts';
+import { DEFAULT_LEASE_TTL_MS, Fleet } from '../tracker/fleet.ts';
+import { holderId } from '../store/leases.ts';
+import { PgLiveBus } from './live-bus.ts';
 
 /** Limits of the server (requests per minute, bytes). */
 export interface ServerLimits {
@@ -78,6 +81,13 @@ export interface ServerDeps {
   readonly dashboardDir?: string;
   /** Bearer token that may read `/metrics` from another host (METRICS_TOKEN; unset: loopback only). */
   readonly metricsToken?: string;
+  /**
+   * Several servers on one PostgreSQL (always on when the store is PostgreSQL; SQLite has one process):
+   * the database URL for the live push's LISTEN connection (unset: each server's push sees other servers'
+   * changes only by its look at the database every second, and no marks), the lifetime of leases and
+   * claims (ms; LEASE_TTL_S, default 10 s), and this server's name (default `host:pid:random`).
+   */
+  readonly fleet?: { readonly url?: string; readonly leaseTtlMs?: number; readonly holder?: string };
 }
 
 /** The server and the intake it feeds. */
@@ -99,6 +109,10 @@ export interface Server {
   readonly marks: MarkBook;
   /** The live push to the dashboard. */
   readonly live: LiveHub;
+  /** This server's leases and claims among the servers of one PostgreSQL database (null on SQLite). */
+  readonly fleet: Fleet | null;
+  /** The live push across servers (null on SQLite, or without `fleet.url`). */
+  readonly bus: PgLiveBus | null;
 }
 
 /** Builds the HTTP app: signal webhooks, the JSON API, its OpenAPI document at /docs, /healthz. */
@@ -131,8 +145,30 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
   // One commit lane: a delivery's transaction then sees every ledger change the simulated exchange moved with.
   const intake = new SignalIntake(deps.store.db, deps.clock, 1);
   const marks = deps.marks ?? new MarkBook();
-  intake.onPrice = (userId, ticker, price, ts) => marks.set(userId, ticker, price, ts);
   const live = new LiveHub(deps.store.db, marks, { tickMs: deps.live?.tickMs ?? 1000, heartbeatMs: deps.live?.heartbeatMs ?? 15_000 }, deps.logger, deps.clock);
+  // Several servers on one PostgreSQL: leases for the scheduled loops, claims on queued rows, one pass per
+  // target across the fleet, and the live push carried to the other servers by LISTEN/NOTIFY.
+  const holder = deps.fleet?.holder ?? holderId();
+  const fleet = deps.store.dialect === 'postgres' ? new Fleet(deps.store.db, { holder, leaseTtlMs: deps.fleet?.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, log: deps.logger }) : null;
+  const bus =
+    fleet && deps.fleet?.url
+      ? new PgLiveBus(
+          deps.fleet.url,
+          holder,
+          {
+            // Another server's mark of this user: kept unless this server saw a later one.
+            mark: (userId, ticker, price, ts) => {
+              if ((marks.get(userId, ticker)?.ts ?? -Infinity) <= ts) marks.set(userId, ticker, price, ts);
+            },
+            changed: (userId) => live.poke(userId),
+          },
+          deps.logger,
+        )
+      : null;
+  intake.onPrice = (userId, ticker, price, ts) => {
+    marks.set(userId, ticker, price, ts);
+    bus?.mark(userId, ticker, price, ts);
+  };
   // Open event streams would keep close() waiting for ever.
   app.addHook('preClose', async () => live.closeAll());
   const venues = new VenueRegistry(
@@ -161,13 +197,29 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
   const monitor = new Monitor(deps.store.db, venues, deps.clock, deps.monitor, deps.logger);
   // Engine events and polls refresh their target through the monitor unless the embedder brings its own.
   const refresher = deps.refresher ?? monitor;
-  const jobs = new JobWorker(deps.store.db, deps.clock, undefined, deps.logger);
+  const jobs = new JobWorker(deps.store.db, deps.clock, undefined, deps.logger, fleet?.claim);
   const engineIntake = new EngineIntake(deps.store.db, deps.clock, refresher, deps.logger);
   engineIntake.register(jobs);
   engineIntake.onEnqueued = () => jobs.wake();
   const enginePoller = new EnginePoller(deps.store.db, deps.clock, deps.box, deps.enginePollIntervalS ?? 60, jobs, refresher, deps.logger);
   enginePoller.register();
-  // Jobs left running by a dead process are re-queued; quiet engines get their first poll.
+  if (fleet) {
+    // Each scheduled loop runs on one server of the fleet at a time; the others take it over when it dies.
+    const monitorLease = fleet.loop('monitor');
+    monitor.gate = () => monitorLease.held();
+    monitorLease.onTaken = () => monitor.resetSchedule();
+    const pollerLease = fleet.loop('engine-poller');
+    enginePoller.gate = () => pollerLease.held();
+    const settleLease = fleet.loop('settle');
+    dispatcher.settleGate = () => settleLease.held();
+    dispatcher.shareTargets(fleet.lock('target:'));
+    // The leases are asked for before the loops start, so the first server up runs them at once.
+    app.addHook('onReady', async () => {
+      await fleet.start();
+      await bus?.start();
+    });
+  }
+  // Jobs left running by a dead process are re-queued (alone on SQLite); quiet engines get their first poll.
   app.addHook('onReady', async () => {
     await jobs.start();
     enginePoller.start();
@@ -186,6 +238,9 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
     await monitor.stop();
     await dispatcher.stop();
     await venues.closeAll();
+    // The loops are stopped: their leases go to the other servers at once.
+    await fleet?.stop();
+    await bus?.stop();
   });
   app.get('/healthz', { schema: { tags: ['health'], summary: 'Liveness and database check' } }, async () => {
     await deps.store.db.selectFrom('targets').select('key').limit(1).execute();
@@ -215,5 +270,5 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
   await app.register(webRoutes, { db: deps.store.db, clock: deps.clock, marks, live, outputDir: deps.outputDir ?? 'output' });
   await app.register(tokenRoutes, { db: deps.store.db, clock: deps.clock, publicUrl: deps.publicUrl });
   await app.register(dashboardRoutes, { dir: deps.dashboardDir ?? DASHBOARD_DIR });
-  return { app, intake, dispatcher, venues, monitor, jobs, engineIntake, enginePoller, marks, live };
+  return { app, intake, dispatcher, venues, monitor, jobs, engineIntake, enginePoller, marks, live, fleet, bus };
 }

@@ -34,6 +34,8 @@ export class LiveHub {
   private timer: ReturnType<typeof setInterval> | null = null;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private busy = false;
+  /** A look was asked for while one ran: run another right after. */
+  private again = false;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -82,10 +84,24 @@ export class LiveHub {
     this.heartbeat.unref();
   }
 
+  /**
+   * Looks now instead of at the next tick when `userId` has a stream here (another server said that user's
+   * marks or data changed: the look itself reads only that user's own data, as every look does).
+   */
+  poke(userId: number): void {
+    for (const s of this.streams) {
+      if (s.userId !== userId) continue;
+      if (this.busy) this.again = true;
+      else void this.tick();
+      return;
+    }
+  }
+
   /** One look: each user's new marks and changed topics to that user's streams. */
   async tick(): Promise<void> {
     if (this.busy || this.streams.size === 0) return;
     this.busy = true;
+    this.again = false;
     try {
       await this.endSignedOut();
       for (const s of this.streams) {
@@ -109,6 +125,7 @@ export class LiveHub {
       this.logger.warn({ err: e }, 'live push: looking for changes failed');
     } finally {
       this.busy = false;
+      if (this.again) setImmediate(() => void this.tick());
     }
   }
 

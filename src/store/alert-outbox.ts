@@ -1,4 +1,5 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, UpdateQueryBuilder, UpdateResult } from 'kysely';
+import type { Claim } from './jobs.ts';
 import type { AlertsTable, Database } from './schema.ts';
 
 /** An alert row: one alert for one channel, waiting for (or done with) delivery. */
@@ -69,6 +70,88 @@ export async function dueAlerts(db: Kysely<Database>, channels: readonly string[
   return q.orderBy('a.id').limit(limit).execute();
 }
 
+/** What a sender claims on a shared (PostgreSQL) alert table. */
+export interface AlertClaimQuery {
+  readonly channels: readonly string[];
+  /** Due at or before this (epoch ms): the pass's own time. */
+  readonly dueBy: number;
+  /** Epoch ms now: claims end `claim.leaseMs` after it, and claims older than it are expired. */
+  readonly now: number;
+  readonly limit: number;
+  readonly claim: Claim;
+  /** Only this stream's alerts, when given. */
+  readonly stream?: string;
+}
+
+/**
+ * PostgreSQL, several senders: claims up to `q.limit` due alerts, in id order, a stream and channel at a
+ * time. A sender takes a stream's channel by locking its first pending alert (`FOR UPDATE SKIP LOCKED`, and
+ * only while no other sender's claim on it is live), then claims its due alerts that no earlier waiting
+ * alert holds back — so order holds across senders. A claim whose sender died is taken again after
+ * `claim.leaseMs`.
+ */
+export async function claimDueAlerts(db: Kysely<Database>, q: AlertClaimQuery): Promise<AlertRow[]> {
+  if (q.channels.length === 0) return [];
+  const rows = await db
+    .with('heads', (qb) => {
+      let h = qb
+        .selectFrom('alerts as a')
+        .select(['a.stream', 'a.channel'])
+        .where('a.status', '=', 'pending')
+        .where('a.channel', 'in', [...q.channels])
+        .where('a.next_attempt_at', '<=', q.dueBy)
+        .where((w) => w.or([w('a.claim_until', 'is', null), w('a.claim_until', '<', q.now)]))
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('alerts as e')
+                .select('e.id')
+                .whereRef('e.stream', '=', 'a.stream')
+                .whereRef('e.channel', '=', 'a.channel')
+                .where('e.status', '=', 'pending')
+                .whereRef('e.id', '<', 'a.id'),
+            ),
+          ),
+        );
+      if (q.stream !== undefined) h = h.where('a.stream', '=', q.stream);
+      return h.orderBy('a.id').limit(q.limit).forUpdate('a').skipLocked();
+    })
+    .updateTable('alerts')
+    .set({ claimed_by: q.claim.holder, claim_until: q.now + q.claim.leaseMs })
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('alerts as x')
+        .innerJoin('heads', (j) => j.onRef('heads.stream', '=', 'x.stream').onRef('heads.channel', '=', 'x.channel'))
+        .select('x.id')
+        .where('x.status', '=', 'pending')
+        .where('x.next_attempt_at', '<=', q.dueBy)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('alerts as e')
+                .select('e.id')
+                .whereRef('e.stream', '=', 'x.stream')
+                .whereRef('e.channel', '=', 'x.channel')
+                .where('e.status', '=', 'pending')
+                .whereRef('e.id', '<', 'x.id')
+                .where('e.next_attempt_at', '>', q.dueBy),
+            ),
+          ),
+        )
+        .orderBy('x.id')
+        .limit(q.limit),
+    )
+    .returningAll()
+    .execute();
+  return rows.sort((a, b) => a.id - b.id);
+}
+
+/** Gives back claims not worked (a sender stopping mid-batch): the alerts are due for anyone again. */
+export async function releaseAlertClaims(db: Kysely<Database>, ids: readonly number[], holder: string): Promise<void> {
+  if (ids.length === 0) return;
+  await db.updateTable('alerts').set({ claimed_by: null, claim_until: null }).where('id', 'in', [...ids]).where('claimed_by', '=', holder).execute();
+}
+
 /** When the next pending alert of `stream` on `channels` is due (epoch ms), or null when none is pending. */
 export async function nextAlertDue(db: Kysely<Database>, stream: string, channels: readonly string[]): Promise<number | null> {
   if (channels.length === 0) return null;
@@ -82,29 +165,27 @@ export async function nextAlertDue(db: Kysely<Database>, stream: string, channel
   return r?.at === null || r?.at === undefined ? null : Number(r.at);
 }
 
+/** Only while the row is pending, and `holder`'s claim stands when given. */
+function pendingOf<O>(q: UpdateQueryBuilder<Database, 'alerts', 'alerts', O>, id: number, holder?: string): UpdateQueryBuilder<Database, 'alerts', 'alerts', O> {
+  const mine = q.where('id', '=', id).where('status', '=', 'pending');
+  return holder === undefined ? mine : mine.where('claimed_by', '=', holder);
+}
+
+const done = (r: UpdateResult): boolean => Number(r.numUpdatedRows) === 1;
+
 /** Marks an alert delivered at `now` (epoch ms), counting the attempt. */
-export async function markAlertDelivered(db: Kysely<Database>, id: number, now: number): Promise<void> {
-  await db
-    .updateTable('alerts')
-    .set((eb) => ({ status: 'delivered', delivered_at: now, attempts: eb('attempts', '+', 1) }))
-    .where('id', '=', id)
-    .where('status', '=', 'pending')
-    .execute();
+export async function markAlertDelivered(db: Kysely<Database>, id: number, now: number, holder?: string): Promise<boolean> {
+  return done(await pendingOf(db.updateTable('alerts').set((eb) => ({ status: 'delivered', delivered_at: now, attempts: eb('attempts', '+', 1), claimed_by: null, claim_until: null })), id, holder).executeTakeFirst());
 }
 
 /** Records a failed attempt: `attempts` so far, the next try at `nextAt` (epoch ms), and why it failed. */
-export async function markAlertRetry(db: Kysely<Database>, id: number, attempts: number, nextAt: number, error: string): Promise<void> {
-  await db.updateTable('alerts').set({ attempts, next_attempt_at: nextAt, last_error: error }).where('id', '=', id).where('status', '=', 'pending').execute();
+export async function markAlertRetry(db: Kysely<Database>, id: number, attempts: number, nextAt: number, error: string, holder?: string): Promise<boolean> {
+  return done(await pendingOf(db.updateTable('alerts').set({ attempts, next_attempt_at: nextAt, last_error: error, claimed_by: null, claim_until: null }), id, holder).executeTakeFirst());
 }
 
 /** Marks an alert given up (it is not sent again), counting the attempt. */
-export async function markAlertDead(db: Kysely<Database>, id: number, error: string): Promise<void> {
-  await db
-    .updateTable('alerts')
-    .set((eb) => ({ status: 'dead', last_error: error, attempts: eb('attempts', '+', 1) }))
-    .where('id', '=', id)
-    .where('status', '=', 'pending')
-    .execute();
+export async function markAlertDead(db: Kysely<Database>, id: number, error: string, holder?: string): Promise<boolean> {
+  return done(await pendingOf(db.updateTable('alerts').set((eb) => ({ status: 'dead', last_error: error, attempts: eb('attempts', '+', 1), claimed_by: null, claim_until: null })), id, holder).executeTakeFirst());
 }
 
 /** Alerts per status (of one stream when given). */

@@ -392,6 +392,10 @@ export interface OutboxTable {
   last_error: string | null;
   created_at: number;
   delivered_at: number | null;
+  /** Who claimed the row to work it (a server or sender id; PostgreSQL fleets only), or null. */
+  claimed_by: string | null;
+  /** Epoch ms until which the claim holds; after it another worker may take the row again. */
+  claim_until: number | null;
 }
 
 /** Alerts (Discord, Telegram) waiting for (or done with) delivery: one row per alert and channel, sent in id order per stream and channel. */
@@ -415,6 +419,10 @@ export interface AlertsTable {
   created_at: number;
   /** Epoch ms. */
   delivered_at: number | null;
+  /** Who claimed the row to deliver it (a sender id; PostgreSQL only), or null. */
+  claimed_by: string | null;
+  /** Epoch ms until which the claim holds; after it another sender may take the row again. */
+  claim_until: number | null;
 }
 
 /** An engine that posts position events to `/hooks/engine?source=<id>`, signed with `secret`. */
@@ -475,6 +483,10 @@ export interface JobsTable {
   last_error: string | null;
   created_at: number;
   updated_at: number;
+  /** Who claimed the row to work it (a server or sender id; PostgreSQL fleets only), or null. */
+  claimed_by: string | null;
+  /** Epoch ms until which the claim holds; after it another worker may take the row again. */
+  claim_until: number | null;
 }
 
 /** Strategies a user's positions are assigned to (created from engine events' strategy names). */
@@ -553,6 +565,22 @@ export interface TargetSettingsTable {
   updated_at: number;
 }
 
+/** Who runs a scheduled loop or works a target across a fleet of servers, until when (PostgreSQL fleets). */
+export interface LeasesTable {
+  /** `monitor`, `engine-poller`, `settle`, `target:<user>|<exchange:env>`, … */
+  name: string;
+  /** The server holding it (`host:pid:random`). */
+  holder: string;
+  /** Epoch ms on the database's clock; after it any server may take the lease. */
+  expires_at: number;
+  /** Epoch ms (database clock) when the current holder took it. */
+  acquired_at: number;
+  /** Epoch ms (database clock) of the holder's latest renewal. */
+  renewed_at: number;
+  /** Bumped every time the lease changes hands. */
+  fence: number;
+}
+
 /** The whole relational schema as Kysely sees it. */
 export interface Database {
   users: UsersTable;
@@ -585,4 +613,5 @@ export interface Database {
   reconciliation_issues: ReconciliationIssuesTable;
   audit_log: AuditLogTable;
   target_settings: TargetSettingsTable;
+  leases: LeasesTable;
 }

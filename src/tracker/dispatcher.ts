@@ -54,8 +54,15 @@ export class OrderDispatcher {
   private again = false;
   private stopped = false;
   private refresher: NodeJS.Timeout | null = null;
-  /** One pass at a time per user × target: two passes on one account would each read the other's intents as still due. */
-  private readonly targetLock = new KeyedLock();
+  /**
+   * One pass at a time per user × target: two passes on one account would each read the other's intents as
+   * still due. A `KeyedLock` in one process; across servers on one PostgreSQL, a `FleetLock` (`shareTargets`).
+   */
+  private targetLock: { run<T>(key: string, task: () => Promise<T>): Promise<T> } = new KeyedLock();
+  /** Several servers share the database: a pass reads its intents again once it holds the target. */
+  private shared = false;
+  /** Whether this server runs the periodic settling now (a fleet gives it to one server at a time). */
+  settleGate: () => boolean = () => true;
   /**
    * Books a signal's bracket fill in its recorder (the server sets it: a CLOSE of the leg through the
    * signal intake, which sends the other linked targets their exits). Unset, such fills stay unbooked.
@@ -88,6 +95,15 @@ export class OrderDispatcher {
       batchDelayMs,
       log,
     );
+  }
+
+  /**
+   * Several servers on one database: passes, settling and API orders of a user's target hold `lock` (one
+   * server at a time per target, so an intent another server is sending is never seen as due here).
+   */
+  shareTargets(lock: { run<T>(key: string, task: () => Promise<T>): Promise<T> }): void {
+    this.targetLock = lock;
+    this.shared = true;
   }
 
   /** Asks for a pass soon (after new intents were written). */
@@ -229,14 +245,14 @@ export class OrderDispatcher {
     if (this.refresher) clearInterval(this.refresher);
     let busy = false;
     this.refresher = setInterval(() => {
-      if (busy || this.stopped) return;
+      if (busy || this.stopped || !this.settleGate()) return;
       busy = true;
       void this.settleOpen().finally(() => {
         busy = false;
       });
     }, everyMs);
     this.refresher.unref();
-    return this.settleOpen();
+    return this.settleGate() ? this.settleOpen() : Promise.resolve(0);
   }
 
   /**
@@ -275,7 +291,8 @@ export class OrderDispatcher {
       // In-process: the pass is one transaction, so the rows read here cannot move under it, and the
       // signal prices the sim fills at come in one query.
       const inProcess = venue instanceof SimVenue;
-      const rows = inProcess ? await liveIntents(db, first.user_id, first.target_key) : list;
+      // Shared, the list may predate another server's pass that just ended: read what is stored now.
+      const rows = inProcess || this.shared ? await liveIntents(db, first.user_id, first.target_key) : list;
       const prices = inProcess ? await signalPrices(db, rows) : undefined;
       const blocked = new Set<string>();
       let count = 0;

@@ -42,6 +42,8 @@ export interface PollReport {
  */
 export class EnginePoller {
   private timer: NodeJS.Timeout | null = null;
+  /** Whether this server queues the polls now (a fleet of servers gives the ticks to one at a time). */
+  gate: () => boolean = () => true;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -81,8 +83,9 @@ export class EnginePoller {
     this.timer = null;
   }
 
-  /** Queues a poll for every quiet source that has none queued or running; returns how many were queued. */
+  /** Queues a poll for every quiet source that has none queued or running (while the gate is open); returns how many were queued. */
   async tick(): Promise<number> {
+    if (!this.gate()) return 0;
     const now = this.clock.now();
     let queued = 0;
     for (const s of await quietPollableSources(this.db, now - this.intervalS * 1000)) {

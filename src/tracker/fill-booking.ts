@@ -6,6 +6,7 @@ import { venueSymbol } from '../exchange/symbols.ts';
 import { parseTargetKey } from '../exchange/targets.ts';
 import { insertIntents, markBooked, type IntentRow, type NewIntent } from '../store/order-intents.ts';
 import { inLedgerForm, savePositionChanges, type PositionRow } from '../store/positions.ts';
+import { lockForTransaction } from '../store/leases.ts';
 import { audit } from '../store/reconciliation.ts';
 import type { Database } from '../store/schema.ts';
 import { applyWebappFillIn, webappLocks } from './webapp-book.ts';
@@ -34,6 +35,8 @@ export function bracketGroup(userId: number, targetKey: string, positionId: stri
 export async function bookFills(db: Kysely<Database>, userId: number, targetKey: string, now: number): Promise<BookingOutcome> {
   return webappLocks.run(`${userId}|${targetKey}`, () =>
     db.transaction().execute(async (trx) => {
+      // Another server booking the same target waits here, then reads what this one booked.
+      await lockForTransaction(trx, `book:${userId}|${targetKey}`);
       const due = await trx
         .selectFrom('order_intents')
         .selectAll()

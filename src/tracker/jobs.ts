@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import { errorMessage } from '../core/errors.ts';
 import type { Clock } from '../core/ports.ts';
 import { backoffMs } from '../exchange/retry.ts';
-import { claimDueJob, failJob, finishJob, insertJob, nextRunAt, requeueRunningJobs, retryJob, type JobRow } from '../store/jobs.ts';
+import { dialectOf } from '../store/dialect.ts';
+import { claimDueJob, extendJobClaim, failJob, finishJob, insertJob, nextRunAt, requeueRunningJobs, retryJob, type Claim, type JobRow } from '../store/jobs.ts';
 import type { Database } from '../store/schema.ts';
 import { KeyedLock } from './keyed-lock.ts';
 
@@ -41,7 +42,10 @@ export function enqueue(trx: Kysely<Database>, kind: string, payload: unknown, r
 /**
  * The server's durable job queue worker: claims due jobs of the registered kinds one at a time, runs the
  * kind's handler, marks it done, or retries it with backoff and finally marks it failed with the last error.
- * Jobs a dead process left `running` are re-queued at start. `wake()` after an enqueue; a timer is the fallback.
+ * `wake()` after an enqueue; a timer is the fallback. Alone on its database (SQLite), jobs a dead process
+ * left `running` are re-queued at start. With a `claim` on PostgreSQL, several servers share the queue: a
+ * job is claimed with `FOR UPDATE SKIP LOCKED` under the claim's lease, renewed while it runs, and a job
+ * whose server died is taken again once its lease ran out (never at another server's start).
  */
 export class JobWorker {
   private readonly handlers = new Map<string, { run: JobHandler; failed?: JobFailedHandler }>();
@@ -57,7 +61,14 @@ export class JobWorker {
     private readonly clock: Clock,
     private readonly policy: JobPolicy = DEFAULT_JOB_POLICY,
     private readonly log?: JobLog,
+    /** This server's claims on a shared PostgreSQL queue (unset: the single-process path). */
+    private readonly claim?: Claim,
   ) {}
+
+  /** The claim jobs are taken under, when the queue is shared (PostgreSQL and a claim given). */
+  private get shared(): Claim | undefined {
+    return this.claim && dialectOf(this.db) === 'postgres' ? this.claim : undefined;
+  }
 
   /** Registers the handler of a kind (before `start`). */
   register(kind: string, run: JobHandler, failed?: JobFailedHandler): void {
@@ -66,7 +77,8 @@ export class JobWorker {
 
   /** Re-queues jobs left running by a dead process, then starts working. */
   async start(): Promise<void> {
-    const n = await requeueRunningJobs(this.db, this.clock.now());
+    // Shared, a running job may be another live server's: it is taken again only when its claim expires.
+    const n = this.shared ? 0 : await requeueRunningJobs(this.db, this.clock.now());
     if (n > 0) this.log?.warn({ jobs: n }, 're-queued jobs left running by an earlier process');
     this.started = true;
     this.wake();
@@ -109,29 +121,50 @@ export class JobWorker {
   }
 
   private async claimAndRun(): Promise<boolean> {
-    const job = await claimDueJob(this.db, [...this.handlers.keys()], this.clock.now());
+    const claim = this.shared;
+    const job = await claimDueJob(this.db, [...this.handlers.keys()], this.clock.now(), claim);
     if (!job) return false;
+    const holder = claim?.holder;
     const h = this.handlers.get(job.kind);
     let payload: unknown = null;
+    const renew = claim ? this.keepClaim(job, claim) : null;
     try {
       payload = JSON.parse(job.payload) as unknown;
       if (!h) throw new Error(`no handler for job kind ${job.kind}`);
       await h.run(payload, job);
-      await finishJob(this.db, job.id, this.clock.now());
+      if (renew) clearInterval(renew);
+      await finishJob(this.db, job.id, this.clock.now(), holder);
     } catch (e) {
+      if (renew) clearInterval(renew);
       const msg = errorMessage(e);
       const now = this.clock.now();
       if (job.attempts >= this.policy.maxAttempts) {
-        await failJob(this.db, job.id, msg, now);
+        if (!(await failJob(this.db, job.id, msg, now, holder)) && holder) return true; // taken over meanwhile: the new holder decides
         this.log?.warn({ job: job.id, kind: job.kind, attempts: job.attempts, err: msg }, 'job failed for good');
         await h?.failed?.(payload, msg, job).catch((err: unknown) => this.log?.warn({ job: job.id, err: errorMessage(err) }, 'job failure handler failed'));
       } else {
         // At least 1 ms: a retry never runs again within the same pass.
         const wait = Math.max(1, backoffMs(job.attempts, { maxAttempts: this.policy.maxAttempts, baseDelayMs: this.policy.baseDelayMs, maxDelayMs: this.policy.maxDelayMs }, this.policy.rng));
-        await retryJob(this.db, job.id, msg, now + wait, now);
+        await retryJob(this.db, job.id, msg, now + wait, now, holder);
       }
     }
     return true;
+  }
+
+  /** Renews the claim on a running job every third of its lease, so a slow job is not taken from a live server. */
+  private keepClaim(job: JobRow, claim: Claim): NodeJS.Timeout {
+    const t = setInterval(
+      () => {
+        extendJobClaim(this.db, job.id, claim.holder, this.clock.now() + claim.leaseMs)
+          .then((mine) => {
+            if (!mine) this.log?.warn({ job: job.id, kind: job.kind }, 'job claim was taken over by another server (this one stalled past its lease)');
+          })
+          .catch((e: unknown) => this.log?.warn({ job: job.id, err: errorMessage(e) }, 'renewing a job claim failed'));
+      },
+      Math.max(50, Math.floor(claim.leaseMs / 3)),
+    );
+    t.unref();
+    return t;
   }
 
   private async loop(): Promise<void> {

@@ -71,6 +71,8 @@ export class Monitor implements TargetRefresher {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
   private stopped = false;
+  /** Whether this server runs the loop's passes now (a fleet of servers gives the loop to one at a time). */
+  gate: () => boolean = () => true;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -150,6 +152,14 @@ export class Monitor implements TargetRefresher {
     return now < from ? from : from + (Math.floor((now - from) / step) + 1) * step;
   }
 
+  /**
+   * Forgets the per-target schedule (when this server takes the loop over from another): the next pass
+   * reads each target's latest scheduled snapshot again, so no slot gets a second equity point.
+   */
+  resetSchedule(): void {
+    this.states.clear();
+  }
+
   /** Starts the visit loop (when the policy has it on). */
   start(): void {
     if (!this.policy.loop || this.timer || this.stopped) return;
@@ -168,6 +178,10 @@ export class Monitor implements TargetRefresher {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.timer = null;
+      if (!this.gate()) {
+        this.schedule(this.policy.intervalMs);
+        return;
+      }
       this.running = this.runOnce()
         .catch((e: unknown) => this.log?.warn({ err: errorMessage(e) }, 'monitor pass failed'))
         .finally(() => {

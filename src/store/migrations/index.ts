@@ -8,6 +8,7 @@ import { alertsMigration } from './005-alerts.ts';
 import { targetSettingsMigration } from './006-target-settings.ts';
 import { tokensSecretsMigration } from './007-tokens-secrets.ts';
 import { serverAddressMigration } from './008-server-address.ts';
+import { fleetMigration } from './009-fleet.ts';
 
 /** Every migration in order; names sort in the order they run. Never edit one that has shipped: add the next. */
 export function migrationProvider(dialect: Dialect): MigrationProvider {
@@ -19,6 +20,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         '006-target-settings': targetSettingsMigration(dialect),
         '007-tokens-secrets': tokensSecretsMigration(dialect),
         '008-server-address': serverAddressMigration(dialect),
+        '009-fleet': fleetMigration(dialect),
       };
     },
   };
