@@ -4,7 +4,7 @@ import { TIMEFRAME_MS } from '../core/timeframe.ts';
 import { writeRun } from '../report/index.ts';
 import { optimizeHtml } from '../report/optimize-html.ts';
 import {
-  OPTIMIZE_VERSION, optimizeCsv, optimizeData, serializeOptimize, walkForwardCsv, type OptimizeJson, type WalkForwardJson,
+  OPTIMIZE_VERSION, fixedWords, optimizeCsv, optimizeData, serializeOptimize, variedNames, walkForwardCsv, type OptimizeJson, type WalkForwardJson,
 } from '../report/optimize-json.ts';
 import { RUN_META_FILE, runMetaJson, type RunMeta } from '../report/run-meta.ts';
 import { sampleEquityCurve } from '../report/sampling.ts';
@@ -83,7 +83,8 @@ const pct = (x: number): string => `${(x * 100).toFixed(2)} %`;
 
 /** The terminal summary: the top 10 combinations, the best parameters, the walk-forward figures and the run folder. */
 export function optimizeTable(json: OptimizeJson, dir: string): string {
-  const names = Object.keys(json.space);
+  const names = variedNames(json);
+  const fixed = fixedWords(json);
   const sharpe = json.objective !== 'sharpe';
   const head = ['#', ...names, json.objective, 'return', 'max DD', ...(sharpe ? ['sharpe'] : []), 'trades'];
   const rows = json.combinations.slice(0, 10).map((c) => [
@@ -95,6 +96,7 @@ export function optimizeTable(json: OptimizeJson, dir: string): string {
   const out = [
     `  ${json.strategy}: ${json.method} over ${json.combinations.length.toLocaleString('en-US')} combinations (${json.feasibleSize.toLocaleString('en-US')} feasible of ${json.spaceSize.toLocaleString('en-US')}), objective ${json.objective}${json.minTrades > 0 ? `, at least ${json.minTrades} trades` : ''}`,
     `  ${json.data.exchange} ${json.data.symbol} ${json.data.timeframe} ${json.data.fromIso.slice(0, 16)} → ${json.data.toIso.slice(0, 16)} (${json.data.candles.toLocaleString('en-US')} candles)`,
+    ...(fixed.length ? [`  Fixed: ${fixed.join(' ')}`] : []),
     '',
     line(head),
     ...rows.map(line),

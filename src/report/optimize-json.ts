@@ -116,6 +116,18 @@ export function optimizeData(exchange: string, symbol: string, timeframe: string
   return { exchange, symbol, timeframe, from, fromIso: isoTime(from), to, toIso: isoTime(to), candles };
 }
 
+/** The searched parameters that took more than one value (tables show these; the others are fixed). */
+export function variedNames(o: OptimizeJson): string[] {
+  return Object.keys(o.space).filter((n) => new Set(o.combinations.map((c) => c.params[n])).size > 1);
+}
+
+/** The parameters held at one value, as `name=value` words. */
+export function fixedWords(o: OptimizeJson): string[] {
+  const varied = new Set(variedNames(o));
+  const first = o.combinations[0];
+  return first ? Object.keys(o.space).filter((n) => !varied.has(n)).map((n) => `${n}=${String(first.params[n])}`) : [];
+}
+
 /** optimize.json text: two-space indented, trailing newline. */
 export function serializeOptimize(o: OptimizeJson): string {
   return `${JSON.stringify(o, null, 2)}\n`;
