@@ -87,6 +87,12 @@ class Context implements GroupContext {
 
 /** Inserts rows grouped by their column sets (in the order each set first appears). */
 async function insertByShape(trx: Kysely<Database>, table: string, rows: readonly Record<string, unknown>[], onConflict?: OnConflict): Promise<void> {
+  if (rows.length === 0) return;
+  const first = Object.keys(rows[0]!);
+  if (rows.every((r) => sameKeys(r, first))) {
+    await insertRows(trx, table as keyof Database & string, rows as never, onConflict);
+    return;
+  }
   const shapes = new Map<string, Record<string, unknown>[]>();
   for (const r of rows) {
     const k = Object.keys(r).join(',');
@@ -95,6 +101,13 @@ async function insertByShape(trx: Kysely<Database>, table: string, rows: readonl
     else shapes.set(k, [r]);
   }
   for (const same of shapes.values()) await insertRows(trx, table as keyof Database & string, same as never, onConflict);
+}
+
+/** True when `row` names exactly `keys`, in that order (without building its key list). */
+function sameKeys(row: Record<string, unknown>, keys: readonly string[]): boolean {
+  let n = 0;
+  for (const k in row) if (k !== keys[n++]) return false;
+  return n === keys.length;
 }
 
 /**

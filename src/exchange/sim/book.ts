@@ -39,7 +39,8 @@ export function isResting(o: SimOrder): boolean {
 /** A frozen, normalised copy for callers (the raw payload is the sim's own record). */
 export function toVenueOrder(o: SimOrder): VenueOrder {
   const { updatedAt: _updatedAt, reason: _reason, ...fields } = o;
-  return Object.freeze({ ...fields, raw: Object.freeze({ ...o }) });
+  // Assigned, not `{ ...fields, raw }`: V8 (Node 20) builds a spread with properties after it several times slower.
+  return Object.freeze(Object.assign(fields, { raw: Object.freeze({ ...o }) }));
 }
 
 /**
