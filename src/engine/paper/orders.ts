@@ -7,7 +7,6 @@ import { isTransient } from '../../exchange/retry.ts';
 import { recordSending } from '../../store/paper-runs.ts';
 import type { Database, RunOrdersTable } from '../../store/schema.ts';
 import type { FillPlan } from '../execution.ts';
-import { restingSide } from './state.ts';
 
 /** Tells an in-process venue (the simulated exchange) what the market price is; real venues know it. */
 export interface MarketDriver {
@@ -158,4 +157,12 @@ function safeJson(v: unknown): string | null {
   } catch (e) {
     return JSON.stringify({ unserializable: errorMessage(e) });
   }
+}
+
+/**
+ * A price just on the side a resting limit waits from (above a buy, below a sell, by a billionth), so the
+ * simulated exchange rests the order before the market reaches its price and books a maker fill.
+ */
+export function restingSide(side: 'buy' | 'sell', price: number): number {
+  return side === 'buy' ? price * (1 + 1e-9) : price * (1 - 1e-9);
 }

@@ -16,8 +16,9 @@ import type { ExecutionCosts, FillPlan } from '../execution.ts';
 import { Kernel, declaredTimeframes } from '../kernel.ts';
 import type { FillModel, SlTpPolicy } from '../result.ts';
 import { engineEvents, tradeAlerts, type PositionMark, type TradeAlert } from './events.ts';
-import { PaperOrders, type MarketDriver } from './orders.ts';
-import { isEnvelope, restingSide, type StateEnvelope } from './state.ts';
+import { barSteps } from './bar-steps.ts';
+import { PaperOrders, restingSide, type MarketDriver } from './orders.ts';
+import { isEnvelope, type StateEnvelope } from './state.ts';
 
 /** A closed candle as the runtime takes it: a live candle plus open interest and CVD (base units, NaN when unknown). */
 export type RuntimeCandle = LiveCandle & { readonly openInterest: number; readonly cvd: number };
@@ -318,31 +319,8 @@ export class PaperRuntime {
       this.pending = undefined;
       for (const s of sigs) for (const plan of k.exec.plan(s, c.open, t)) await fill(plan, t);
     }
-    // The backtest's steps of a bar (Kernel.levelsOfBar, then BarOrders.restOfBar), each fill through the venue.
-    const deferred = async (): Promise<void> => {
-      for (const plan of k.deferred.splice(0)) await fill(plan, t);
-    };
     k.setBar(t, c.open, c.high, c.low, c.close);
-    if (book.positions.length > 0) {
-      do {
-        k.again = false;
-        k.levelsOfBar();
-        await deferred();
-      } while (k.again);
-    }
-    if (k.resting.length > 0) {
-      k.orders.begin();
-      for (let plans = k.orders.next(); plans !== null; plans = k.orders.next()) {
-        const ts = k.orders.fillTs;
-        for (const plan of plans) await fill(plan, ts);
-        do {
-          k.again = false;
-          k.orders.applied();
-          await deferred();
-        } while (k.again);
-      }
-    }
-    k.orders.end();
+    await barSteps(k, fill);
     const out = k.decide(t, c.open, c.high, c.low, c.close, c.volume, c.openInterest, c.cvd);
     if (out !== undefined && out.length > 0) {
       if (this.settings.fill === 'close') {

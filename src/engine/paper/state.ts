@@ -14,11 +14,3 @@ export interface StateEnvelope {
 export function isEnvelope(v: unknown): v is StateEnvelope {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && '$engine' in v;
 }
-
-/**
- * A price just on the side a resting limit waits from (above a buy, below a sell, by a billionth), so the
- * simulated exchange rests the order before the market reaches its price and books a maker fill.
- */
-export function restingSide(side: 'buy' | 'sell', price: number): number {
-  return side === 'buy' ? price * (1 + 1e-9) : price * (1 - 1e-9);
-}
