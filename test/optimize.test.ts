@@ -71,6 +71,29 @@ describe('halyard optimize', () => {
     expect(best.config.params).toMatchObject(json.best!.params);
   }, 240_000);
 
+  it('warms each combination up on its own warm-up before --from, as a backtest with its parameters does', async () => {
+    // The strategy warms up on `slow` candles: 150 for some combinations, 300 for others.
+    const file = join(dir, 'warm-cross.ts');
+    await writeFile(file, `import SmaCross from ${JSON.stringify(join(ROOT, 'strategies', 'sma-cross.ts'))};\nexport default class WarmCross extends SmaCross {\n  override readonly warmup = this.params.slow;\n}\n`);
+    const market = ['--exchange', 'binance', '--symbol', SYMBOL, '--from', '2024-03-01', '--to', '2024-03-20', '--fill', 'next-open'];
+    const out = join(dir, 'warm');
+    const r = await runHalyard(['optimize', file, ...market, '--param', 'fast=20,50', '--param', 'slow=150,300', '--out', out], env);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(await readFile(join(out, 'optimize.json'), 'utf8')) as OptimizeJson;
+    expect(json.data.fromIso).toBe('2024-03-01T00:00:00.000Z');
+    expect(json.data.candles).toBe(19 * 1440);
+    for (const c of json.combinations) {
+      const params = Object.entries({ ...c.params }).flatMap(([k, v]) => ['--param', `${k}=${String(v)}`]);
+      const single = await runHalyard(['backtest', file, ...market, ...params, '--json', '--no-report'], env);
+      expect(single.code).toBe(0);
+      const res = JSON.parse(single.stdout) as ResultsJson;
+      expect(res.config.warmup).toBe(c.params.slow);
+      expect(JSON.stringify(c.summary)).toBe(JSON.stringify(res.summary));
+    }
+    const best = JSON.parse(await readFile(join(out, 'best', 'results.json'), 'utf8')) as ResultsJson;
+    expect(best.config.warmup).toBe(json.best!.params.slow);
+  }, 240_000);
+
   it('writes the run folder: optimize.json ranked, optimize.csv, report.html with the heatmap, best/', async () => {
     const { json, out, stdout } = await optimize([...SYN, '--param', 'fast=10..40:10', '--param', 'slow=60,120', '--constraint', 'fast * 3 <= slow', '--objective', 'return', '--share']);
     // fast * 3 <= slow leaves (10,60) (20,60) (10,120) … (40,120): 6 of 8.

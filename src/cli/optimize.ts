@@ -11,6 +11,7 @@ import { METHODS, optimize, type Method, type OptimizeInput } from '../research/
 import { parseSpace } from '../research/space.ts';
 import { parseWalkForward } from '../research/walk-forward.ts';
 import { loadStrategyFile } from '../strategy/load.ts';
+import { warmupOf } from '../strategy/strategy.ts';
 import { addCostOptions, addMarketOptions, addRunOptions, claimRunDir, loadMarketData, marketOf, runSettings, type MarketOptions } from './backtest-input.ts';
 import { optimizeJson, optimizeTable, writeOptimizeRun } from './optimize-output.ts';
 
@@ -25,6 +26,7 @@ interface OptimizeOptions extends MarketOptions {
   workers: number;
   heatmap?: string;
   walkForward?: string;
+  warmup?: number;
   progress: boolean;
 }
 
@@ -74,7 +76,8 @@ export function registerOptimizeCommand(program: Command, settings: () => Settin
     .option('--min-trades <n>', 'combinations with fewer trades rank last (infeasible)', wholeNumber('--min-trades', 0), 0)
     .addOption(new Option('--workers <n>', 'worker threads').argParser(wholeNumber('--workers', 1)).default(availableParallelism(), 'the cores available'))
     .option('--heatmap <a,b>', 'the two parameters of the report\'s heatmap (default: the first two numbers searched)')
-    .option('--walk-forward <spec>', 'walk forward: train=180d,test=30d[,step=30d][,anchored]');
+    .option('--walk-forward <spec>', 'walk forward: train=180d,test=30d[,step=30d][,anchored]')
+    .option('--warmup <n>', "base candles before --from that feed indicators without trading (default: the strategy's warmup with each combination's parameters)", wholeNumber('--warmup', 0));
   addRunOptions(addCostOptions(cmd), 'print only optimize.json on stdout')
     .option('--no-progress', 'no progress bar')
     .action(async (file: string, o: OptimizeOptions) => {
@@ -97,6 +100,7 @@ export function registerOptimizeCommand(program: Command, settings: () => Settin
       const input: OptimizeInput = {
         strategyFile: file, Cls, space, constraints, method: o.method, trials: o.trials, seed: o.seed, objective: o.objective, minTrades: o.minTrades,
         workers: o.workers, exchange: market.exchange, symbol: market.symbol, timeframe: base, settings: settingsOfRun, ...(walkForward ? { walkForward } : {}),
+        warmup: (params) => o.warmup ?? warmupOf(new Cls(params)),
       };
       const showBar = o.progress && !o.json && process.stderr.isTTY;
       const cliProgress = showBar ? (await import('cli-progress')).default : undefined;
@@ -115,7 +119,7 @@ export function registerOptimizeCommand(program: Command, settings: () => Settin
           bar?.update(done);
         },
         onPhase,
-      }, () => loadMarketData(o, s, market, base, log));
+      }, (warmup) => loadMarketData(o, s, market, base, log, warmup));
       bar?.stop();
       const json = optimizeJson(input, outcome);
       const dir = o.out ?? (await claimRunDir(s.OUTPUT_PATH, `optimize-${json.strategy}`));

@@ -11,7 +11,9 @@ import { RandomSearch } from './search/random.ts';
 import { feasibleIndices, type Search } from './search/search.ts';
 import { TpeSearch } from './search/tpe.ts';
 import { columnsOf, finerOf, shareColumns, type SharedMarket } from './shared-columns.ts';
-import type { ParamSpace } from './space.ts';
+import { combinationAt, type Combination, type ParamSpace } from './space.ts';
+import type { RunSpan } from './worker-protocol.ts';
+import { lowerBound, sliceCandles } from '../core/candles.ts';
 import { ranked, sweep, type Evaluation } from './sweep.ts';
 import { walkForward, stitched, type WindowOutcome } from './walk-forward-run.ts';
 import { windowsOf, type WalkForwardSpec } from './walk-forward.ts';
@@ -45,6 +47,8 @@ export interface OptimizeInput {
   readonly symbol: string;
   readonly timeframe: Timeframe;
   readonly settings: RunSettings;
+  /** Base candles a combination warms up on before it trades (`--warmup`, else the strategy's warmup). */
+  readonly warmup: (params: Combination) => number;
   readonly walkForward?: WalkForwardSpec;
   /** Told the number of runs to do once known, then how many finished as they finish. */
   readonly onStart?: (total: number) => void;
@@ -57,6 +61,8 @@ export interface OptimizeInput {
 export interface MarketData {
   readonly base: CandleColumns;
   readonly finer: ReadonlyMap<Timeframe, CandleColumns>;
+  /** Open time (epoch ms) of the first candle that trades when `base` starts with warm-up candles. */
+  readonly tradeFrom?: number;
 }
 
 /** What an optimisation found. */
@@ -64,7 +70,7 @@ export interface OptimizeOutcome {
   /** Every evaluated combination, best first. */
   readonly evaluations: readonly Evaluation[];
   readonly feasibleSize: number;
-  /** The base candles it ran on (a view of the shared copy). */
+  /** The base candles it traded on (a view of the shared copy, warm-up candles left out). */
   readonly candles: CandleColumns;
   /** The winner's full run (the same summary as its evaluation). */
   readonly best: BacktestResult;
@@ -85,17 +91,21 @@ function searchFor(i: OptimizeInput, feasible: readonly number[]): () => Search 
 }
 
 /**
- * Optimises: starts the worker threads (each loads the strategy once) while `load` reads the candles,
+ * Optimises: starts the worker threads (each loads the strategy once) while `load` reads the candles with
+ * the largest warm-up any combination needs before them; every combination trades from the same candle,
+ * warmed up on its own number of candles before it (as `halyard backtest` would with its parameters),
  * copies the candles once into shared memory, runs the search over every candle, reruns the winner in
  * full on a (warm) worker for its report, and walks forward when asked.
  */
-export async function optimize(i: OptimizeInput, load: () => Promise<MarketData>): Promise<OptimizeOutcome> {
+export async function optimize(i: OptimizeInput, load: (warmup: number) => Promise<MarketData>): Promise<OptimizeOutcome> {
   const feasible = feasibleIndices(i.space, i.constraints, i.Cls.defaults);
   if (feasible.length === 0) throw new HalyardError('invalid_input', `no combination of the ${i.space.size.toLocaleString('en-US')} satisfies the constraints (${i.constraints.map((c) => c.text).join('; ')})`);
   const perSweep = i.method === 'grid' ? feasible.length : Math.min(i.trials, feasible.length);
   const pool = new WorkerPool(i.strategyFile, Math.min(i.workers, perSweep));
   try {
-    const data = await load();
+    let most = 0;
+    for (const k of feasible) most = Math.max(most, i.warmup(combinationAt(i.space, k)));
+    const data = await load(most);
     i.onPhase?.('data loaded');
     const shared: SharedMarket = {
       exchange: i.exchange,
@@ -107,23 +117,29 @@ export async function optimize(i: OptimizeInput, load: () => Promise<MarketData>
     // From here on this thread reads the shared copy too.
     const market: RunMarket = { exchange: i.exchange, symbol: i.symbol, timeframe: i.timeframe, candles: columnsOf(shared.candles), finer: finerOf(shared) };
     const ts = market.candles.ts;
-    const windows = i.walkForward ? windowsOf(i.walkForward, ts[0] as number, (ts[ts.length - 1] as number) + TIMEFRAME_MS[i.timeframe]) : [];
+    const n = ts.length;
+    const first = data.tradeFrom === undefined ? 0 : lowerBound(ts, data.tradeFrom);
+    const traded = sliceCandles(market.candles, first, n);
+    const tradeFrom = data.tradeFrom === undefined ? {} : { tradeFrom: ts[first] as number };
+    const span = (params: Combination): RunSpan => ({ start: Math.max(0, first - i.warmup(params)), end: n, ...tradeFrom });
+    const windows = i.walkForward ? windowsOf(i.walkForward, ts[first] as number, (ts[n - 1] as number) + TIMEFRAME_MS[i.timeframe]) : [];
     i.onStart?.(perSweep * (1 + windows.length) + windows.length);
     await pool.init(shared, i.settings);
     i.onPhase?.('workers ready');
     const makeSearch = searchFor(i, feasible);
     // Every combination's daily returns stay in memory (for PBO) while they fit in DAILY_BUDGET bytes.
-    const days = ((ts[ts.length - 1] as number) - (ts[0] as number)) / 86_400_000 + 2;
+    const days = ((ts[n - 1] as number) - (ts[first] as number)) / 86_400_000 + 2;
     const keepDaily = perSweep * days * 8 <= DAILY_BUDGET;
-    const evaluations = ranked(await sweep(pool, { space: i.space, search: makeSearch(), objective: i.objective, minTrades: i.minTrades, range: null, onDone: i.onDone, keepDaily }));
+    const evaluations = ranked(await sweep(pool, { space: i.space, search: makeSearch(), objective: i.objective, minTrades: i.minTrades, span, onDone: i.onDone, keepDaily }));
     i.onPhase?.('swept');
-    const best: BacktestResult = { ...(await pool.full(null, evaluations[0]!.params)), candles: market.candles };
+    const winner = evaluations[0]!.params;
+    const best: BacktestResult = { ...(await pool.full(span(winner), winner)), candles: traded };
     const stats = overfitting(evaluations, comboResult(best).daily);
     i.onPhase?.('best run and statistics');
-    const base = { evaluations, feasibleSize: feasible.length, candles: market.candles, best, overfitting: stats };
+    const base = { evaluations, feasibleSize: feasible.length, candles: traded, best, overfitting: stats };
     if (!i.walkForward) return base;
     const outcomes = await walkForward(
-      { pool, market, settings: i.settings, space: i.space, objective: i.objective, minTrades: i.minTrades, search: makeSearch, onDone: i.onDone },
+      { pool, market, settings: i.settings, space: i.space, objective: i.objective, minTrades: i.minTrades, search: makeSearch, warmup: i.warmup, onDone: i.onDone },
       windows,
     );
     const stitch = stitched(outcomes, TIMEFRAME_MS[i.timeframe], i.settings.initialBalance);

@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { HalyardError, ERROR_CODES, type ErrorCode } from '../core/errors.ts';
-import type { ComboResult, RunOverrides, RunSettings } from './run-combination.ts';
+import type { ComboResult, RunSettings } from './run-combination.ts';
 import type { SharedMarket } from './shared-columns.ts';
 import type { Combination } from './space.ts';
-import type { CandleRange, FullRun, WorkerReply, WorkerRequest, WorkerStart, WorkItem } from './worker-protocol.ts';
+import type { FullRun, RunSpan, WorkerReply, WorkerRequest, WorkerStart, WorkItem } from './worker-protocol.ts';
 
 /** True when this module runs from the JavaScript build (dist/), false from the sources (tsx, vitest). */
 const FROM_BUILD = !import.meta.url.endsWith('.ts');
@@ -108,10 +108,10 @@ export class WorkerPool {
   }
 
   /**
-   * Runs `items` on base candles `range` (null: all) across the workers; `onDone` hears how many finished
+   * Runs `items` (each on its span of the candles) across the workers; `onDone` hears how many finished
    * after each message. Results are keyed by combination index.
    */
-  async run(range: CandleRange, items: readonly WorkItem[], onDone?: (finished: number) => void): Promise<Map<number, ComboResult>> {
+  async run(items: readonly WorkItem[], onDone?: (finished: number) => void): Promise<Map<number, ComboResult>> {
     const out = new Map<number, ComboResult>();
     const size = chunkSize(items.length, this.threads.length);
     let next = 0;
@@ -119,7 +119,7 @@ export class WorkerPool {
       while (next < items.length) {
         const chunk = items.slice(next, next + size);
         next += chunk.length;
-        const m = await t.ask({ kind: 'run', range, items: chunk }, 'done');
+        const m = await t.ask({ kind: 'run', items: chunk }, 'done');
         for (const r of m.results) out.set(r.index, { summary: r.summary, daily: r.daily });
         onDone?.(m.results.length);
       }
@@ -128,9 +128,9 @@ export class WorkerPool {
     return out;
   }
 
-  /** One combination's full run (trades, equity) on a worker, whose compiled code is warm by now. */
-  async full(range: CandleRange, params: Combination, over: RunOverrides = {}): Promise<FullRun> {
-    return (await this.threads[0]!.ask({ kind: 'full', range, params, over }, 'full')).run;
+  /** One combination's full run (trades, equity) on a worker, whose compiled code is warm by now; `initialBalance` overrides the settings'. */
+  async full(span: RunSpan, params: Combination, initialBalance?: number): Promise<FullRun> {
+    return (await this.threads[0]!.ask({ kind: 'full', span, params, ...(initialBalance !== undefined ? { initialBalance } : {}) }, 'full')).run;
   }
 
   /** Stops every worker. */

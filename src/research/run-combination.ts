@@ -6,11 +6,10 @@ import { runBacktest, type BacktestInput } from '../engine/backtest.ts';
 import type { BacktestResult } from '../engine/result.ts';
 import type { SeriesCache } from '../strategy/series-cache.ts';
 import type { StrategyClass } from '../strategy/strategy.ts';
-import { GatedStrategy } from './gate.ts';
 import type { Combination } from './space.ts';
 
 /** The account, costs and fill rules every combination of a sweep shares (fees and slippage in bps). */
-export type RunSettings = Omit<BacktestInput, 'strategy' | 'strategyName' | 'exchange' | 'symbol' | 'candles' | 'timeframe' | 'finer' | 'stopwatch' | 'onProgress' | 'seriesCache'>;
+export type RunSettings = Omit<BacktestInput, 'strategy' | 'strategyName' | 'exchange' | 'symbol' | 'candles' | 'timeframe' | 'finer' | 'stopwatch' | 'onProgress' | 'seriesCache' | 'tradeFrom'>;
 
 /** The candles a combination runs on. */
 export interface RunMarket {
@@ -28,11 +27,11 @@ export interface ComboResult {
   readonly daily: Float64Array;
 }
 
-/** How a walk-forward test run differs from a sweep's: its signals wait until `openAt`, from its own balance. */
+/** What differs between the runs of a sweep besides the parameters. */
 export interface RunOverrides {
-  /** Epoch ms: signals of candles closing at or before it are dropped (GatedStrategy). */
-  readonly openAt?: number;
-  /** Starting balance (quote) instead of the settings' one. */
+  /** Open time (epoch ms) of the first trading candle: the candles before it only warm up (the engine's warm-up). */
+  readonly tradeFrom?: number;
+  /** Starting balance (quote) instead of the settings' one (a walk-forward test window's). */
   readonly initialBalance?: number;
 }
 
@@ -41,13 +40,14 @@ export interface RunOverrides {
  * rest), reading shared indicator series from `cache` when given.
  */
 export function runCombination(Cls: StrategyClass, params: Combination, market: RunMarket, settings: RunSettings, cache?: SeriesCache, over: RunOverrides = {}): BacktestResult {
-  const inner = new Cls(params);
-  const strategy = over.openAt === undefined ? inner : new GatedStrategy(inner, over.openAt);
   const initialBalance = over.initialBalance ?? settings.initialBalance;
-  return runBacktest({ ...settings, initialBalance, strategy, exchange: market.exchange, symbol: market.symbol, candles: market.candles, timeframe: market.timeframe, finer: market.finer, seriesCache: cache });
+  return runBacktest({
+    ...settings, initialBalance, strategy: new Cls(params), exchange: market.exchange, symbol: market.symbol, candles: market.candles, timeframe: market.timeframe,
+    finer: market.finer, seriesCache: cache, ...(over.tradeFrom !== undefined ? { tradeFrom: over.tradeFrom } : {}),
+  });
 }
 
-/** The summary and daily returns of a run. */
-export function comboResult(r: BacktestResult): ComboResult {
+/** The summary and daily returns of a run (over its trading candles). */
+export function comboResult(r: Pick<BacktestResult, 'summary' | 'candles' | 'equity' | 'config'>): ComboResult {
   return { summary: r.summary, daily: Float64Array.from(dailyReturns(r.candles.ts, r.equity, r.config.initialBalance)) };
 }

@@ -3,7 +3,7 @@ import { rankOrder, scoreOf, searchScore, type Objective } from './objective.ts'
 import type { WorkerPool } from './pool.ts';
 import type { Search } from './search/search.ts';
 import { combinationAt, type Combination, type ParamSpace } from './space.ts';
-import type { CandleRange } from './worker-protocol.ts';
+import type { RunSpan } from './worker-protocol.ts';
 
 /** One evaluated combination of a sweep. */
 export interface Evaluation {
@@ -28,8 +28,8 @@ export interface SweepOptions {
   readonly objective: Objective;
   /** Runs with fewer trades rank last (infeasible). */
   readonly minTrades: number;
-  /** Base candles to run on (a walk-forward window), or null for all. */
-  readonly range: CandleRange;
+  /** The candles each combination runs on (its warm-up may depend on its parameters). */
+  readonly span: (params: Combination) => RunSpan;
   /** Hears how many combinations finished, as they finish. */
   readonly onDone?: (finished: number) => void;
   /** Keep every combination's daily returns (false: a sweep too large to hold them; their Sharpe stays). */
@@ -60,8 +60,11 @@ export async function sweep(pool: WorkerPool, o: SweepOptions): Promise<Evaluati
   const out: Evaluation[] = [];
   const size = Number.isFinite(o.search.batch) ? o.search.batch : Number.MAX_SAFE_INTEGER;
   for (let batch = o.search.ask(size); batch.length > 0; batch = o.search.ask(size)) {
-    const items = batch.map((index) => ({ index, params: combinationAt(o.space, index) }));
-    const results = await pool.run(o.range, items, o.onDone);
+    const items = batch.map((index) => {
+      const params = combinationAt(o.space, index);
+      return { index, params, span: o.span(params) };
+    });
+    const results = await pool.run(items, o.onDone);
     for (const it of items) {
       const r = results.get(it.index)!;
       const score = scoreOf(r.summary, o.objective);

@@ -1,9 +1,9 @@
 import { lowerBound } from '../core/candles.ts';
 import { computeSummary } from '../core/metrics.ts';
 import type { Summary, TradeRecord } from '../core/results.ts';
-import { TIMEFRAME_MS } from '../core/timeframe.ts';
 import type { WorkerPool } from './pool.ts';
 import type { RunMarket, RunSettings } from './run-combination.ts';
+import type { RunSpan } from './worker-protocol.ts';
 import type { Search } from './search/search.ts';
 import { ranked, sweep, type Evaluation } from './sweep.ts';
 import type { ParamSpace, Combination } from './space.ts';
@@ -35,44 +35,43 @@ export interface WalkForwardRun {
   readonly minTrades: number;
   /** A fresh search for each window. */
   readonly search: () => Search;
+  /** Base candles a combination warms up on before it trades. */
+  readonly warmup: (params: Combination) => number;
   readonly onDone?: (finished: number) => void;
 }
 
 /**
- * The winner's run on one test window. Indicator warm-up: the run starts at the train window's start with
- * its signals held back until the test window opens (GatedStrategy), so every indicator shorter than the
- * train window is ready on the first test candle; the summary covers the test window alone, from `start`.
+ * The winner's run on one test window. Indicator warm-up: the run starts at its train window's start
+ * (earlier by the strategy's own warm-up where the candles allow) and trades from the test window's first
+ * candle, the candles before only warming up indicators and views (the engine's warm-up, as
+ * `halyard backtest --warmup` does): every indicator shorter than the train window is ready when trading
+ * starts. The summary covers the test window alone, from `start` equity.
  */
 async function testRun(w: WalkForwardRun, b: WindowBounds, params: Combination, start: number): Promise<Omit<WindowOutcome, keyof WindowBounds | 'params' | 'inSample' | 'efficiency'>> {
-  const c = w.market.candles;
-  const lo = lowerBound(c.ts, b.trainFrom);
-  const hi = lowerBound(c.ts, b.testTo);
-  const at = lowerBound(c.ts, b.testFrom);
-  const barMs = TIMEFRAME_MS[w.market.timeframe];
-  const r = await w.pool.full([lo, hi], params, { openAt: b.testFrom, initialBalance: start });
-  const ts = c.ts.slice(at, hi);
-  const equity = r.equity.slice(at - lo);
-  // Nothing is held before the test window opens: every exposed bar, fee and trade of the run is in it.
-  const exposedBars = Math.round(r.summary.exposure * (hi - lo));
-  const s = r.summary;
-  const outOfSample = computeSummary({
-    ts, equity, barMs, initialBalance: start, trades: r.trades, exposedBars, fees: s.fees, funding: s.funding, liquidations: s.liquidations,
-    rejectedOrders: s.rejectedOrders, ambiguousCandles: s.ambiguousCandles, drilledDownCandles: s.drilledDownCandles,
-  });
-  return { outOfSample, startEquity: start, endEquity: outOfSample.finalEquity, ts, equity, trades: r.trades, exposedBars };
+  const ts = w.market.candles.ts;
+  const at = lowerBound(ts, b.testFrom);
+  const end = lowerBound(ts, b.testTo);
+  const from = Math.max(0, lowerBound(ts, b.trainFrom) - w.warmup(params));
+  const r = await w.pool.full({ start: from, end, tradeFrom: b.testFrom }, params, start);
+  const outOfSample = r.summary;
+  const exposedBars = Math.round(outOfSample.exposure * (end - at));
+  return { outOfSample, startEquity: start, endEquity: outOfSample.finalEquity, ts: ts.slice(at, end), equity: Float64Array.from(r.equity), trades: r.trades, exposedBars };
 }
 
 /**
- * Walks forward: per window, sweeps the train window on the pool, runs the winner on the test window from
- * the previous window's ending equity (the first from the configured balance).
+ * Walks forward: per window, sweeps the train window on the pool (each combination warmed up on the
+ * candles before it where there are any), runs the winner on the test window from the previous window's
+ * ending equity (the first from the configured balance).
  */
 export async function walkForward(w: WalkForwardRun, windows: readonly WindowBounds[]): Promise<WindowOutcome[]> {
   const out: WindowOutcome[] = [];
   const ts = w.market.candles.ts;
   let equity = w.settings.initialBalance;
   for (const b of windows) {
-    const range = [lowerBound(ts, b.trainFrom), lowerBound(ts, b.trainTo)] as const;
-    const evals: Evaluation[] = await sweep(w.pool, { space: w.space, search: w.search(), objective: w.objective, minTrades: w.minTrades, range, onDone: w.onDone });
+    const lo = lowerBound(ts, b.trainFrom);
+    const hi = lowerBound(ts, b.trainTo);
+    const span = (params: Combination): RunSpan => ({ start: Math.max(0, lo - w.warmup(params)), end: hi, tradeFrom: b.trainFrom });
+    const evals: Evaluation[] = await sweep(w.pool, { space: w.space, search: w.search(), objective: w.objective, minTrades: w.minTrades, span, onDone: w.onDone });
     const best = ranked(evals)[0]!;
     const test = await testRun(w, b, best.params, equity);
     w.onDone?.(1);

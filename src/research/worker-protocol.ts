@@ -1,6 +1,6 @@
-import type { RejectionRecord, Summary, TradeRecord } from '../core/results.ts';
-import type { BacktestConfig } from '../engine/result.ts';
-import type { RunOverrides, RunSettings } from './run-combination.ts';
+import type { Summary } from '../core/results.ts';
+import type { BacktestResult } from '../engine/result.ts';
+import type { RunSettings } from './run-combination.ts';
 import type { SharedMarket } from './shared-columns.ts';
 import type { Combination } from './space.ts';
 
@@ -10,30 +10,31 @@ export interface WorkerStart {
   readonly strategyFile: string;
 }
 
-/** Base candles [from, to) a batch runs on (a walk-forward window), or null for all of them. */
-export type CandleRange = readonly [number, number] | null;
+/**
+ * Which shared base candles a run reads: [start, end) by index, and the open time (epoch ms) of its first
+ * trading candle, the ones before it only warming up indicators (none: it trades from `start`).
+ */
+export interface RunSpan {
+  readonly start: number;
+  readonly end: number;
+  readonly tradeFrom?: number;
+}
 
-/** One combination to run: its index in the space and its parameter values. */
+/** One combination to run: its index in the space, its parameter values and its candles. */
 export interface WorkItem {
   readonly index: number;
   readonly params: Combination;
+  readonly span: RunSpan;
 }
 
 /** A full run as a worker sends it back: everything of a BacktestResult but the candles (the main thread has them). */
-export interface FullRun {
-  readonly config: BacktestConfig;
-  readonly summary: Summary;
-  readonly trades: readonly TradeRecord[];
-  readonly rejections: readonly RejectionRecord[];
-  readonly equity: Float64Array;
-  readonly forcedCloses: number;
-}
+export type FullRun = Omit<BacktestResult, 'candles' | 'timings'>;
 
 /** Main thread → worker. */
 export type WorkerRequest =
   | { readonly kind: 'init'; readonly market: SharedMarket; readonly settings: RunSettings }
-  | { readonly kind: 'run'; readonly range: CandleRange; readonly items: readonly WorkItem[] }
-  | { readonly kind: 'full'; readonly range: CandleRange; readonly params: Combination; readonly over: RunOverrides };
+  | { readonly kind: 'run'; readonly items: readonly WorkItem[] }
+  | { readonly kind: 'full'; readonly span: RunSpan; readonly params: Combination; readonly initialBalance?: number };
 
 /** Worker → main thread. */
 export type WorkerReply =

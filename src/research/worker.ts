@@ -1,7 +1,7 @@
 /**
  * A sweep worker thread: loads the strategy file once (while the main thread loads the candles), views the
  * candles the main thread shares, and runs the batches of combinations it is sent, answering each with the
- * summaries and daily returns. Base indicator series are computed once per candle range and shared by
+ * summaries and daily returns. Base indicator series are computed once per candle span and shared by
  * every combination (SeriesCache).
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -10,9 +10,11 @@ import { isHalyardError } from '../core/errors.ts';
 import { SeriesCache } from '../strategy/series-cache.ts';
 import { loadStrategyFile } from '../strategy/load.ts';
 import type { StrategyClass } from '../strategy/strategy.ts';
+import type { BacktestResult } from '../engine/result.ts';
+import type { Combination } from './space.ts';
 import { comboResult, runCombination, type RunMarket, type RunSettings } from './run-combination.ts';
 import { columnsOf, finerOf, type SharedMarket } from './shared-columns.ts';
-import type { CandleRange, WorkerReply, WorkerRequest, WorkerStart } from './worker-protocol.ts';
+import type { RunSpan, WorkerReply, WorkerRequest, WorkerStart } from './worker-protocol.ts';
 
 const port = parentPort;
 const start = workerData as WorkerStart | null;
@@ -26,13 +28,17 @@ function reportError(e: unknown): void {
   post({ kind: 'error', code: isHalyardError(e) ? e.code : 'internal', message: e instanceof Error ? e.message : String(e) });
 }
 
+/** Candle spans whose market and series cache a worker keeps (one per warm-up length in use, typically one). */
+const SPANS_KEPT = 4;
+
 /** The worker's state once the main thread has shared the candles. */
 class Runner {
   private readonly all: CandleColumns;
   private readonly finer: RunMarket['finer'];
   // HALYARD_SHARE_INDICATORS=0 turns the series cache off (bench/optimize.ts measures what it saves).
   private readonly sharing = process.env.HALYARD_SHARE_INDICATORS !== '0';
-  private current: { key: string; market: RunMarket; cache: SeriesCache | undefined } | null = null;
+  /** Markets and series caches by span, least recently used first. */
+  private readonly spans = new Map<string, { market: RunMarket; cache: SeriesCache | undefined }>();
 
   constructor(
     private readonly Cls: StrategyClass,
@@ -43,27 +49,34 @@ class Runner {
     this.finer = finerOf(market);
   }
 
-  /** The market of a candle range, and its series cache (kept while the range stays the same). */
-  private at(range: CandleRange): { market: RunMarket; cache: SeriesCache | undefined } {
-    const key = range === null ? 'all' : `${range[0]}:${range[1]}`;
-    if (this.current?.key !== key) {
-      const candles = range === null ? this.all : sliceCandles(this.all, range[0], range[1]);
+  /** The market of a span's candles and its series cache. */
+  private at(span: RunSpan): { market: RunMarket; cache: SeriesCache | undefined } {
+    const key = `${span.start}:${span.end}`;
+    let hit = this.spans.get(key);
+    if (hit) this.spans.delete(key);
+    else {
+      const candles = span.start === 0 && span.end === this.all.length ? this.all : sliceCandles(this.all, span.start, span.end);
       const m = this.market;
-      const market: RunMarket = { exchange: m.exchange, symbol: m.symbol, timeframe: m.timeframe, candles, finer: this.finer };
-      this.current = { key, market, cache: this.sharing ? new SeriesCache(candles) : undefined };
+      hit = { market: { exchange: m.exchange, symbol: m.symbol, timeframe: m.timeframe, candles, finer: this.finer }, cache: this.sharing ? new SeriesCache(candles) : undefined };
+      if (this.spans.size >= SPANS_KEPT) this.spans.delete(this.spans.keys().next().value as string);
     }
-    return this.current;
+    this.spans.set(key, hit);
+    return hit;
+  }
+
+  private runOne(params: Combination, span: RunSpan, initialBalance?: number): BacktestResult {
+    const { market, cache } = this.at(span);
+    const over = { ...(span.tradeFrom !== undefined ? { tradeFrom: span.tradeFrom } : {}), ...(initialBalance !== undefined ? { initialBalance } : {}) };
+    return runCombination(this.Cls, params, market, this.settings, cache, over);
   }
 
   handle(m: Exclude<WorkerRequest, { kind: 'init' }>): void {
-    const { market, cache } = this.at(m.range);
     if (m.kind === 'full') {
-      const r = runCombination(this.Cls, m.params, market, this.settings, cache, m.over);
-      const run = { config: r.config, summary: r.summary, trades: r.trades, rejections: r.rejections, equity: r.equity, forcedCloses: r.forcedCloses };
-      post({ kind: 'full', run }, [r.equity.buffer as ArrayBuffer]);
+      const { candles: _candles, timings: _timings, ...run } = this.runOne(m.params, m.span, m.initialBalance);
+      post({ kind: 'full', run }, [run.equity.buffer as ArrayBuffer]);
       return;
     }
-    const results = m.items.map((it) => ({ index: it.index, ...comboResult(runCombination(this.Cls, it.params, market, this.settings, cache)) }));
+    const results = m.items.map((it) => ({ index: it.index, ...comboResult(this.runOne(it.params, it.span)) }));
     post({ kind: 'done', results }, results.map((r) => r.daily.buffer as ArrayBuffer));
   }
 }
