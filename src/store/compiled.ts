@@ -1,5 +1,6 @@
 import { CompiledQuery, type Compilable, type Insertable, type InsertQueryBuilder, type InsertResult, type Kysely, type QueryResult } from 'kysely';
 import { HalyardError } from '../core/errors.ts';
+import { markPrepared } from './prepared.ts';
 import type { Database } from './schema.ts';
 
 /**
@@ -47,6 +48,7 @@ function compileTemplate(query: Compilable<unknown>, args: number): Template {
   });
   // A statement whose query branches on an argument, or drops one, cannot be kept as text.
   if (used.size !== args) throw new HalyardError('internal', `a precompiled statement uses ${used.size} of its ${args} arguments as parameters: ${c.sql}`);
+  markPrepared(c.sql);
   return { sql: c.sql, from };
 }
 

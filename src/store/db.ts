@@ -6,6 +6,7 @@ import pg from 'pg';
 import { HalyardError } from '../core/errors.ts';
 import type { Dialect } from './dialect.ts';
 import { migrationProvider } from './migrations/index.ts';
+import { preparedName } from './prepared.ts';
 import type { Database } from './schema.ts';
 
 /** Where the store lives: a PostgreSQL URL when given, else a SQLite file. */
@@ -87,10 +88,21 @@ function cachingStatements(sqlite: BetterSqlite3.Database): SqliteDatabase {
   };
 }
 
+/** A pg client that sends the store's precompiled statements as named prepared statements (`prepared.ts`). */
+class PreparingClient extends pg.Client {
+  // pg's query is overloaded (text, config, callback forms): every form passes through, typed as any of them.
+  override query(...args: unknown[]): never {
+    const [text, values] = args;
+    const name = typeof text === 'string' && Array.isArray(values) && args.length === 2 ? preparedName(text) : undefined;
+    const query = super.query as (...a: unknown[]) => never;
+    return name ? query.call(this, { name, text, values }) : query.apply(this, args);
+  }
+}
+
 async function openPostgres(url: string): Promise<Store> {
   const parsed = postgresUrl(url);
   await ensurePostgresDatabase(parsed);
-  const pool = new pg.Pool({ connectionString: url, max: 10, types: PG_TYPES });
+  const pool = new pg.Pool({ connectionString: url, max: 10, types: PG_TYPES, Client: PreparingClient });
   pool.on('error', () => undefined); // an idle client's error surfaces on the next query instead of crashing
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const where = `${parsed.protocol}//${parsed.username ? `${parsed.username}@` : ''}${parsed.host}${parsed.pathname}`;
