@@ -12,6 +12,7 @@ const LONGEST_FIRST = [
   'test/dashboard-pages.e2e.test.ts',
   'test/paper-cli.test.ts',
   'test/deploy.test.ts',
+  'test/optimize.test.ts',
   'test/cli.test.ts',
   'test/silent-failures.test.ts',
   'test/cli-errors.test.ts',

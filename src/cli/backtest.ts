@@ -5,6 +5,7 @@ import { createLogger } from '../log.ts';
 import type { Settings } from '../config.ts';
 import { runBacktest } from '../engine/backtest.ts';
 import { serializeResults, writeRun } from '../report/index.ts';
+import { DEFAULT_MONTE_CARLO, tradeMonteCarlo, type MonteCarloSettings } from '../report/monte-carlo.ts';
 import { loadStrategyFile } from '../strategy/load.ts';
 import { parseParams, warmupOf } from '../strategy/strategy.ts';
 import { addCostOptions, addMarketOptions, addRunOptions, claimRunDir, loadMarketData, marketOf, runSettings, type MarketOptions } from './backtest-input.ts';
@@ -17,9 +18,25 @@ function parseWarmup(v: string): number {
   return n;
 }
 
+/** `--monte-carlo`: simulations, a whole number from 0 (none) to 1,000,000. */
+function parseRuns(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n) || n < 0 || n > 1_000_000) throw new HalyardError('invalid_input', `--monte-carlo must be a whole number of simulations from 0 (none) to 1000000, got "${v}"`);
+  return n;
+}
+
+/** `--ruin-drawdown`: a fraction of the peak above 0 and at most 1 (0.5 = a 50 % drawdown). */
+function parseRuin(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !(n > 0 && n <= 1)) throw new HalyardError('invalid_input', `--ruin-drawdown must be a fraction above 0 and at most 1 (0.5 = a 50 % drawdown), got "${v}"`);
+  return n;
+}
+
 interface BacktestOptions extends MarketOptions {
   param: string[];
   warmup?: number;
+  monteCarlo: number;
+  ruinDrawdown: number;
   report: boolean;
   progress: boolean;
 }
@@ -32,6 +49,8 @@ export function registerBacktestCommand(program: Command, settings: () => Settin
     .argument('<strategy>', 'strategy file (.ts or .js) exporting a Strategy class');
   addMarketOptions(cmd).option('--param <name=value>', 'strategy parameter (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[]);
   cmd.option('--warmup <n>', "base candles before --from that feed indicators without trading (default: the strategy's warmup)", parseWarmup);
+  cmd.option('--monte-carlo <runs>', 'bootstrap resamplings of the trades for the report (0: none)', parseRuns, DEFAULT_MONTE_CARLO.runs);
+  cmd.option('--ruin-drawdown <fraction>', "the drawdown from a peak the Monte Carlo counts as ruin (0.5 = 50 %)", parseRuin, DEFAULT_MONTE_CARLO.ruinDrawdown);
   addRunOptions(addCostOptions(cmd), 'print only the results JSON on stdout')
     .option('--no-report', 'do not write the run folder')
     .option('--no-progress', 'no progress bar')
@@ -66,12 +85,13 @@ export function registerBacktestCommand(program: Command, settings: () => Settin
       log.debug({ trades: result.summary.trades, finalEquity: result.summary.finalEquity }, 'backtest done');
       let dir: string | null = null;
       let json: string | null = null;
+      const monteCarlo: MonteCarloSettings = { runs: o.monteCarlo, seed: DEFAULT_MONTE_CARLO.seed, ruinDrawdown: o.ruinDrawdown };
       if (o.report) {
         dir = o.out ?? (await claimRunDir(s.OUTPUT_PATH, strategy.name));
-        json = (await writeRun(result, dir, { ...(o.owner !== undefined ? { owner: o.owner } : {}), ...(o.share ? { shared: true } : {}) })).resultsJson;
+        json = (await writeRun(result, dir, { ...(o.owner !== undefined ? { owner: o.owner } : {}), ...(o.share ? { shared: true } : {}) }, monteCarlo)).resultsJson;
       }
       if (o.json) {
-        process.stdout.write(json ?? serializeResults(result));
+        process.stdout.write(json ?? serializeResults(result, tradeMonteCarlo(result.trades, result.config.initialBalance, monteCarlo)));
       } else {
         process.stdout.write(summaryTable(result, dir));
       }

@@ -2,6 +2,7 @@ import type { RejectionRecord, SeriesPoint, Summary, TradeRecord } from '../core
 import { TIMEFRAME_MS } from '../core/timeframe.ts';
 import type { BacktestConfig, BacktestResult, OrderRecord } from '../engine/result.ts';
 import { isoTime } from './format.ts';
+import type { MonteCarloSection } from './monte-carlo.ts';
 import { sampleEquityCurve } from './sampling.ts';
 
 /** Version of the results.json layout; bump on any breaking change. */
@@ -29,6 +30,8 @@ export interface ResultsJson {
   readonly forcedCloses: number;
   /** Resting entries that ended (only in runs that placed any). */
   readonly orders?: readonly OrderRecord[];
+  /** Bootstrap of the trade sequence (runs with two trades or more, unless turned off). */
+  readonly monteCarlo?: MonteCarloSection;
 }
 
 // Key order of each object in the file. `Record<keyof T, null>` makes the compiler check that every field
@@ -69,8 +72,8 @@ function sortedParams(p: BacktestConfig['params']): BacktestConfig['params'] {
   return out;
 }
 
-/** The results.json object of a run (deterministic: depends only on `result`). */
-export function toResultsJson(result: BacktestResult): ResultsJson {
+/** The results.json object of a run (deterministic: depends only on `result` and the seeded `monteCarlo`). */
+export function toResultsJson(result: BacktestResult, monteCarlo: MonteCarloSection | null = null): ResultsJson {
   const c = result.config;
   const config = ordered<ResultsConfig>(
     { ...c, params: sortedParams(c.params), timeframes: [...c.timeframes], drillDown: [...c.drillDown], fromIso: isoTime(c.from), toIso: isoTime(c.to) },
@@ -90,10 +93,11 @@ export function toResultsJson(result: BacktestResult): ResultsJson {
     equityCurve: sampleEquityCurve(result.candles.ts, result.equity, barMs),
     forcedCloses: result.forcedCloses,
     orders: result.orders,
+    ...(monteCarlo ? { monteCarlo } : {}),
   };
 }
 
 /** results.json text: two-space indented, stable key order, trailing newline; byte-identical for equal input. */
-export function serializeResults(result: BacktestResult): string {
-  return `${JSON.stringify(toResultsJson(result), null, 2)}\n`;
+export function serializeResults(result: BacktestResult, monteCarlo: MonteCarloSection | null = null): string {
+  return `${JSON.stringify(toResultsJson(result, monteCarlo), null, 2)}\n`;
 }

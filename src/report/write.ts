@@ -5,6 +5,7 @@ import { tradesCsv } from './csv.ts';
 import { reportHtml } from './html.ts';
 import { RUN_META_FILE, runMetaJson, type RunMeta } from './run-meta.ts';
 import { serializeResults } from './results.ts';
+import { DEFAULT_MONTE_CARLO, tradeMonteCarlo, type MonteCarloSettings } from './monte-carlo.ts';
 
 /** Files a run writes, in the order they are written (and `run.json` when it has an owner or is shared). */
 export const RUN_FILES = ['results.json', 'trades.csv', 'report.html'] as const;
@@ -19,16 +20,18 @@ export interface WrittenRun {
 
 /**
  * Writes results.json, trades.csv and report.html into `outDir` (created if missing; files overwritten),
- * and run.json when `meta` names an owner or shares the run.
+ * and run.json when `meta` names an owner or shares the run. Both results.json and the report carry the
+ * Monte Carlo of the trades (`monteCarlo`; `runs: 0` leaves it out).
  */
-export async function writeRun(result: BacktestResult, outDir: string, meta: RunMeta = {}): Promise<WrittenRun> {
+export async function writeRun(result: BacktestResult, outDir: string, meta: RunMeta = {}, monteCarlo: MonteCarloSettings = DEFAULT_MONTE_CARLO): Promise<WrittenRun> {
   const metaJson = runMetaJson(meta); // checked before anything is written
   const dir = resolve(outDir);
   await mkdir(dir, { recursive: true });
+  const mc = tradeMonteCarlo(result.trades, result.config.initialBalance, monteCarlo);
   const contents: Record<(typeof RUN_FILES)[number], string> = {
-    'results.json': serializeResults(result),
+    'results.json': serializeResults(result, mc),
     'trades.csv': tradesCsv(result.trades),
-    'report.html': reportHtml(result),
+    'report.html': reportHtml(result, mc),
   };
   const files: string[] = [];
   for (const name of RUN_FILES) {
