@@ -53,7 +53,8 @@ export const SYMBOL_CHARS = /^[A-Za-z0-9._:/-]+$/;
  */
 export function asciiSymbol(raw: string): string | null {
   const text = raw.trim();
-  return SYMBOL_CHARS.test(text) && text === text.normalize('NFKC') ? text : null;
+  // SYMBOL_CHARS is ASCII only, which NFKC leaves as it is: the characters NFKC turns into ASCII fail it already.
+  return SYMBOL_CHARS.test(text) ? text : null;
 }
 
 /** Upper-cases ASCII letters only: no other character can fold into one (`'ı'.toUpperCase()` is `I`). */

@@ -59,10 +59,9 @@ export function planSignalOrders(input: SignalOrderInput): NewIntent[] {
   const intents: NewIntent[] = [];
   const legKeys = new Set([...input.before.keys(), ...input.after.keys()]);
   for (const link of input.links) {
-    const target = parseTargetKey(link.targetKey);
     let symbol: string;
     try {
-      symbol = venueSymbol(input.ticker, target.exchange);
+      symbol = symbolOn(input.ticker, link.targetKey);
     } catch (e) {
       intents.push(refusal(input, link.targetKey, input.ticker, errorMessage(e)));
       continue;
@@ -101,6 +100,21 @@ export function planSignalOrders(input: SignalOrderInput): NewIntent[] {
     }
   }
   return intents;
+}
+
+/** Venue symbols by target and ticker: the same few are mapped for every signal (bounded: started anew past 1,000). */
+let symbols = new Map<string, string>();
+
+/** The venue symbol of `ticker` on the target `targetKey` (throws for a ticker no perpetual maps to, never cached). */
+function symbolOn(ticker: string, targetKey: string): string {
+  const key = `${targetKey}|${ticker}`;
+  let symbol = symbols.get(key);
+  if (symbol === undefined) {
+    symbol = venueSymbol(ticker, parseTargetKey(targetKey).exchange);
+    if (symbols.size >= 1000) symbols = new Map();
+    symbols.set(key, symbol);
+  }
+  return symbol;
 }
 
 /** The leg of a target an intent acts on. */

@@ -32,8 +32,17 @@ export interface SimHold {
 
 /** True for a target executed by the in-process simulated exchange. */
 export function isSimTarget(targetKey: string): boolean {
-  return parseTargetKey(targetKey).exchange === 'sim';
+  let sim = simTargets.get(targetKey);
+  if (sim === undefined) {
+    sim = parseTargetKey(targetKey).exchange === 'sim';
+    if (simTargets.size >= 1000) simTargets.clear();
+    simTargets.set(targetKey, sim);
+  }
+  return sim;
 }
+
+/** `isSimTarget` by key: asked for every order of every signal (bounded: started anew past 1,000 keys). */
+const simTargets = new Map<string, boolean>();
 
 /**
  * `i` with `fields` over it. Object.assign, not `{ ...i, ...fields }`: V8 (Node 20) builds a spread with
