@@ -3,13 +3,17 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../src/store/db.ts';
+import { createAccount } from '../src/store/accounts.ts';
 import { createEngineSource } from '../src/store/engine-sources.ts';
+import { SecretBox } from '../src/store/secrets.ts';
 import { allLeases } from '../src/store/leases.ts';
 import { createRecorder, type Recorder } from '../src/store/recorders.ts';
 import { createUser } from '../src/store/users.ts';
 import { rebuildSignalPositions } from '../src/tracker/rebuild.ts';
 import { serve, type Serving } from './cli-run.ts';
 import { DIALECTS, PG_ADMIN_URL } from './db.ts';
+import { startBinanceStub } from './stubs/binance-trade.ts';
+import type { TradeStub } from './stubs/trade-shared.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const pgDialect = DIALECTS.find((d) => d.name === 'postgres');
@@ -60,10 +64,13 @@ async function projection(store: Store) {
 /** The pid in a holder name `host:pid:random`. */
 const pidOf = (holder: string | null): number => Number((holder ?? '').split(':').at(-2));
 
+const ENCRYPTION_KEY = 'fleet-test-key-'.repeat(3);
+
 describe.runIf(pgDialect)('three `halyard serve` on one PostgreSQL', () => {
   let loc: Awaited<ReturnType<NonNullable<typeof pgDialect>['fresh']>>;
   let store: Store;
   let engine: Awaited<ReturnType<typeof slowEngine>>;
+  let exchange: TradeStub;
   const servers: Serving[] = [];
   const alive = (): Serving[] => servers.filter((s) => s.child.exitCode === null && s.child.signalCode === null);
   let alice: { token: string; userId: number };
@@ -73,6 +80,10 @@ describe.runIf(pgDialect)('three `halyard serve` on one PostgreSQL', () => {
   beforeAll(async () => {
     loc = await pgDialect!.fresh();
     engine = await slowEngine();
+    exchange = await startBinanceStub({ balance: 1_000_000, apiKey: 'fleet-key' });
+    await exchange.setPrice('BTC/USDT:USDT', 100);
+    await exchange.setPrice('SOL/USDT:USDT', 100);
+    await exchange.setPrice('ETH/USDT:USDT', 3_333);
     // An empty database (an operator's CREATE DATABASE); three servers then start together and migrate it.
     const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
     await admin.connect();
@@ -86,6 +97,8 @@ describe.runIf(pgDialect)('three `halyard serve` on one PostgreSQL', () => {
       ENGINE_POLL_INTERVAL_S: '1',
       RATE_LIMIT_PER_IP_PER_MIN: '1000000',
       RATE_LIMIT_PER_RECORDER_PER_MIN: '1000000',
+      ENCRYPTION_KEY,
+      HALYARD_EXCHANGE_URL_BINANCE: exchange.url,
     };
     servers.push(...(await Promise.all([serve(env), serve(env), serve(env)])));
     store = await loc.open();
@@ -93,8 +106,13 @@ describe.runIf(pgDialect)('three `halyard serve` on one PostgreSQL', () => {
     const b = await createUser(store.db, 'bob', 'both', Date.now());
     alice = { token: a.token, userId: a.user.id };
     bob = { token: b.token, userId: b.user.id };
-    // Tracking-only recorders for the signal load; one recorder linked to sim:paper, so the monitor has a target.
-    for (let i = 0; i < 6; i++) recorders.push(await createRecorder(store.db, { userId: i % 2 === 0 ? a.user.id : b.user.id, name: `stream ${i}`, targets: [] }, Date.now()));
+    // The signal load: alice's recorders trade on Binance (the stub) at 0.01 of their size, bob's only track;
+    // one more recorder is linked to sim:paper, so the monitor has a target.
+    await createAccount(store.db, new SecretBox(ENCRYPTION_KEY), a.user.id, 'binance:paper', 'stub', { apiKey: 'fleet-key', secret: 's' }, Date.now());
+    for (let i = 0; i < 6; i++) {
+      const mine = i % 2 === 0;
+      recorders.push(await createRecorder(store.db, { userId: mine ? a.user.id : b.user.id, name: `stream ${i}`, targets: mine ? [{ key: 'binance:paper', multiplier: 0.01 }] : [] }, Date.now()));
+    }
     await createRecorder(store.db, { userId: a.user.id, name: 'on sim' }, Date.now());
     await createEngineSource(store.db, undefined, { userId: a.user.id, name: 'slow engine', targetKey: 'bybit:paper', pollUrl: engine.url }, Date.now());
   }, 180_000);
@@ -103,6 +121,7 @@ describe.runIf(pgDialect)('three `halyard serve` on one PostgreSQL', () => {
     for (const s of alive()) s.child.kill('SIGTERM');
     await Promise.all(servers.map((s) => s.exited));
     await engine?.close();
+    await exchange?.close();
     await store?.close();
     await loc?.drop();
   });
@@ -196,6 +215,9 @@ describe.runIf(pgDialect)('three `halyard serve` on one PostgreSQL', () => {
     };
     const workers = Array.from({ length: 12 }, async () => {
       for (let n = sent++; n < total; n = sent++) {
+        // An order reaches the exchange but its answer never comes (its sender waits, then looks it up by
+        // client id; or it dies waiting, and another server looks it up): sent once all the same.
+        if (n === total / 3 - 12) exchange.failNext(1, 'timeout', '/fapi/v1/order');
         if (!killed && n >= total / 3) {
           killed = true;
           victim.child.kill('SIGKILL');
@@ -223,13 +245,28 @@ describe.runIf(pgDialect)('three `halyard serve` on one PostgreSQL', () => {
     const report = await rebuildSignalPositions(store.db);
     expect(report.refused).toEqual([]);
     expect(await projection(store)).toEqual(live);
+    // Every order the signals meant reached the exchange once (by client id), the dead server's included.
+    await until('every order intent finished', async () => {
+      const open = await store.db.selectFrom('order_intents').select('id').where('status', 'in', ['pending', 'sending']).execute();
+      return open.length === 0;
+    }, 150_000);
+    const intents = await store.db.selectFrom('order_intents').select(['client_id', 'status', 'signal_id']).where('target_key', '=', 'binance:paper').execute();
+    expect(intents.length).toBeGreaterThanOrEqual(total / 2);
+    const posted = exchange.requests.filter((r) => r.method === 'POST' && r.path === '/fapi/v1/order').map((r) => String(r.params.newClientOrderId));
+    const perClient = new Map<string, number>();
+    for (const c of posted) perClient.set(c, (perClient.get(c) ?? 0) + 1);
+    expect([...perClient.values()].every((n) => n === 1)).toBe(true);
+    const filled = intents.filter((i) => i.status === 'filled');
+    expect(filled.length).toBeGreaterThan(0);
+    for (const i of filled) expect(perClient.get(i.client_id)).toBe(1);
+    for (const c of perClient.keys()) expect(intents.some((i) => i.client_id === c)).toBe(true);
     // The loops the dead server led are taken over by a live one.
     await until('every loop lease held by a live server', async () => {
       const livePids = new Set(alive().map((s) => s.child.pid));
       const leases = (await allLeases(store.db)).filter((l) => !l.name.startsWith('target:'));
       return leases.length >= 3 && leases.every((l) => livePids.has(pidOf(l.holder)));
     }, 30_000);
-  });
+  }, 300_000);
 
   it('takes a job over from a server killed while working it, and works it once more', async () => {
     engine.delayMs = 8_000;

@@ -32,7 +32,7 @@ import { DASHBOARD_DIR, dashboardRoutes } from './static.ts';
 import { MarkBook } from '../tracker/marks.ts';
 import { PositionCloser } from '../tracker/closes.ts';
 import { DEFAULT_LEASE_TTL_MS, Fleet } from '../tracker/fleet.ts';
-import { holderId } from '../store/leases.ts';
+import { holderId, leaseConnection } from '../store/leases.ts';
 import { PgLiveBus } from './live-bus.ts';
 
 /** Limits of the server (requests per minute, bytes). */
@@ -149,7 +149,12 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
   // Several servers on one PostgreSQL: leases for the scheduled loops, claims on queued rows, one pass per
   // target across the fleet, and the live push carried to the other servers by LISTEN/NOTIFY.
   const holder = deps.fleet?.holder ?? holderId();
-  const fleet = deps.store.dialect === 'postgres' ? new Fleet(deps.store.db, { holder, leaseTtlMs: deps.fleet?.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, log: deps.logger }) : null;
+  // Leases renew on a small pool of their own, so a busy server never lets one lapse while it works.
+  const leaseConn = deps.store.dialect === 'postgres' && deps.fleet?.url ? leaseConnection(deps.fleet.url) : null;
+  const fleet =
+    deps.store.dialect === 'postgres'
+      ? new Fleet(deps.store.db, { holder, leaseTtlMs: deps.fleet?.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, log: deps.logger, ...(leaseConn ? { leaseDb: leaseConn.db } : {}) })
+      : null;
   const bus =
     fleet && deps.fleet?.url
       ? new PgLiveBus(
@@ -240,6 +245,7 @@ export async function buildServer(deps: ServerDeps): Promise<Server> {
     await venues.closeAll();
     // The loops are stopped: their leases go to the other servers at once.
     await fleet?.stop();
+    await leaseConn?.close();
     await bus?.stop();
   });
   app.get('/healthz', { schema: { tags: ['health'], summary: 'Liveness and database check' } }, async () => {

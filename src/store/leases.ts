@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Selectable } from 'kysely';
+import pg from 'pg';
 import { dbNowMs, dialectOf } from './dialect.ts';
 import type { Database, LeasesTable } from './schema.ts';
 
@@ -63,4 +64,15 @@ export function holderId(): string {
 export async function lockForTransaction(trx: Kysely<Database>, key: string): Promise<void> {
   if (dialectOf(trx) !== 'postgres') return;
   await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(trx);
+}
+
+/**
+ * A small pool of its own for taking and renewing leases (PostgreSQL): renewals then never wait behind the
+ * server's busy pool, where a lease could lapse while its holder is alive and working.
+ */
+export function leaseConnection(url: string): { readonly db: Kysely<Database>; close(): Promise<void> } {
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  pool.on('error', () => undefined); // an idle client's error surfaces on the next renewal, which is retried
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, close: () => db.destroy() };
 }

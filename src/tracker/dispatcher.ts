@@ -9,7 +9,7 @@ import { IntentWorker, signalPrices, type DispatchLog } from './intent-worker.ts
 import type { VenueRegistry } from './venue-registry.ts';
 import { bookFills } from './fill-booking.ts';
 import { InlineSettler } from './inline-settle.ts';
-import { KeyedLock } from './keyed-lock.ts';
+import { localKeyLock, type KeyLock } from './fleet.ts';
 import { bookSignalBrackets, type SignalBracketFill } from './signal-brackets.ts';
 
 export type { DispatchLog } from './intent-worker.ts';
@@ -58,7 +58,7 @@ export class OrderDispatcher {
    * One pass at a time per user × target: two passes on one account would each read the other's intents as
    * still due. A `KeyedLock` in one process; across servers on one PostgreSQL, a `FleetLock` (`shareTargets`).
    */
-  private targetLock: { run<T>(key: string, task: () => Promise<T>): Promise<T> } = new KeyedLock();
+  private targetLock: KeyLock = localKeyLock();
   /** Several servers share the database: a pass reads its intents again once it holds the target. */
   private shared = false;
   /** Whether this server runs the periodic settling now (a fleet gives it to one server at a time). */
@@ -101,7 +101,7 @@ export class OrderDispatcher {
    * Several servers on one database: passes, settling and API orders of a user's target hold `lock` (one
    * server at a time per target, so an intent another server is sending is never seen as due here).
    */
-  shareTargets(lock: { run<T>(key: string, task: () => Promise<T>): Promise<T> }): void {
+  shareTargets(lock: KeyLock): void {
     this.targetLock = lock;
     this.shared = true;
   }
@@ -240,12 +240,17 @@ export class OrderDispatcher {
     return rows.length;
   }
 
-  /** Settles open targets now and then every `everyMs` (ms) until `stop()`. */
+  /**
+   * Settles open targets now and then every `everyMs` (ms) until `stop()`, while `settleGate` lets this
+   * server (one server of a fleet at a time); shared, each round also passes over every due intent.
+   */
   startSettling(everyMs: number): Promise<number> {
     if (this.refresher) clearInterval(this.refresher);
     let busy = false;
     this.refresher = setInterval(() => {
       if (busy || this.stopped || !this.settleGate()) return;
+      // Shared: intents a dead server left pending or mid-send are nobody's wake-up: look for them too.
+      if (this.shared) this.wake();
       busy = true;
       void this.settleOpen().finally(() => {
         busy = false;
@@ -272,10 +277,11 @@ export class OrderDispatcher {
   private async workTarget(list: readonly IntentRow[]): Promise<number> {
     const first = list[0];
     if (!first) return 0;
-    return this.targetLock.run(`${first.user_id}|${first.target_key}`, () => this.workTargetLocked(list, first));
+    return this.targetLock.run(`${first.user_id}|${first.target_key}`, (held) => this.workTargetLocked(list, first, held));
   }
 
-  private async workTargetLocked(list: readonly IntentRow[], first: IntentRow): Promise<number> {
+  /** `held()`: the target is still this server's (shared, a lease that lapsed ends the pass before the next send). */
+  private async workTargetLocked(list: readonly IntentRow[], first: IntentRow, held: () => boolean): Promise<number> {
     const now = this.clock.now();
     let venue: Venue;
     try {
@@ -297,6 +303,7 @@ export class OrderDispatcher {
       const blocked = new Set<string>();
       let count = 0;
       for (const i of rows) {
+        if (!held()) break;
         if (blocked.has(i.group_key)) continue;
         if (!isDue(i, now) || this.worker.busy(i.id)) {
           blocked.add(i.group_key);

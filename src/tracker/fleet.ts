@@ -91,12 +91,24 @@ export class LoopLease {
   }
 }
 
+/** A lock per key; the task is told whether it still holds the key (a lease can lapse under it). */
+export interface KeyLock {
+  run<T>(key: string, task: (held: () => boolean) => Promise<T>): Promise<T>;
+}
+
+/** One process's `KeyLock`: a key is held for the whole task. */
+export function localKeyLock(): KeyLock {
+  const keyed = new KeyedLock();
+  return { run: (key, task) => keyed.run(key, () => task(() => true)) };
+}
+
 /**
  * One holder at a time per key across every server of the database (the dispatcher's user × target): a
  * local queue first, then the lease `<prefix><key>`, asked for every `pollMs` while another server has it,
- * renewed while the task runs and given up after. A holder that died frees the key when its lease expires.
+ * renewed while the task runs and given up after. A holder that died frees the key when its lease expires;
+ * the task's `held()` turns false once a renewal is overdue, so it stops before another server may begin.
  */
-export class FleetLock {
+export class FleetLock implements KeyLock {
   private readonly local = new KeyedLock();
 
   constructor(
@@ -108,18 +120,26 @@ export class FleetLock {
   ) {}
 
   /** Runs `task` while holding `key` across the fleet. */
-  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+  run<T>(key: string, task: (held: () => boolean) => Promise<T>): Promise<T> {
     return this.local.run(key, async () => {
       const name = `${this.prefix}${key}`;
-      while (!(await takeLease(this.db, name, this.holder, this.ttlMs)).held) {
-        await new Promise((r) => setTimeout(r, this.pollMs * (0.5 + Math.random())));
-      }
-      const renew = setInterval(() => void takeLease(this.db, name, this.holder, this.ttlMs).catch(() => undefined), Math.max(20, Math.floor(this.ttlMs / 3)));
+      let until = 0;
+      const take = async (): Promise<boolean> => {
+        const asked = performance.now();
+        const t = await takeLease(this.db, name, this.holder, this.ttlMs);
+        if (t.held) until = asked + this.ttlMs * 0.9;
+        else until = 0;
+        return t.held;
+      };
+      while (!(await take())) await new Promise((r) => setTimeout(r, this.pollMs * (0.5 + Math.random())));
+      let renewing: Promise<unknown> = Promise.resolve();
+      const renew = setInterval(() => (renewing = take().catch(() => undefined)), Math.max(20, Math.floor(this.ttlMs / 3)));
       renew.unref();
       try {
-        return await task();
+        return await task(() => performance.now() < until);
       } finally {
         clearInterval(renew);
+        await renewing; // a renewal landing after the release would hold the key for nothing
         await releaseLease(this.db, name, this.holder).catch(() => undefined);
       }
     });
@@ -133,6 +153,8 @@ export interface FleetOptions {
   /** Lifetime of leases and claims (ms). */
   readonly leaseTtlMs: number;
   readonly log?: FleetLog;
+  /** Where leases and claims are taken and renewed (default: the server's own pool; see `leaseConnection`). */
+  readonly leaseDb?: Kysely<Database>;
 }
 
 /** The leases and claims of one server among several on one PostgreSQL database. */
@@ -144,21 +166,26 @@ export class Fleet {
     readonly options: FleetOptions,
   ) {}
 
-  /** How this server claims queued rows (jobs). */
-  get claim(): Claim {
-    return { holder: this.options.holder, leaseMs: this.options.leaseTtlMs };
+  /** Where leases are taken and renewed. */
+  private get leaseDb(): Kysely<Database> {
+    return this.options.leaseDb ?? this.db;
+  }
+
+  /** How this server claims queued rows (jobs), its claims renewed on the lease connection. */
+  get claim(): Claim & { readonly renewOn: Kysely<Database> } {
+    return { holder: this.options.holder, leaseMs: this.options.leaseTtlMs, renewOn: this.leaseDb };
   }
 
   /** A lease on the scheduled loop `name` (started by `start`). */
   loop(name: string): LoopLease {
-    const l = new LoopLease(this.db, name, this.options.holder, this.options.leaseTtlMs, this.options.log);
+    const l = new LoopLease(this.leaseDb, name, this.options.holder, this.options.leaseTtlMs, this.options.log);
     this.leases.push(l);
     return l;
   }
 
   /** A lock per key across the fleet, its leases named `<prefix><key>`. */
   lock(prefix: string): FleetLock {
-    return new FleetLock(this.db, this.options.holder, this.options.leaseTtlMs, prefix);
+    return new FleetLock(this.leaseDb, this.options.holder, this.options.leaseTtlMs, prefix);
   }
 
   /** Starts taking the loops' leases (resolves after the first try of each). */

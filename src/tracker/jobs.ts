@@ -61,8 +61,8 @@ export class JobWorker {
     private readonly clock: Clock,
     private readonly policy: JobPolicy = DEFAULT_JOB_POLICY,
     private readonly log?: JobLog,
-    /** This server's claims on a shared PostgreSQL queue (unset: the single-process path). */
-    private readonly claim?: Claim,
+    /** This server's claims on a shared PostgreSQL queue (unset: the single-process path), renewed on `renewOn` when given. */
+    private readonly claim?: Claim & { readonly renewOn?: Kysely<Database> },
   ) {}
 
   /** The claim jobs are taken under, when the queue is shared (PostgreSQL and a claim given). */
@@ -155,7 +155,7 @@ export class JobWorker {
   private keepClaim(job: JobRow, claim: Claim): NodeJS.Timeout {
     const t = setInterval(
       () => {
-        extendJobClaim(this.db, job.id, claim.holder, this.clock.now() + claim.leaseMs)
+        extendJobClaim(this.claim?.renewOn ?? this.db, job.id, claim.holder, this.clock.now() + claim.leaseMs)
           .then((mine) => {
             if (!mine) this.log?.warn({ job: job.id, kind: job.kind }, 'job claim was taken over by another server (this one stalled past its lease)');
           })
