@@ -175,6 +175,10 @@ export class GroupCommit {
             }
           }
         }
+        // One turn of the event loop before the next batch is taken: the jobs this commit let go (a delivery
+        // waiting for its recorder's previous one) and the requests read meanwhile join it, so more of them
+        // share one commit.
+        await new Promise<void>((r) => setImmediate(r));
       }
     } finally {
       this.busy--;
