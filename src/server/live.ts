@@ -13,6 +13,9 @@ export interface LiveTiming {
   readonly heartbeatMs: number;
 }
 
+/** How long pokes are gathered before their look (ms): a burst of signals elsewhere makes one look here. */
+const POKE_MS = 50;
+
 interface Stream {
   readonly userId: number;
   /** The API token the stream was opened with (null when opened without one, e.g. embedded). */
@@ -34,8 +37,9 @@ export class LiveHub {
   private timer: ReturnType<typeof setInterval> | null = null;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private busy = false;
-  /** A look was asked for while one ran: run another right after. */
-  private again = false;
+  /** Users another server said changed, looked at when `pokeTimer` fires. */
+  private readonly poked = new Set<number>();
+  private pokeTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -67,6 +71,8 @@ export class LiveHub {
 
   /** Ends every stream (the server is closing). */
   closeAll(): void {
+    if (this.pokeTimer) clearTimeout(this.pokeTimer);
+    this.pokeTimer = null;
     if (this.timer) clearInterval(this.timer);
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.timer = this.heartbeat = null;
@@ -85,34 +91,50 @@ export class LiveHub {
   }
 
   /**
-   * Looks now instead of at the next tick when `userId` has a stream here (another server said that user's
-   * marks or data changed: the look itself reads only that user's own data, as every look does).
+   * Looks at `userId`'s marks and data soon (within `POKE_MS`) instead of at the next tick, when that user has
+   * a stream here: another server said they changed. Pokes are gathered, and the look reads only the poked
+   * users' own data.
    */
   poke(userId: number): void {
-    for (const s of this.streams) {
-      if (s.userId !== userId) continue;
-      if (this.busy) this.again = true;
-      else void this.tick();
-      return;
-    }
+    if (![...this.streams].some((s) => s.userId === userId)) return;
+    this.poked.add(userId);
+    if (this.pokeTimer) return;
+    this.pokeTimer = setTimeout(() => {
+      this.pokeTimer = null;
+      const users = new Set(this.poked);
+      this.poked.clear();
+      void this.look(users);
+    }, POKE_MS);
+    this.pokeTimer.unref();
   }
 
   /** One look: each user's new marks and changed topics to that user's streams. */
-  async tick(): Promise<void> {
-    if (this.busy || this.streams.size === 0) return;
+  tick(): Promise<void> {
+    return this.look(null);
+  }
+
+  /** A look at every user with a stream (`only` null: the tick), or at the poked users only. */
+  private async look(only: ReadonlySet<number> | null): Promise<void> {
+    if (this.streams.size === 0) return;
+    if (this.busy) {
+      // A poke during a look waits for the next one; a tick simply comes again.
+      if (only) for (const u of only) this.poke(u);
+      return;
+    }
     this.busy = true;
-    this.again = false;
     try {
-      await this.endSignedOut();
+      if (!only) await this.endSignedOut();
       for (const s of this.streams) {
+        if (only && !only.has(s.userId)) continue;
         const v = this.marks.version(s.userId);
         if (v === s.marksVersion) continue;
         s.marksVersion = v;
         send(s.res, 'marks', this.marks.all(s.userId));
       }
       const users = new Set([...this.streams].map((s) => s.userId));
-      for (const id of [...this.prints.keys()]) if (!users.has(id)) this.prints.delete(id);
+      if (!only) for (const id of [...this.prints.keys()]) if (!users.has(id)) this.prints.delete(id);
       for (const userId of users) {
+        if (only && !only.has(userId)) continue;
         const now = await fingerprint(this.db, userId);
         const before = this.prints.get(userId);
         this.prints.set(userId, now);
@@ -125,7 +147,6 @@ export class LiveHub {
       this.logger.warn({ err: e }, 'live push: looking for changes failed');
     } finally {
       this.busy = false;
-      if (this.again) setImmediate(() => void this.tick());
     }
   }
 
