@@ -77,7 +77,7 @@ export interface ReduceOptions {
   readonly qty?: number;
 }
 
-/** A strategy's instruction. Frozen, tagged with `kind`; open signals carry the optional parts only when used. */
+/** A strategy's instruction. Frozen, tagged with `kind`; every open signal has every field (one shape: fast to read). */
 export type Signal =
   | {
       readonly kind: 'open';
@@ -87,11 +87,11 @@ export type Signal =
       readonly takeProfit: number | null;
       readonly positionSide: Side | null;
       readonly symbol: string | null;
-      /** Take-profit ladder, nearest first (then `takeProfit` is null). */
-      readonly targets?: readonly TakeProfitTarget[];
-      readonly trailing?: TrailingStop;
-      /** Present for a resting entry. */
-      readonly entry?: EntryOrder;
+      /** Take-profit ladder, nearest first (then `takeProfit` is null), or null. */
+      readonly targets: readonly TakeProfitTarget[] | null;
+      readonly trailing: TrailingStop | null;
+      /** A resting entry's order, or null for a market open. */
+      readonly entry: EntryOrder | null;
     }
   | { readonly kind: 'close'; readonly positionId: string | null; readonly positionSide: Side | null; readonly symbol: string | null }
   | { readonly kind: 'reduce'; readonly side: Side | null; readonly fraction: number | null; readonly qty: number | null }
@@ -138,41 +138,76 @@ function trailing(o: TrailingStopOptions): TrailingStop {
   return Object.freeze({ distance, percent, activation: positive(o.activation, 'trailingStop.activation') });
 }
 
-function entryOrder(o: OpenOptions): EntryOrder | undefined {
-  if (o.limit === undefined && o.stop === undefined) {
-    if (o.expiresIn !== undefined || o.expiresAfter !== undefined) throw new HalyardError('invalid_input', 'expiresIn / expiresAfter apply to resting entries: give limit or stop too');
-    return undefined;
+/** The option names of `openLong` / `openShort`. */
+const OPEN_OPTIONS = ['percent', 'qty', 'stopLoss', 'takeProfit', 'trailingStop', 'limit', 'stop', 'expiresIn', 'expiresAfter', 'label', 'positionSide', 'symbol'] as const;
+
+function entryOrder(limit: number | undefined, stop: number | undefined, expiresIn: number | string | undefined, expiresAfter: number | undefined, label: string | undefined): EntryOrder | null {
+  if (limit === undefined && stop === undefined) {
+    if (expiresIn !== undefined || expiresAfter !== undefined) throw new HalyardError('invalid_input', 'expiresIn / expiresAfter apply to resting entries: give limit or stop too');
+    return null;
   }
-  if (o.limit !== undefined && o.stop !== undefined) throw new HalyardError('invalid_input', 'an entry is either a limit or a stop order: give one of limit / stop');
-  const type = o.limit !== undefined ? 'limit' : 'stop';
-  const price = positive(o.limit ?? o.stop, type) as number;
-  const after = o.expiresAfter;
-  if (after !== undefined && !(Number.isInteger(after) && after >= 1)) throw new HalyardError('invalid_input', `expiresAfter must be a whole number of candles >= 1, got ${after}`);
+  if (limit !== undefined && stop !== undefined) throw new HalyardError('invalid_input', 'an entry is either a limit or a stop order: give one of limit / stop');
+  const type = limit !== undefined ? 'limit' : 'stop';
+  const price = positive(limit ?? stop, type) as number;
+  if (expiresAfter !== undefined && !(Number.isInteger(expiresAfter) && expiresAfter >= 1)) throw new HalyardError('invalid_input', `expiresAfter must be a whole number of candles >= 1, got ${expiresAfter}`);
   return Object.freeze({
     type,
     price,
-    expiresInMs: o.expiresIn === undefined ? null : parseDuration(o.expiresIn, 'expiresIn'),
-    expiresAfter: after ?? null,
-    label: o.label ?? null,
+    expiresInMs: expiresIn === undefined ? null : parseDuration(expiresIn, 'expiresIn'),
+    expiresAfter: expiresAfter ?? null,
+    label: label ?? null,
   });
 }
 
+/**
+ * An open signal from the options a strategy gave, read by their own keys (an unknown option is refused,
+ * naming it). Options objects are often built with spread syntax (`{ ...size, stopLoss }`), which gives
+ * each one a new hidden class: reading every known option then missed V8's inline cache once per option
+ * the object does not hold, while reading only the keys it holds costs less than the five reads before
+ * these options existed (callgrind on the year backtest: 3 % fewer instructions than that commit).
+ */
 function open(side: Side, o: OpenOptions): Signal {
-  const size: Size = o.qty !== undefined ? { qty: o.qty } : { percent: o.percent ?? 100 };
-  const tp = o.takeProfit;
-  const targets = tp !== undefined && typeof tp !== 'number' ? ladder(side, tp) : undefined;
-  const entry = entryOrder(o);
+  let percent: number | undefined;
+  let qty: number | undefined;
+  let stopLoss: number | undefined;
+  let takeProfit: OpenOptions['takeProfit'];
+  let trailingStop: TrailingStopOptions | undefined;
+  let limit: number | undefined;
+  let stop: number | undefined;
+  let expiresIn: number | string | undefined;
+  let expiresAfter: number | undefined;
+  let label: string | undefined;
+  let positionSide: Side | undefined;
+  let symbol: string | undefined;
+  for (const k of Object.keys(o)) {
+    switch (k) {
+      case 'percent': percent = o.percent; break;
+      case 'qty': qty = o.qty; break;
+      case 'stopLoss': stopLoss = o.stopLoss; break;
+      case 'takeProfit': takeProfit = o.takeProfit; break;
+      case 'trailingStop': trailingStop = o.trailingStop; break;
+      case 'limit': limit = o.limit; break;
+      case 'stop': stop = o.stop; break;
+      case 'expiresIn': expiresIn = o.expiresIn; break;
+      case 'expiresAfter': expiresAfter = o.expiresAfter; break;
+      case 'label': label = o.label; break;
+      case 'positionSide': positionSide = o.positionSide; break;
+      case 'symbol': symbol = o.symbol; break;
+      default: throw new HalyardError('invalid_input', `${side === 'long' ? 'openLong' : 'openShort'}: unknown option "${k}"; the options are ${OPEN_OPTIONS.join(', ')}`);
+    }
+  }
+  const size: Size = qty !== undefined ? { qty } : { percent: percent ?? 100 };
   return Object.freeze({
     kind: 'open',
     side,
     size,
-    stopLoss: o.stopLoss ?? null,
-    takeProfit: typeof tp === 'number' ? tp : null,
-    positionSide: o.positionSide ?? null,
-    symbol: o.symbol ?? null,
-    ...(targets ? { targets } : {}),
-    ...(o.trailingStop ? { trailing: trailing(o.trailingStop) } : {}),
-    ...(entry ? { entry } : {}),
+    stopLoss: stopLoss ?? null,
+    takeProfit: typeof takeProfit === 'number' ? takeProfit : null,
+    positionSide: positionSide ?? null,
+    symbol: symbol ?? null,
+    targets: takeProfit !== undefined && typeof takeProfit !== 'number' ? ladder(side, takeProfit) : null,
+    trailing: trailingStop ? trailing(trailingStop) : null,
+    entry: entryOrder(limit, stop, expiresIn, expiresAfter, label),
   });
 }
 

@@ -115,7 +115,7 @@ export class BarOrders {
     const bar = k.bar;
     const long = p.side === 'long';
     const t = bar[0] as number;
-    const trail = o.signal.trailing !== undefined ? k.exec.exits.get(p.id)?.trail : undefined;
+    const trail = o.signal.trailing !== null ? k.exec.exits.get(p)?.trail : undefined;
     if (res.level < 0) {
       if (res.gap) this.whole(p, t, bar[1] as number, bar[2] as number, bar[3] as number, bar[4] as number, k.baseMs, k.finer);
       else {

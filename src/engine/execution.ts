@@ -104,7 +104,7 @@ export class Executor {
       if (this.resting.cancel(sig.orderId, ts) === 0) this.reject(ts, null, 'no_order', sig.orderId === null ? 'cancel() with no resting order' : `no resting order ${sig.orderId}`);
       return [];
     }
-    if (sig.entry !== undefined) {
+    if (sig.entry !== null) {
       this.place(sig as EntrySignal, price, ts);
       return [];
     }
@@ -125,9 +125,10 @@ export class Executor {
     if (sig.stopLoss !== null && (long ? sig.stopLoss >= entry : sig.stopLoss <= entry)) {
       return this.reject(ts, sig.side, 'invalid_levels', `stop-loss ${sig.stopLoss} is on the wrong side of the entry ${entry}`);
     }
-    const tps = sig.targets ?? (sig.takeProfit !== null ? [{ price: sig.takeProfit }] : []);
-    for (const tp of tps) {
-      if (long ? tp.price <= entry : tp.price >= entry) return this.reject(ts, sig.side, 'invalid_levels', `take-profit ${tp.price} is on the wrong side of the entry ${entry}`);
+    const tp = sig.takeProfit;
+    if (tp !== null && (long ? tp <= entry : tp >= entry)) return this.reject(ts, sig.side, 'invalid_levels', `take-profit ${tp} is on the wrong side of the entry ${entry}`);
+    for (const t of sig.targets ?? []) {
+      if (long ? t.price <= entry : t.price >= entry) return this.reject(ts, sig.side, 'invalid_levels', `take-profit ${t.price} is on the wrong side of the entry ${entry}`);
     }
     const act = sig.trailing?.activation ?? null;
     if (act !== null && (long ? act <= entry : act >= entry)) return this.reject(ts, sig.side, 'invalid_levels', `trailing stop activation ${act} is on the wrong side of the entry ${entry}`);
@@ -178,9 +179,9 @@ export class Executor {
     const stopLoss = sig.stopLoss !== null ? roundPrice(sig.stopLoss, tick) : null;
     const takeProfit = sig.takeProfit !== null ? roundPrice(sig.takeProfit, tick) : null;
     const plan: FillPlan = { side, qty: qty + flipQty, positionSide: leg, reduceOnly: false, reference: price, price: fillPrice, maker, reason: 'flip', position: null, opens: sig.side, stopLoss, takeProfit };
-    if (sig.targets === undefined && sig.trailing === undefined) return [plan];
+    if (sig.targets === null && sig.trailing === null) return [plan];
     const targets = sig.targets?.map((t) => ({ price: roundPrice(t.price, tick), fraction: t.fraction })) ?? null;
-    return [{ ...plan, exits: { targets, trailing: sig.trailing ?? null } }];
+    return [{ ...plan, exits: { targets, trailing: sig.trailing } }];
   }
 
   /** A reduce signal: part of the open position (hedge: of leg `side`) at market; all of it closes it. */
@@ -254,7 +255,7 @@ export class Executor {
   private record(changes: readonly PositionChange[], reason: ExitReason, ts: number): void {
     for (const ch of changes) {
       if (ch.kind === 'closed') {
-        const parts = this.exits.closed(ch.position.id);
+        const parts = this.exits.closed(ch.position);
         const trade = toTrade(ch.position, reason);
         this.trades.push(parts === undefined ? trade : { ...trade, exits: [...parts, { ts, price: ch.price, qty: ch.qty, reason }] });
       } else if (ch.kind === 'reduced') {

@@ -67,9 +67,9 @@ export class ExitPlans {
     return plan;
   }
 
-  /** The plan of position `id`, if it has one. */
-  get(id: string): ExitPlan | undefined {
-    return this.byId.size === 0 ? undefined : this.byId.get(id);
+  /** The plan of position `p`, if it has one (its id is read only when some position has a plan). */
+  get(p: Position): ExitPlan | undefined {
+    return this.byId.size === 0 ? undefined : this.byId.get(p.id);
   }
 
   /**
@@ -109,18 +109,18 @@ export class ExitPlans {
     this.plan(p).partials.push(exit);
   }
 
-  /** Position `id` closed: its partial exits (undefined when it had none), and the plan is dropped. */
-  closed(id: string): readonly TradeExit[] | undefined {
+  /** Position `p` closed: its partial exits (undefined when it had none), and the plan is dropped. */
+  closed(p: Position): readonly TradeExit[] | undefined {
     if (this.byId.size === 0) return undefined;
-    const plan = this.byId.get(id);
+    const plan = this.byId.get(p.id);
     if (plan === undefined) return undefined;
-    this.byId.delete(id);
+    this.byId.delete(p.id);
     return plan.partials.length > 0 ? plan.partials : undefined;
   }
 
   /** True when `p`'s stop in force is the one its trailing stop set (its exit is then a `trailing_stop`). */
   trailing(p: Position): boolean {
-    const trail = this.get(p.id)?.trail;
+    const trail = this.get(p)?.trail;
     return trail !== undefined && trail !== null && trail.level === p.stopLoss;
   }
 

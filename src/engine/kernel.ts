@@ -268,7 +268,7 @@ export class Kernel {
       else this.drilled++;
     }
     if (res.hit === Hit.Take) {
-      const plan = this.exec.exits.get(p.id);
+      const plan = this.exec.exits.get(p);
       const target = plan?.targets[0];
       if (plan !== undefined && target !== undefined && target.qty < p.qty) {
         this.exec.exits.targetDone(p, plan);

@@ -63,6 +63,13 @@ describe('limit entries', () => {
     expect(r.orders?.[0]).toMatchObject({ status: 'canceled', reason: 'canceled by the strategy', closedAt: T0 + 3 * MIN });
   });
 
+  it('refuse options they do not know, and expiries without a resting order (nothing is silently ignored)', () => {
+    expect(() => openLong({ qty: 1, stoploss: 95 } as never)).toThrow('openLong: unknown option "stoploss"; the options are percent, qty, stopLoss, takeProfit, trailingStop, limit, stop, expiresIn, expiresAfter, label, positionSide, symbol');
+    expect(() => openShort({ qty: 1, expiresIn: '1h' })).toThrow('expiresIn / expiresAfter apply to resting entries: give limit or stop too');
+    expect(() => openShort({ qty: 1, limit: 105, expiresIn: 'soon' })).toThrow(`expiresIn must be a positive duration in ms or like '15m', '4h', '2d', got "soon"`);
+    expect(openLong({ qty: 1, limit: 98, expiresIn: '1.5h' }).entry).toEqual({ type: 'limit', price: 98, expiresInMs: 5_400_000, expiresAfter: null, label: null });
+  });
+
   it('are refused on the side of the market that would fill at once, and a cancel of nothing is refused', () => {
     const r = runBacktest({
       ...backtestInput(limitTouch),
