@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openLong, openShort } from '../../src/core/signals.ts';
+import { cancel, openLong, openShort } from '../../src/core/signals.ts';
 import { runBacktest } from '../../src/engine/backtest.ts';
 import { bars, scripted } from '../helpers.ts';
 import { backtestInput, limitCancel, limitExpiry, limitGap, limitNextOpen, limitTouch, MIN, stopGap, stopThenStopLoss, T0 } from './feature-cases.ts';
@@ -73,12 +73,14 @@ describe('limit entries', () => {
   it('are refused on the side of the market that would fill at once, and a cancel of nothing is refused', () => {
     const r = runBacktest({
       ...backtestInput(limitTouch),
-      strategy: scripted({ 1: [openLong({ qty: 1, limit: 101 }), openShort({ qty: 1, stop: 102 }), openLong({ qty: 1, limit: 98, stopLoss: 99 })] }),
+      strategy: scripted({ 1: [openLong({ qty: 1, limit: 101 }), openShort({ qty: 1, stop: 102 }), openLong({ qty: 1, limit: 98, stopLoss: 99 }), cancel('nope'), cancel()] }),
     });
     expect(r.rejections.map((x) => [x.reason, x.detail])).toEqual([
       ['invalid_levels', 'a limit buy at 101 is at or above the market 101 and would fill at once; use a market open or a stop'],
       ['invalid_levels', 'a stop sell at 102 is at or above the market 101 and would fill at once; use a market open or a limit'],
       ['invalid_levels', 'stop-loss 99 is on the wrong side of the entry 98'],
+      ['no_order', 'no resting order nope'],
+      ['no_order', 'cancel() with no resting order'],
     ]);
     expect(r.orders).toBeUndefined();
   });
