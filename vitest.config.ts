@@ -13,6 +13,7 @@ const LONGEST_FIRST = [
   'test/paper-cli.test.ts',
   'test/deploy.test.ts',
   'test/optimize.test.ts',
+  'test/fleet-servers.test.ts',
   'test/cli.test.ts',
   'test/silent-failures.test.ts',
   'test/cli-errors.test.ts',
