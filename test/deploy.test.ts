@@ -213,3 +213,18 @@ describe('halyard db backup', () => {
     expect(pgb.out).toContain('back it up with pg_dump');
   });
 });
+
+describe('halyard db migrate', () => {
+  it('brings a store up to date, and refuses one a newer Halyard migrated in one sentence', () => {
+    const env = { DATABASE_PATH: join(tmp, 'migrate', 'halyard.db') };
+    const first = halyard(['db', 'migrate'], env);
+    expect(first.code, first.out).toBe(0);
+    expect(first.out).toContain('the store is up to date (sqlite ');
+    const sqlite = new BetterSqlite3(env.DATABASE_PATH);
+    sqlite.prepare("insert into kysely_migration (name, timestamp) values ('999-from-the-future', '2030-01-01T00:00:00.000Z')").run();
+    sqlite.close();
+    const refused = halyard(['db', 'migrate'], { ...env, LOG_FORMAT: 'pretty' });
+    expect(refused.code).toBe(2);
+    expect(refused.out.trim()).toBe(`error [invalid_config]: the store ${env.DATABASE_PATH} was migrated by a newer Halyard (migration 999-from-the-future): run that version, or restore a backup made before the upgrade`);
+  });
+});

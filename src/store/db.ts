@@ -156,7 +156,10 @@ async function ensurePostgresDatabase(url: URL): Promise<void> {
   try {
     await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
   } catch (e) {
-    if ((e as { code?: string }).code !== '42P04') throw e; // created meanwhile by someone else: fine
+    // Created meanwhile by someone else (servers starting together): 42P04, or 23505 when the two
+    // CREATE DATABASE statements collide in the catalog.
+    const code = (e as { code?: string }).code;
+    if (code !== '42P04' && code !== '23505') throw e;
   } finally {
     await client.end();
   }
@@ -166,6 +169,11 @@ async function migrate(store: Store): Promise<void> {
   const migrator = new Migrator({ db: store.db, provider: migrationProvider(store.dialect) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
+    // Kysely refuses a store with a migration this build does not know: a newer Halyard migrated it.
+    const newer = /previously executed migration (\S+) is missing/.exec((error as Error).message)?.[1];
+    if (newer !== undefined) {
+      throw new HalyardError('invalid_config', `the store ${store.where} was migrated by a newer Halyard (migration ${newer}): run that version, or restore a backup made before the upgrade`, { migration: newer }, error);
+    }
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new HalyardError('internal', `migration ${failed} failed on ${store.where}: ${(error as Error).message}`, { migration: failed }, error);
   }
