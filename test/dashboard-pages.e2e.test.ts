@@ -39,7 +39,7 @@ describe.skipIf(chromiumSkipReason !== null)(`dashboard pages in headless Chromi
 
   it("keeps each user's data to themselves: bob's recorder and position are not shown to demo, nor demo's to bob", async () => {
     const made = await runHalyard(['users', 'add', 'bob', '--json'], { DATABASE_PATH: join(s.demo.dir, 'halyard.db') });
-    expect(made.code).toBe(0);
+    expect(made.code, made.stderr).toBe(0);
     const bob = JSON.parse(made.stdout) as { name: string; token: string };
     expect(bob.name).toBe('bob');
     const bobRec = await s.newRecorder(bob.token, 'bob private stream');
