@@ -22,7 +22,8 @@
 //   HALYARD_EXCHANGE_URL_<EXCHANGE> pointing at the local stub of that exchange (test/stubs; 1m candles
 //   2024-01-01 .. 2024-07-19).
 // - `keeps-running` (or `keeps-running=<s>`): a command that runs until stopped (a live paper run): it runs
-//   8 s (or <s>), then is stopped; it passes when it has not failed by then.
+//   8 s (or <s>), then is stopped; it passes when it has not failed by then. With `expect=` it is stopped 2 s
+//   after it printed the text (or after 60 s, failing), so a loaded machine's slow start does not fail it.
 // - `expect="text"`: the block's output (stdout and stderr) must contain the text.
 // - `norun="reason"`: not run, for the reason given (the install step; an external account). Keep rare.
 // - A ```json or ```text block tagged `example` or `tradingview-alert` (docs/signals.md) is a signal body:

@@ -33,6 +33,9 @@ export const DEFAULT_BLOCK_TIMEOUT_S = 60;
 /** Seconds a `keeps-running` block runs before it is stopped, unless it says `keeps-running=<s>`. */
 export const DEFAULT_KEEPS_RUNNING_S = 8;
 
+/** Seconds a `keeps-running` block with `expect=` may take to print it (it is stopped 2 s after it does). */
+export const EXPECT_RUNNING_LIMIT_S = 60;
+
 /** Candles the stub exchanges serve: 1m from 2024-01-01 for 200 days (the docs' `data fetch` ranges lie inside). */
 const STUB_FROM = Date.UTC(2024, 0, 1);
 const STUB_CANDLES = 200 * 1440;
@@ -174,13 +177,26 @@ export class DocSandbox {
     await writeFile(path, `source '${join(this.dir, 'prelude.sh')}'\n${await this.script(block)}\n__halyard_save_state\n`);
     const env = { ...this.env, ...(await this.stubEnv(block)) };
     const keepsRunning = block.attrs['keeps-running'];
-    const limitS = keepsRunning !== undefined ? Number(keepsRunning || DEFAULT_KEEPS_RUNNING_S) : Number(block.attrs.timeout ?? DEFAULT_BLOCK_TIMEOUT_S);
+    // A running command that says what it should print is stopped 2 s after it printed it (up to 60 s on a
+    // loaded machine); without `expect` it runs its 8 s (or <s>).
+    const awaited = keepsRunning !== undefined ? block.attrs.expect : undefined;
+    const limitS = keepsRunning !== undefined ? Number(keepsRunning || (awaited ? EXPECT_RUNNING_LIMIT_S : DEFAULT_KEEPS_RUNNING_S)) : Number(block.attrs.timeout ?? DEFAULT_BLOCK_TIMEOUT_S);
     const child = spawn('bash', [path], { cwd: this.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     if (child.pid !== undefined) this.groups.add(child.pid);
     let output = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (output += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (output += s));
     let timedOut = false;
+    let seen: NodeJS.Timeout | undefined;
+    const take = (s: string): void => {
+      output += s;
+      if (awaited !== undefined && seen === undefined && output.includes(awaited)) {
+        seen = setTimeout(() => {
+          timedOut = true;
+          this.signal(child.pid, 'SIGTERM');
+        }, 2_000);
+      }
+    };
+    child.stdout.setEncoding('utf8').on('data', take);
+    child.stderr.setEncoding('utf8').on('data', take);
     const timer = setTimeout(() => {
       timedOut = true;
       this.signal(child.pid, 'SIGTERM');
@@ -188,6 +204,7 @@ export class DocSandbox {
     // 'exit', not 'close': a server a block sends to the background keeps the pipes open.
     const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
     clearTimeout(timer);
+    clearTimeout(seen);
     await new Promise((r) => setTimeout(r, 50));
     return { code, output, timedOut };
   }
