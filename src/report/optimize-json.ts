@@ -1,6 +1,7 @@
 import type { SeriesPoint, Summary } from '../core/results.ts';
 import { csvField } from './csv.ts';
 import { isoTime } from './format.ts';
+import type { Overfitting } from '../research/overfitting.ts';
 
 /** Version of the optimize.json layout; bump on any breaking change. */
 export const OPTIMIZE_VERSION = 1;
@@ -67,20 +68,8 @@ export interface WalkForwardJson {
   readonly equityCurve: readonly SeriesPoint[];
 }
 
-/** The overfitting block of optimize.json (Sharpe ratios per day, not annualised; probabilities 0..1). */
-export interface OverfittingJson {
-  readonly trials: number;
-  readonly days: number;
-  readonly winnerDailySharpe: number;
-  readonly expectedMaxDailySharpe: number | null;
-  readonly deflatedSharpe: number | null;
-  readonly pbo: number | null;
-  readonly pboPartitions: number | null;
-  readonly pboSplits: number | null;
-  readonly probabilityOfLoss: number | null;
-  /** Why a figure is null. */
-  readonly notes: readonly string[];
-}
+/** The overfitting block of optimize.json: research's figures as they are (Sharpe ratios per day, probabilities 0..1). */
+export type OverfittingJson = Overfitting;
 
 /** The content of optimize.json. */
 export interface OptimizeJson {

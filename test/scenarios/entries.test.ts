@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cancel, openLong, openShort } from '../../src/core/signals.ts';
+import { cancel, openLong, openShort, type Signal } from '../../src/core/signals.ts';
 import { runBacktest } from '../../src/engine/backtest.ts';
 import { bars, scripted } from '../helpers.ts';
 import { backtestInput, limitCancel, limitExpiry, limitGap, limitNextOpen, limitTouch, MIN, stopGap, stopThenStopLoss, T0 } from './feature-cases.ts';
@@ -67,7 +67,7 @@ describe('limit entries', () => {
     expect(() => openLong({ qty: 1, stoploss: 95 } as never)).toThrow('openLong: unknown option "stoploss"; the options are percent, qty, stopLoss, takeProfit, trailingStop, limit, stop, expiresIn, expiresAfter, label, positionSide, symbol');
     expect(() => openShort({ qty: 1, expiresIn: '1h' })).toThrow('expiresIn / expiresAfter apply to resting entries: give limit or stop too');
     expect(() => openShort({ qty: 1, limit: 105, expiresIn: 'soon' })).toThrow(`expiresIn must be a positive duration in ms or like '15m', '4h', '2d', got "soon"`);
-    expect(openLong({ qty: 1, limit: 98, expiresIn: '1.5h' }).entry).toEqual({ type: 'limit', price: 98, expiresInMs: 5_400_000, expiresAfter: null, label: null });
+    expect((openLong({ qty: 1, limit: 98, expiresIn: '1.5h' }) as Extract<Signal, { kind: 'open' }>).entry).toEqual({ type: 'limit', price: 98, expiresInMs: 5_400_000, expiresAfter: null, label: null });
   });
 
   it('are refused on the side of the market that would fill at once, and a cancel of nothing is refused', () => {
