@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { isHalyardError } from '../../core/errors.ts';
 import { SeededRandom } from '../../core/rng.ts';
 import { deflatedSharpe, expectedMaxSharpe, probabilisticSharpe } from './deflated-sharpe.ts';
 import { normalCdf } from './normal.ts';
+import { invalidInput } from './test-refusal.ts';
 
-function invalidInput(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(isHalyardError(e, 'invalid_input')).toBe(true);
-    return (e as Error).message;
-  }
-  throw new Error('expected an invalid_input HalyardError');
-}
 
 describe('probabilisticSharpe', () => {
   it('is one half when the Sharpe ratio equals its benchmark', () => {

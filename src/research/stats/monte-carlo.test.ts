@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { isHalyardError } from '../../core/errors.ts';
 import { drawdown } from '../../core/metrics.ts';
 import { SeededRandom } from '../../core/rng.ts';
 import { monteCarloTrades } from './monte-carlo.ts';
+import { invalidInput } from './test-refusal.ts';
 
-function invalidInput(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(isHalyardError(e, 'invalid_input')).toBe(true);
-    const message = (e as Error).message;
-    expect(message.endsWith('.') && message.split(/\.\s/).length === 1, message).toBe(true);
-    return message;
-  }
-  throw new Error('expected an invalid_input HalyardError');
-}
 
 function share(xs: Float64Array, pred: (x: number) => boolean): number {
   let k = 0;

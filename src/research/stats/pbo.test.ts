@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isHalyardError } from '../../core/errors.ts';
 import { SeededRandom } from '../../core/rng.ts';
 import { binomial, probabilityOfBacktestOverfitting } from './pbo.ts';
+import { invalidInput } from './test-refusal.ts';
 
 function noise(rng: SeededRandom, t: number, drift = 0, scale = 0.01): Float64Array {
   const xs = new Float64Array(t);
@@ -9,18 +9,6 @@ function noise(rng: SeededRandom, t: number, drift = 0, scale = 0.01): Float64Ar
   return xs;
 }
 
-function invalidInput(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(isHalyardError(e, 'invalid_input')).toBe(true);
-    const message = (e as Error).message;
-    // One sentence: it ends with a full stop and has no other sentence break.
-    expect(message.endsWith('.') && message.split(/\.\s/).length === 1, message).toBe(true);
-    return message;
-  }
-  throw new Error('expected an invalid_input HalyardError');
-}
 
 const sorted = (xs: Float64Array): number[] => Array.from(xs).sort((a, b) => a - b);
 
